@@ -1,0 +1,37 @@
+# 民情地图: `make run` serves the dashboard on the embedded demo, `make test` runs every test.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+DB ?= data/minqing.duckdb
+PORT ?= 8501
+
+.PHONY: install install-test run demo test bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
+	touch $@
+
+install-test: $(VENV)/.installed-test
+
+$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $@
+
+# The demo warehouse is built once; delete it (or `make demo`) to rebuild.
+$(DB): | $(VENV)/.installed
+	$(BIN)/minqing --db $(DB) demo
+
+demo: install
+	$(BIN)/minqing --db $(DB) demo --force
+
+run: install $(DB)
+	MINQING_DB=$(abspath $(DB)) $(BIN)/python -m streamlit run dashboard/app.py --server.port $(PORT)
+
+test: install-test
+	$(BIN)/python -m pytest -q
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis tests/artifacts

@@ -1,0 +1,106 @@
+"""DuckDB connections with the spatial extension loaded from its PyPI package.
+
+The extension never comes from the network: `duckdb-extension-spatial` ships the
+binary for exactly one duckdb version, which we install from its file path.
+Writes go to a copy of the warehouse that is swapped in atomically, so a
+dashboard reading the old file never sees a half-written load (DuckDB allows a
+single writer per file).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DB = REPO_ROOT / "data" / "minqing.duckdb"
+SQL_DIR = Path(__file__).resolve().parent / "sql"
+
+
+def connect(path: str | os.PathLike | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open a warehouse (or an in-memory database when `path` is None) with spatial loaded.
+
+    DuckDB shares one database instance per file within a process: after a write has
+    been swapped in, close the old connections before connecting again to see it.
+    """
+    config = {
+        "autoinstall_known_extensions": False,
+        "autoload_known_extensions": False,
+    }
+    if not os.environ.get("HOME"):  # services started without HOME: DuckDB needs one to install into
+        config["home_directory"] = tempfile.gettempdir()
+    if path is None:
+        con = duckdb.connect(":memory:", config=config)
+    else:
+        con = duckdb.connect(str(path), read_only=read_only, config=config)
+    load_spatial(con)
+    return con
+
+
+def load_spatial(con: duckdb.DuckDBPyConnection) -> None:
+    """Install the spatial extension from the file the PyPI package ships, then load it."""
+    con.install_extension(str(spatial_extension_path()))
+    con.load_extension("spatial")
+
+
+def spatial_extension_path() -> Path:
+    """Path of `spatial.duckdb_extension` inside `duckdb-extension-spatial` for this duckdb."""
+    import duckdb_extension_spatial
+
+    root = Path(duckdb_extension_spatial.__file__).resolve().parent / "extensions"
+    wanted = root / f"v{duckdb.__version__}" / "spatial.duckdb_extension"
+    if not wanted.exists():
+        found = sorted(p.parent.name for p in root.glob("*/spatial.duckdb_extension"))
+        raise RuntimeError(
+            f"duckdb {duckdb.__version__} needs duckdb-extension-spatial=={duckdb.__version__}; "
+            f"the installed package ships {found or 'nothing'}"
+        )
+    return wanted
+
+
+@contextlib.contextmanager
+def writing(path: str | os.PathLike, *, fresh: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open a writable copy of the warehouse at `path`; swap it in only if the block succeeds.
+
+    With `fresh=True` the copy starts empty (used by `init` and `demo`). On any
+    exception, or if the process is killed, the original file is untouched.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    _remove(tmp)
+    if not fresh and path.exists():
+        shutil.copyfile(path, tmp)
+    con = connect(tmp)
+    try:
+        yield con
+        con.execute("CHECKPOINT")
+        con.close()
+        os.replace(tmp, path)
+        _remove(Path(str(path) + ".wal"))
+    except BaseException:
+        with contextlib.suppress(Exception):
+            con.close()
+        _remove(tmp)
+        raise
+
+
+def run_sql_file(con: duckdb.DuckDBPyConnection, name: str, **params: object) -> None:
+    """Run `etl/sql/<name>.sql`; `$name` placeholders are bound from `params`."""
+    sql = (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+    if params:
+        con.execute(sql, params)
+    else:
+        con.execute(sql)
+
+
+def _remove(p: Path) -> None:
+    for f in (p, Path(str(p) + ".wal")):
+        with contextlib.suppress(FileNotFoundError):
+            f.unlink()

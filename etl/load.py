@@ -1,0 +1,304 @@
+"""Load a user's file into the warehouse: raw -> staging -> placement -> merge.
+
+Every input row ends in exactly one outcome: loaded (new key), updated (known key,
+new content), duplicate (identical to what is stored, or repeated in the file) or
+rejected into `rejected_rows` with a reason code, its line and the original row
+(personal fields masked). One load is one transaction on a copy of the warehouse
+that replaces the original only when everything succeeded (see etl.db.writing).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from . import fields as F
+from . import settings, vocab
+from .db import run_sql_file
+from .readers import RawTable, read_file
+
+PLACED_KINDS = {"cases", "households", "buildings", "stations", "cadres", "visits"}
+POINT_CRS = ("wgs84", "cgcs2000")
+
+
+class LoadError(ValueError):
+    """The file as a whole cannot be loaded (missing field, unreadable); nothing was written."""
+
+
+@dataclass
+class LoadResult:
+    kind: str
+    file: str
+    batch_id: int
+    rows_read: int = 0
+    loaded: int = 0
+    updated: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+    encoding: str | None = None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def load(
+    con: duckdb.DuckDBPyConnection,
+    kind: str,
+    path: str | Path,
+    *,
+    sheet: str | None = None,
+    crs: str = "wgs84",
+    synthetic: bool = False,
+    now: dt.datetime | None = None,
+) -> LoadResult:
+    """Load one file of `kind` into the open warehouse `con` (caller owns the transaction)."""
+    spec = F.kind(kind)
+    path = Path(path)
+    if crs not in POINT_CRS and kind in PLACED_KINDS:
+        raise LoadError(f"unsupported --crs {crs!r} for {kind}; expected one of {', '.join(POINT_CRS)}")
+    raw = read_file(path, sheet=sheet)
+    columns = F.match_headers(spec, raw.headers)
+    missing = [f for f in spec.fields if f.required and f.name not in columns]
+    if missing:
+        need = "; ".join(f"{f.label} (或 {'/'.join(f.aliases[:4]) or f.name})" for f in missing)
+        raise LoadError(f"{path}: 缺少必填字段 {need}; 文件中的表头: {', '.join(raw.headers)}")
+    if kind in F.GEOMETRY_KINDS and "_wkb" not in raw.table.column_names:
+        raise LoadError(f"{path}: {kind} 需要带几何图形的文件 (GeoJSON, Shapefile, GeoPackage)")
+
+    now = now or dt.datetime.now().replace(microsecond=0)
+    batch_id = con.execute("SELECT coalesce(max(batch_id), 0) + 1 FROM load_batches").fetchone()[0]
+    result = LoadResult(kind, str(path), batch_id, rows_read=raw.table.num_rows, encoding=raw.encoding)
+    _prepare(con)
+    _stage_raw(con, spec, raw, columns)
+    run_sql_file(con, f"stg_{kind}", **_params(kind, con))
+    staged = f"stg_{kind}"
+    if kind in PLACED_KINDS:
+        con.execute(f"CREATE OR REPLACE TEMP VIEW to_place AS SELECT _line, town, village, area_code_in, lon_in, lat_in FROM {staged} WHERE _reason IS NULL")
+        run_sql_file(con, "int_placement")
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE staged AS
+            SELECT s.* EXCLUDE (_reason, _field, _message, town, village, area_code_in, lon_in, lat_in),
+                   p.area_code, p.lon, p.lat, p.placement,
+                   coalesce(s._reason, p._reason) AS _reason,
+                   coalesce(s._field, p._field) AS _field,
+                   coalesce(s._message, p._message) AS _message
+            FROM {staged} s LEFT JOIN placed p USING (_line)""")
+    else:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE staged AS SELECT * FROM {staged}")
+    if kind == "cadres":  # cadres of district departments belong to no village or town
+        con.execute("UPDATE staged SET _reason = NULL, _field = NULL, _message = NULL, placement = 'none' WHERE _reason = 'unplaced'")
+    counts = _merge(con, spec, batch_id, synthetic=synthetic, now=now)
+    result.loaded, result.updated, result.duplicates = counts
+    rej = con.execute("SELECT _reason, count(*) FROM staged WHERE _reason IS NOT NULL GROUP BY 1 ORDER BY 1").fetchall()
+    result.reasons = {r: n for r, n in rej}
+    result.rejected = sum(result.reasons.values())
+    con.execute(
+        """INSERT INTO rejected_rows
+           SELECT ?, _line, _reason, _field, _message, _raw FROM staged WHERE _reason IS NOT NULL ORDER BY _line""",
+        [batch_id],
+    )
+    total = result.loaded + result.updated + result.duplicates + result.rejected
+    if total != result.rows_read:  # an invariant of the loader, not a user error
+        raise AssertionError(f"outcomes {total} do not add up to rows_read {result.rows_read}")
+    con.execute(
+        "INSERT INTO load_batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [batch_id, kind, path.name, _sha256(path), now, result.rows_read, result.loaded, result.updated,
+         result.duplicates, result.rejected, json.dumps({"crs": crs, "sheet": sheet, "encoding": raw.encoding,
+                                                         "synthetic": synthetic}, ensure_ascii=False)],
+    )
+    return result
+
+
+def _prepare(con: duckdb.DuckDBPyConnection) -> None:
+    run_sql_file(con, "macros")
+    rows = [(d, vocab._norm(s), t) for d in ("channel", "category", "status", "satisfaction", "household_category", "building_kind")
+            for s, t in vocab.synonym_map(d).items()]
+    con.execute("CREATE OR REPLACE TEMP TABLE vocab_terms (domain VARCHAR, spelling VARCHAR, term VARCHAR)")
+    con.executemany("INSERT INTO vocab_terms VALUES (?, ?, ?)", rows)
+
+
+def _stage_raw(con: duckdb.DuckDBPyConnection, spec: F.Kind, raw: RawTable, columns: dict[str, int]) -> None:
+    """raw_rows: one VARCHAR column per canonical field (NULL if absent), _line, _raw JSON, _geom."""
+    t = raw.table
+    names = [n for n in t.column_names if n not in ("_line", "_wkb")]
+    personal = {names[i]: spec.field(f).name for f, i in columns.items() if spec.field(f).personal}
+    con.register("raw_arrow", t)
+    select = ["_line"]
+    for f in spec.fields:
+        if f.name in columns:
+            select.append(f'"{_q(names[columns[f.name]])}" AS {f.name}')
+        else:
+            select.append(f"CAST(NULL AS VARCHAR) AS {f.name}")
+    masked = []
+    for n in names:
+        fname = personal.get(n)
+        expr = f'"{_q(n)}"'
+        if fname == "phone":
+            expr = f"mask_phone({expr})"
+        elif fname == "id_number":
+            expr = f"mask_id({expr})"
+        elif fname:
+            expr = f"mask_name({expr})"
+        masked.append(f"'{_q_lit(n)}', {expr}")
+    select.append(f"json_object({', '.join(masked)})::VARCHAR AS _raw" if masked else "'{}' AS _raw")
+    if "_wkb" in t.column_names:
+        select.append(_geom_expr(raw.crs))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE raw_rows AS SELECT {', '.join(select)} FROM raw_arrow")
+    con.unregister("raw_arrow")
+
+
+def _geom_expr(crs: str | None) -> str:
+    base = "TRY(ST_GeomFromWKB(_wkb))"
+    epsg = _epsg(crs)
+    if epsg in (None, 4326, 4490, 4490):
+        return f"ST_MakeValid({base}) AS _geom"
+    return f"ST_MakeValid(ST_Transform({base}, 'EPSG:{epsg}', 'EPSG:4326', always_xy := true)) AS _geom"
+
+
+def _epsg(crs: str | None) -> int | None:
+    if not crs:
+        return None
+    from pyproj import CRS
+
+    c = CRS.from_user_input(crs)
+    code = c.to_epsg()
+    if code is None and c.is_geographic:
+        return 4326
+    return code
+
+
+def _params(kind: str, con: duckdb.DuckDBPyConnection) -> dict:
+    p: dict = {}
+    if kind in ("cases", "households", "cadres"):
+        row = con.execute("SELECT value FROM meta WHERE key = 'hash_key'").fetchone()
+        if not row:
+            raise LoadError("the warehouse has no hash key; create it with `minqing init`")
+        p["hash_key"] = row[0]
+    if kind == "cases":
+        p["ordinary_days"] = int(settings.get("deadline_days_ordinary"))
+        p["major_days"] = int(settings.get("deadline_days_major"))
+    return p
+
+
+def _merge(con: duckdb.DuckDBPyConnection, spec: F.Kind, batch_id: int, *, synthetic: bool, now: dt.datetime) -> tuple[int, int, int]:
+    """Apply valid staged rows to the target table; return (loaded, updated, duplicates)."""
+    table, key = spec.table, spec.key
+    target_cols = [r[0] for r in con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE table_name = ? AND schema_name = 'main' ORDER BY column_index", [table]).fetchall()]
+    content_cols = [c for c in target_cols if c not in ("batch_id", key, "synthetic_geom")]
+    if spec.name == "areas":
+        content_cols = ["geom", "seat_lon", "seat_lat", "official_poor"]
+    staged_cols = {r[0] for r in con.execute("SELECT column_name FROM duckdb_columns() WHERE table_name = 'staged'").fetchall()}
+    missing = [c for c in content_cols if c not in staged_cols]
+    if missing:
+        raise AssertionError(f"staging for {table} lacks columns {missing}")
+    fp = "md5(concat_ws('\x1f', " + ", ".join(f"coalesce(CAST({c} AS VARCHAR), '\x1e')" for c in content_cols) + "))"
+    fp_target = fp.replace("CAST(geom AS VARCHAR)", "ST_AsHEXWKB(geom)")
+    # A key repeated in the file: identical repeats are duplicates; conflicting ones rejected.
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE keyed AS
+        SELECT _line, {key} AS k, {fp_target} AS fp,
+               row_number() OVER (PARTITION BY {key} ORDER BY _line) AS occurrence
+        FROM staged WHERE _reason IS NULL""")
+    con.execute("""
+        UPDATE staged SET _reason = 'conflicting_duplicate_id', _field = ?, _message = '同一编号在文件中出现多次且内容不同 (第一次出现在第 ' || f._line || ' 行)'
+        FROM (SELECT k.k, k._line AS this_line, f._line FROM keyed k JOIN keyed f ON f.k = k.k AND f.occurrence = 1
+              WHERE k.occurrence > 1 AND k.fp <> f.fp) f
+        WHERE staged._line = f.this_line""", [key])
+    in_file_dupes = con.execute("SELECT count(*) FROM keyed k JOIN keyed f ON f.k = k.k AND f.occurrence = 1 WHERE k.occurrence > 1 AND k.fp = f.fp").fetchone()[0]
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE incoming AS
+        SELECT s.*, k.fp FROM staged s JOIN keyed k ON k._line = s._line AND k.occurrence = 1""")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE outcome AS
+        SELECT i._line, i.{key} AS k,
+               CASE WHEN t.{key} IS NULL THEN 'loaded' WHEN i.fp = t.fp THEN 'duplicate' ELSE 'updated' END AS outcome
+        FROM incoming i LEFT JOIN (SELECT {key}, {fp_target} AS fp FROM {table}) t ON t.{key} = i.{key}""")
+    if spec.name == "areas":
+        con.execute("UPDATE outcome SET outcome = 'updated' WHERE outcome = 'loaded'")  # areas exist from init
+    if spec.name == "households":
+        _household_history(con, batch_id, now)
+    cols = ", ".join(content_cols)
+    upd = con.execute("SELECT count(*) FROM outcome WHERE outcome = 'updated'").fetchone()[0]
+    if upd:
+        sets = ", ".join(f"{c} = i.{c}" for c in content_cols)
+        extra = ", synthetic_geom = ?" if spec.name == "areas" else ""
+        params = [batch_id, synthetic] if spec.name == "areas" else [batch_id]
+        con.execute(f"""
+            UPDATE {table} SET {sets}, batch_id = ?{extra}
+            FROM incoming i JOIN outcome o ON o._line = i._line AND o.outcome = 'updated'
+            WHERE {table}.{key} = i.{key}""", params)
+    con.execute(f"""
+        INSERT INTO {table} ({key}, {cols}, batch_id)
+        SELECT i.{key}, {', '.join('i.' + c for c in content_cols)}, ?
+        FROM incoming i JOIN outcome o ON o._line = i._line AND o.outcome = 'loaded'
+        ORDER BY i._line""", [batch_id])
+    if spec.name == "cases":
+        _case_events(con, batch_id, now)
+    loaded, updated, dup = con.execute("""
+        SELECT count(*) FILTER (outcome = 'loaded'), count(*) FILTER (outcome = 'updated'),
+               count(*) FILTER (outcome = 'duplicate') FROM outcome""").fetchone()
+    return loaded, updated, dup + in_file_dupes
+
+
+def _household_history(con: duckdb.DuckDBPyConnection, batch_id: int, now: dt.datetime) -> None:
+    """Category history (SCD2): close the open record when a household's category changes."""
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE category_changes AS
+        SELECT i.household_id, i.category, coalesce(i.category_since, CAST(? AS DATE)) AS since
+        FROM incoming i JOIN outcome o ON o._line = i._line
+        LEFT JOIN household_categories h ON h.household_id = i.household_id AND h.valid_to IS NULL
+        WHERE o.outcome IN ('loaded', 'updated') AND (h.category IS NULL OR h.category <> i.category)""", [now.date()])
+    con.execute("""
+        UPDATE household_categories SET valid_to = c.since
+        FROM category_changes c
+        WHERE household_categories.household_id = c.household_id AND household_categories.valid_to IS NULL""")
+    con.execute("INSERT INTO household_categories SELECT household_id, category, since, NULL, ? FROM category_changes", [batch_id])
+
+
+def _case_events(con: duckdb.DuckDBPyConnection, batch_id: int, now: dt.datetime) -> None:
+    """Append the life-cycle events a ledger row implies and the log does not have yet."""
+    con.execute("""
+        INSERT INTO case_events
+        WITH touched AS (
+            SELECT c.* FROM cases c JOIN outcome o ON o.k = c.case_id AND o.outcome IN ('loaded', 'updated')
+        ),
+        implied AS (
+            SELECT case_id, received_at AS "at", '受理' AS status, NULL AS unit FROM touched
+            UNION ALL SELECT case_id, assigned_at, '交办', handling_unit FROM touched WHERE assigned_at IS NOT NULL
+            UNION ALL SELECT case_id, closed_at, '办结', handling_unit FROM touched WHERE closed_at IS NOT NULL
+            UNION ALL SELECT case_id, followup_at, '已回访', NULL FROM touched WHERE followup_at IS NOT NULL
+            UNION ALL SELECT case_id, CAST(? AS TIMESTAMP), status, handling_unit FROM touched
+                WHERE status NOT IN ('受理')
+                  AND NOT (status = '交办' AND assigned_at IS NOT NULL)
+                  AND NOT (status = '办结' AND closed_at IS NOT NULL)
+                  AND NOT (status = '已回访' AND followup_at IS NOT NULL)
+        )
+        SELECT i.case_id, i."at", i.status, i.unit, NULL, ?
+        FROM implied i
+        WHERE NOT EXISTS (SELECT 1 FROM case_events e WHERE e.case_id = i.case_id AND e.status = i.status)
+        ORDER BY i.case_id, i."at"
+        """, [now, batch_id])
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _q(name: str) -> str:
+    return name.replace('"', '""')
+
+
+def _q_lit(name: str) -> str:
+    return name.replace("'", "''")

@@ -1,0 +1,190 @@
+"""Read a user's file into an Arrow table of strings, one row per data line.
+
+Every reader returns all cells as text (nothing is cast here: staging does that)
+plus `_line`, the row's line number in the file as a person would count it
+(header = line 1), and for geometry formats `_wkb`. CSV encodings are detected:
+BOM (UTF-8, UTF-16), then strict UTF-8, then GB18030 (a superset of GBK and
+GB2312, so a GBK export never garbles silently).
+"""
+
+from __future__ import annotations
+
+import codecs
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+
+class ReadError(ValueError):
+    """A file that cannot be read at all; the message names the file and the place."""
+
+
+@dataclass
+class RawTable:
+    table: pa.Table  # all string columns named by the file's headers, plus _line (and _wkb)
+    headers: list[str]
+    encoding: str | None
+    crs: str | None = None
+
+
+GEO_SUFFIXES = {".geojson", ".json", ".shp", ".gpkg", ".zip"}
+
+
+def read_file(path: str | Path, *, sheet: str | None = None, encoding: str | None = None) -> RawTable:
+    """Dispatch on the file's suffix."""
+    path = Path(path)
+    if not path.exists():
+        raise ReadError(f"{path}: file not found")
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".txt", ".tsv"):
+        return read_csv(path, encoding=encoding)
+    if suffix in (".xlsx", ".xlsm"):
+        return read_xlsx(path, sheet=sheet)
+    if suffix in GEO_SUFFIXES:
+        return read_geo(path, encoding=encoding)
+    raise ReadError(f"{path}: unsupported file type {suffix!r}; expected .csv, .xlsx, .geojson, .shp or .gpkg")
+
+
+def read_csv(path: Path, encoding: str | None = None) -> RawTable:
+    data = path.read_bytes()
+    enc = encoding or detect_encoding(data, path)
+    try:
+        text = data.decode(enc)
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise ReadError(f"{path}: line {line}: cannot decode as {enc} ({e.reason})") from None
+    text = text.lstrip("\ufeff")
+    delimiter = "\t" if path.suffix.lower() == ".tsv" else _sniff_delimiter(text)
+    try:
+        table = pacsv.read_csv(
+            pa.py_buffer(text.encode("utf-8")),
+            read_options=pacsv.ReadOptions(autogenerate_column_names=True, block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types={}, strings_can_be_null=False, check_utf8=False,
+                auto_dict_encode=False, include_missing_columns=True,
+            ),
+        )
+    except pa.ArrowInvalid as e:
+        raise ReadError(f"{path}: not a readable CSV table: {e}") from None
+    table = table.cast(pa.schema([(n, pa.string()) for n in table.column_names]))
+    if table.num_rows == 0:
+        raise ReadError(f"{path}: the file is empty")
+    headers = [str(v) for v in table.slice(0, 1).to_pylist()[0].values()]
+    body = table.slice(1)
+    body = body.rename_columns(_unique(headers))
+    lines = pa.array(range(2, body.num_rows + 2), pa.int32())
+    return RawTable(body.append_column("_line", lines), headers, enc)
+
+
+def detect_encoding(data: bytes, path: Path | None = None) -> str:
+    """BOM first, then strict UTF-8, then GB18030 (never GB2312: it would garble rare characters)."""
+    if data.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if data.startswith(codecs.BOM_UTF16_LE) or data.startswith(codecs.BOM_UTF16_BE):
+        return "utf-16"
+    sample = data[:4096]
+    if sample and sample.count(b"\x00") > len(sample) // 4:  # UTF-16 without BOM
+        return "utf-16-le" if sample[1:2] == b"\x00" else "utf-16-be"
+    try:
+        data.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        data.decode("gb18030")
+        return "gb18030"
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        where = f"{path}: " if path else ""
+        raise ReadError(f"{where}line {line}: neither UTF-8, UTF-16 nor GB18030; save the file as UTF-8 CSV") from None
+
+
+def read_xlsx(path: Path, sheet: str | None = None) -> RawTable:
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as e:  # openpyxl raises many types for a damaged file
+        raise ReadError(f"{path}: not a readable XLSX workbook ({e})") from None
+    if sheet is not None and sheet not in wb.sheetnames:
+        raise ReadError(f"{path}: no sheet {sheet!r}; sheets are {wb.sheetnames}")
+    ws = wb[sheet] if sheet else wb.worksheets[0]
+    rows = ws.iter_rows(values_only=True)
+    headers = [("" if h is None else str(h)) for h in next(rows, [])]
+    if not any(headers):
+        raise ReadError(f"{path}: the sheet {ws.title!r} has no header row")
+    cols: list[list[str]] = [[] for _ in headers]
+    lines: list[int] = []
+    for i, row in enumerate(rows, start=2):
+        if row is None or all(v is None or str(v).strip() == "" for v in row):
+            continue  # fully blank rows are not data
+        for j in range(len(headers)):
+            cols[j].append(_cell_text(row[j] if j < len(row) else None))
+        lines.append(i)
+    wb.close()
+    names = _unique(headers)
+    table = pa.table({n: pa.array(c, pa.string()) for n, c in zip(names, cols)})
+    return RawTable(table.append_column("_line", pa.array(lines, pa.int32())), headers, None)
+
+
+def read_geo(path: Path, encoding: str | None = None) -> RawTable:
+    import pyogrio
+
+    kwargs = {"encoding": encoding} if encoding else {}
+    try:
+        info = pyogrio.read_info(path, **kwargs)
+        meta, geometry, _fields, values = _read_arrays(path, kwargs)
+    except Exception as e:  # GDAL errors come in many types
+        raise ReadError(f"{path}: not a readable geometry file ({e})") from None
+    headers = [str(n) for n in info["fields"]]
+    names = _unique(headers)
+    cols = {n: pa.array([_cell_text(v) for v in arr], pa.string()) for n, arr in zip(names, values)}
+    n = len(geometry)
+    table = pa.table(cols) if cols else pa.table({"_empty": pa.nulls(n, pa.string())})
+    table = table.append_column("_wkb", pa.array(list(geometry), pa.binary()))
+    table = table.append_column("_line", pa.array(range(1, n + 1), pa.int32()))
+    return RawTable(table, headers, meta.get("encoding"), crs=meta.get("crs"))
+
+
+def _read_arrays(path: Path, kwargs: dict):
+    import pyogrio.raw
+
+    meta, _fids, geometry, field_data = pyogrio.raw.read(path, **kwargs)
+    return meta, geometry, meta["fields"], field_data
+
+
+def _cell_text(v: object) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, dt.datetime):
+        return v.strftime("%Y-%m-%d %H:%M:%S") if (v.hour, v.minute, v.second) != (0, 0, 0) else v.strftime("%Y-%m-%d")
+    if isinstance(v, dt.date):
+        return v.strftime("%Y-%m-%d")
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _sniff_delimiter(text: str) -> str:
+    first = text.split("\n", 1)[0]
+    counts = {d: first.count(d) for d in (",", "\t", ";", "|")}
+    best = max(counts, key=counts.get)
+    return best if counts[best] > 0 else ","
+
+
+def _unique(headers: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for i, h in enumerate(headers):
+        h = h or f"column{i + 1}"
+        if h in seen:
+            seen[h] += 1
+            h = f"{h}.{seen[h]}"
+        else:
+            seen[h] = 0
+        out.append(h)
+    return out

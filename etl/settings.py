@@ -1,0 +1,43 @@
+"""Every setting of the product in one place: name, default and help text.
+
+Values can be overridden by environment variables `MINQING_<NAME>` (upper case).
+README.md lists the same settings; tests/test_settings.py keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: object
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("db", "data/minqing.duckdb", "The warehouse file used when --db / MINQING_DB is not given (relative to the repository)."),
+    Setting("deadline_days_ordinary", 7, "Days allowed to close an ordinary case (一般问题一周办结)."),
+    Setting("deadline_days_major", 14, "Days allowed to close a major or difficult case (重大疑难问题两周办结)."),
+    Setting("demo_seed", 20241, "Random seed of the embedded demo; the same seed gives the same warehouse."),
+    Setting("demo_as_of", "2026-10-31", "Last day covered by the demo's records (its 'today')."),
+    Setting("map_max_villages_tooltip", 5000, "Above this many areas the map drops tooltips to stay light."),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def get(name: str) -> object:
+    """The value of a setting: environment override, else its default (cast to the default's type)."""
+    if name not in _BY_NAME:
+        raise ValueError(f"unknown setting {name!r}; expected one of {', '.join(_BY_NAME)}")
+    s = _BY_NAME[name]
+    env = os.environ.get(f"MINQING_{name.upper()}")
+    if env is None:
+        return s.default
+    try:
+        return type(s.default)(env)
+    except ValueError:
+        raise ValueError(f"MINQING_{name.upper()}={env!r} is not a valid {type(s.default).__name__}") from None

@@ -1,0 +1,95 @@
+-- Staging for case ledgers: cast, parse and validate each raw row; nothing is joined to
+-- other tables except the vocabularies. Input: raw_rows (all VARCHAR, _line, _raw).
+-- Output: stg_cases, one row per input row, with _reason/_field/_message set on rejects.
+CREATE OR REPLACE TEMP TABLE stg_cases AS
+WITH typed AS (
+    SELECT
+        r._line,
+        r._raw,
+        nullif(trim(r.case_id), '') AS case_id,
+        r.received_at AS received_at_raw,
+        parse_ts(r.received_at) AS received_at,
+        r.channel AS channel_raw,
+        ch.term AS channel,
+        r.category AS category_raw,
+        cat.term AS category,
+        r.status AS status_raw,
+        st.term AS status,
+        nullif(trim(r.content), '') AS content,
+        nullif(trim(r.town), '') AS town,
+        nullif(trim(r.village), '') AS village,
+        nullif(trim(r.area_code), '') AS area_code_in,
+        TRY_CAST(trim(r.lon) AS DOUBLE) AS lon_in,
+        TRY_CAST(trim(r.lat) AS DOUBLE) AS lat_in,
+        mask_name(r.petitioner) AS petitioner_masked,
+        mask_phone(r.phone) AS phone_masked,
+        mask_id(r.id_number) AS id_masked,
+        coalesce(keyed_hash(r.id_number, $hash_key),
+                 keyed_hash(nullif(concat_ws('|', nullif(trim(r.petitioner), ''), nullif(regexp_replace(r.phone, '[^0-9]', '', 'g'), '')), ''), $hash_key))
+            AS petitioner_hash,
+        r.assigned_at AS assigned_at_raw, parse_ts(r.assigned_at) AS assigned_at,
+        r.closed_at AS closed_at_raw, parse_ts(r.closed_at) AS closed_at,
+        r.followup_at AS followup_at_raw, parse_ts(r.followup_at) AS followup_at,
+        r.satisfaction AS satisfaction_raw, sat.term AS satisfaction,
+        r.major AS major_raw, parse_bool(r.major) AS major_in,
+        r.group_size AS group_size_raw, TRY_CAST(trim(r.group_size) AS INTEGER) AS group_size_in,
+        nullif(trim(r.handling_unit), '') AS handling_unit,
+        nullif(trim(r.leader_in_charge), '') AS leader_in_charge,
+        r.tier AS tier_raw, TRY_CAST(trim(r.tier) AS INTEGER) AS tier,
+        CASE WHEN is_blank(r.escalation_level) THEN NULL
+             WHEN trim(r.escalation_level) IN ('村', '村级', '社区', 'village') THEN 'village'
+             WHEN trim(r.escalation_level) IN ('镇', '镇级', '乡镇', '街道', 'town') THEN 'town'
+             WHEN trim(r.escalation_level) IN ('区', '区级', '县', '县级', 'district') THEN 'district'
+             ELSE '?' END AS escalation_level,
+        CASE WHEN is_blank(r.received_level) THEN NULL
+             WHEN trim(r.received_level) IN ('村', '村级', '社区', 'village') THEN 'village'
+             WHEN trim(r.received_level) IN ('镇', '镇级', '乡镇', '街道', 'town') THEN 'town'
+             WHEN trim(r.received_level) IN ('区', '区级', '县', '县级', 'district') THEN 'district'
+             WHEN trim(r.received_level) IN ('市', '市级', '省', '省级', '国家', 'city') THEN 'city'
+             ELSE '?' END AS received_level,
+        nullif(trim(r.handling_opinion), '') AS handling_opinion,
+        r.signed_handler AS signed_handler_raw, parse_bool(r.signed_handler) AS signed_handler,
+        r.signed_leader AS signed_leader_raw, parse_bool(r.signed_leader) AS signed_leader
+    FROM raw_rows r
+    LEFT JOIN vocab_terms ch ON ch.domain = 'channel' AND ch.spelling = norm_term(r.channel)
+    LEFT JOIN vocab_terms cat ON cat.domain = 'category' AND cat.spelling = norm_term(r.category)
+    LEFT JOIN vocab_terms st ON st.domain = 'status' AND st.spelling = norm_term(r.status)
+    LEFT JOIN vocab_terms sat ON sat.domain = 'satisfaction' AND sat.spelling = norm_term(r.satisfaction)
+),
+checked AS (
+    SELECT *,
+        CASE
+            WHEN case_id IS NULL THEN ['missing_id', 'case_id', '受理编号为空']
+            WHEN is_blank(received_at_raw) THEN ['missing_value', 'received_at', '受理时间为空']
+            WHEN received_at IS NULL THEN ['bad_date', 'received_at', '无法识别的受理时间: ' || received_at_raw]
+            WHEN channel IS NULL THEN ['unknown_channel', 'channel', '未知的诉求来源: ' || coalesce(channel_raw, '(空)')]
+            WHEN category IS NULL THEN ['unknown_category', 'category', '未知的问题类别: ' || coalesce(category_raw, '(空)')]
+            WHEN status IS NULL THEN ['unknown_status', 'status', '未知的办理状态: ' || coalesce(status_raw, '(空)')]
+            WHEN NOT is_blank(assigned_at_raw) AND assigned_at IS NULL THEN ['bad_date', 'assigned_at', '无法识别的交办时间: ' || assigned_at_raw]
+            WHEN NOT is_blank(closed_at_raw) AND closed_at IS NULL THEN ['bad_date', 'closed_at', '无法识别的办结时间: ' || closed_at_raw]
+            WHEN NOT is_blank(followup_at_raw) AND followup_at IS NULL THEN ['bad_date', 'followup_at', '无法识别的回访时间: ' || followup_at_raw]
+            WHEN closed_at < received_at THEN ['closed_before_received', 'closed_at', '办结时间早于受理时间']
+            WHEN NOT is_blank(satisfaction_raw) AND satisfaction IS NULL THEN ['unknown_satisfaction', 'satisfaction', '未知的满意度: ' || satisfaction_raw]
+            WHEN NOT is_blank(major_raw) AND major_in IS NULL THEN ['bad_flag', 'major', '重大疑难应为 是/否: ' || major_raw]
+            WHEN NOT is_blank(group_size_raw) AND (group_size_in IS NULL OR group_size_in < 1) THEN ['bad_number', 'group_size', '反映人数应为正整数: ' || group_size_raw]
+            WHEN NOT is_blank(tier_raw) AND (tier IS NULL OR tier NOT BETWEEN 1 AND 4) THEN ['bad_number', 'tier', '化解层级应为 1-4: ' || tier_raw]
+            WHEN escalation_level = '?' THEN ['bad_value', 'escalation_level', '问题库层级应为 村/镇/区']
+            WHEN received_level = '?' THEN ['bad_value', 'received_level', '受理层级应为 村/镇/区/市']
+            WHEN NOT is_blank(signed_handler_raw) AND signed_handler IS NULL THEN ['bad_flag', 'signed_handler', '承办人签字应为 是/否: ' || signed_handler_raw]
+            WHEN NOT is_blank(signed_leader_raw) AND signed_leader IS NULL THEN ['bad_flag', 'signed_leader', '单位领导签字应为 是/否: ' || signed_leader_raw]
+        END AS _reject
+    FROM typed
+)
+SELECT
+    _line, _raw, case_id, received_at, channel, category, status,
+    town, village, area_code_in, lon_in, lat_in,
+    coalesce(major_in, false) AS major,
+    assigned_at,
+    received_at + to_days(CASE WHEN coalesce(major_in, false) THEN $major_days ELSE $ordinary_days END) AS deadline,
+    closed_at, satisfaction, content,
+    petitioner_masked, phone_masked, id_masked, petitioner_hash,
+    coalesce(group_size_in, 1) AS group_size,
+    handling_unit, leader_in_charge, tier, escalation_level, received_level,
+    handling_opinion, followup_at, signed_handler, signed_leader,
+    _reject[1] AS _reason, _reject[2] AS _field, _reject[3] AS _message
+FROM checked;

@@ -1,0 +1,26 @@
+-- Staging for disaster footprints (受自然灾害影响). Geometry arrives as _geom (lon/lat).
+CREATE OR REPLACE TEMP TABLE stg_disasters AS
+WITH typed AS (
+    SELECT r._line, r._raw, r._geom AS geom,
+        nullif(trim(r.disaster_id), '') AS disaster_id,
+        nullif(trim(r.kind), '') AS kind,
+        nullif(trim(r.name), '') AS name,
+        r.started_at AS started_raw, CAST(parse_ts(r.started_at) AS DATE) AS started_at,
+        r.ended_at AS ended_raw, CAST(parse_ts(r.ended_at) AS DATE) AS ended_at
+    FROM raw_rows r
+),
+checked AS (
+    SELECT *, CASE
+        WHEN disaster_id IS NULL THEN ['missing_id', 'disaster_id', '灾害编号为空']
+        WHEN kind IS NULL THEN ['missing_value', 'kind', '灾害类型为空']
+        WHEN name IS NULL THEN ['missing_value', 'name', '灾害名称为空']
+        WHEN started_at IS NULL THEN ['bad_date', 'started_at', '无法识别的开始日期: ' || coalesce(started_raw, '(空)')]
+        WHEN NOT is_blank(ended_raw) AND ended_at IS NULL THEN ['bad_date', 'ended_at', '无法识别的结束日期: ' || ended_raw]
+        WHEN ended_at < started_at THEN ['bad_date', 'ended_at', '结束日期早于开始日期']
+        WHEN geom IS NULL THEN ['bad_geometry', 'geometry', '缺少或无法识别的几何图形']
+    END AS _reject
+    FROM typed
+)
+SELECT _line, _raw, disaster_id, kind, name, started_at, ended_at, geom,
+    _reject[1] AS _reason, _reject[2] AS _field, _reject[3] AS _message
+FROM checked;

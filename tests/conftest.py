@@ -1,0 +1,39 @@
+"""Shared fixtures: one small demo warehouse per test session (fixed seed)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from etl.demo import build_demo
+
+SEED = 7
+SCALE = 0.05
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory) -> Path:
+    d = tmp_path_factory.mktemp("demo")
+    build_demo(d / "demo.duckdb", seed=SEED, scale=SCALE, as_of="2026-10-31")
+    return d
+
+
+@pytest.fixture(scope="session")
+def demo_db(demo_dir) -> Path:
+    return demo_dir / "demo.duckdb"
+
+
+@pytest.fixture(scope="session")
+def demo_truth(demo_dir) -> dict:
+    return json.loads((demo_dir / "demo_truth.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def con(demo_db):
+    from etl.db import connect
+
+    c = connect(demo_db, read_only=True)
+    yield c
+    c.close()
