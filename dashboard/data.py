@@ -5,7 +5,6 @@ never open connections or write SQL themselves."""
 from __future__ import annotations
 
 import datetime as dt
-import html
 import json
 import os
 import threading
@@ -132,12 +131,9 @@ def _village_shapes(path: str, mtime: float) -> gpd.GeoDataFrame:
 
 
 def village_map_data(start: dt.date, end: dt.date) -> gpd.GeoDataFrame:
-    """Village shapes with case counts; names HTML-escaped for tooltips."""
+    """Village shapes with case counts (text not escaped: dashboard.maps escapes what it renders)."""
     shapes = _village_shapes(*_version())
-    out = shapes.merge(village_cases(start, end), on="code", how="left").fillna({"cases": 0, "open": 0})
-    for col in ("name", "town"):
-        out[col] = out[col].fillna("").map(html.escape)
-    return out
+    return shapes.merge(village_cases(start, end), on="code", how="left").fillna({"cases": 0, "open": 0})
 
 
 @st.cache_data(show_spinner=False)

@@ -1,8 +1,8 @@
 """folium maps for the dashboard, drawn with no base map and no CDN (intranet-ready).
 
 Colours come from `style_function` and legends are plain HTML (a branca colormap
-would pull d3 from the internet; see dashboard/offline.py). Values put into
-tooltips must already be HTML-escaped by the caller (dashboard/data.py does).
+would pull d3 from the internet; see dashboard/offline.py). Text put into
+tooltips is HTML-escaped here (folium inserts it unescaped).
 """
 
 from __future__ import annotations
@@ -29,6 +29,9 @@ def choropleth(gdf: gpd.GeoDataFrame, value: str, label: str, bounds, tooltip: d
     m = folium.Map(tiles=None, control_scale=True, prefer_canvas=False, zoom_snap=0.25)
     breaks = class_breaks(gdf[value].to_numpy(dtype=float))
     gdf = gdf.assign(_fill=[_colour(v, breaks) for v in gdf[value].to_numpy(dtype=float)])
+    for col in tooltip:  # folium inserts tooltip text unescaped: escape every text field here
+        if gdf[col].dtype == object or str(gdf[col].dtype).startswith("str"):
+            gdf[col] = gdf[col].fillna("").astype(str).map(html.escape)
     folium.GeoJson(
         gdf[[*tooltip, "_fill", "geometry"]].to_json(drop_id=True),
         name=label,

@@ -1,0 +1,180 @@
+"""Loading ledgers: encodings, header aliases, dates, rejections that add up, idempotence."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings as hsettings, strategies as st
+
+from etl.cli import main
+from etl.db import connect, run_sql_file, writing
+from etl.load import LoadError, load
+
+HEADER = "受理编号,受理时间,诉求来源,问题类别,诉求内容,所属乡镇,所属村(社区),经度,纬度,反映人,联系电话,身份证号,办理状态,办结时间,满意度"
+GOOD = [
+    "A001,2025-03-05 14:30,12345,物业,反映<b>物业</b>乱收费 & 服务差,老城街道,西大街社区,,,张三丰,13812345678,610902199001011234,已办结,2025-03-08 10:00,满意",
+    "A002,2025年3月6日,来信,低保,申请低保,五里镇,,,,李四,,,办理中,,",
+    "A003,2025/3/7,走访,道路,修路,老城街道,西大街社区居委会,,,王五,13900001111,,受理,,",
+]
+
+
+@pytest.fixture
+def wh(tmp_path):
+    db = tmp_path / "w.duckdb"
+    assert CliRunner().invoke(main, ["--db", str(db), "init", "--district", "610902"]).exit_code == 0
+    return db
+
+
+def _write(path, lines, encoding="utf-8"):
+    path.write_bytes(("\n".join(lines) + "\n").encode(encoding))
+    return path
+
+
+def _load(db, path, kind="cases"):
+    r = CliRunner().invoke(main, ["--db", str(db), "load", kind, str(path), "--json"])
+    assert r.exit_code == 0, r.output
+    return json.loads(r.output)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030", "gbk", "utf-16"])
+def test_every_encoding_loads_the_same_chinese_text(wh, tmp_path, encoding):
+    out = _load(wh, _write(tmp_path / "l.csv", [HEADER, *GOOD], encoding))
+    assert out["rows_read"] == 3 and out["loaded"] == 3 and out["rejected"] == 0
+    con = connect(wh, read_only=True)
+    assert con.execute("SELECT content FROM cases WHERE case_id = 'A001'").fetchone()[0] == "反映<b>物业</b>乱收费 & 服务差"
+    assert con.execute("SELECT channel, category, status, satisfaction FROM cases WHERE case_id = 'A001'").fetchone() == \
+        ("群工热线", "物业管理", "办结", "满意")
+
+
+def test_places_by_village_then_town_names(wh, tmp_path):
+    _load(wh, _write(tmp_path / "l.csv", [HEADER, *GOOD]))
+    con = connect(wh, read_only=True)
+    got = dict(con.execute("SELECT case_id, area_code || ':' || placement FROM cases").fetchall())
+    assert got == {"A001": "610902001003:village_name", "A002": "610902104:town_name", "A003": "610902001003:village_name"}
+
+
+def test_personal_data_is_masked_and_hashed_everywhere(wh, tmp_path):
+    bad = "B001,not a date,12345,物业,x,老城街道,,,,赵六,13712345678,610902198001011234,受理,,"
+    _load(wh, _write(tmp_path / "l.csv", [HEADER, *GOOD, bad]))
+    con = connect(wh, read_only=True)
+    assert con.execute("SELECT petitioner_masked, phone_masked, id_masked FROM cases WHERE case_id = 'A001'").fetchone() == \
+        ("张**", "138****5678", "610***********1234")
+    dump = json.dumps(con.execute("SELECT * FROM cases").fetchall(), default=str, ensure_ascii=False) + \
+        json.dumps(con.execute("SELECT * FROM rejected_rows").fetchall(), default=str, ensure_ascii=False)
+    for secret in ("张三丰", "13812345678", "610902199001011234", "赵六", "13712345678", "610902198001011234"):
+        assert secret not in dump
+
+
+def test_outcomes_add_up_with_a_reason_for_every_rejection(wh, tmp_path):
+    rows = [HEADER, *GOOD,
+            ",2025-03-05,12345,物业,x,老城街道,,,,,,,受理,,",          # line 5: no id
+            "C1,2025-13-45,12345,物业,x,老城街道,,,,,,,受理,,",        # line 6: bad date
+            "C2,2025-03-05,飞鸽传书,物业,x,老城街道,,,,,,,受理,,",      # line 7: unknown channel
+            "C3,2025-03-05,12345,物业,x,不存在镇,,,,,,,受理,,",        # line 8: unknown town
+            "C4,2025-03-05,12345,物业,x,,,116.40,39.90,,,,受理,,",     # line 9: Beijing, outside the district
+            "C5,2025-03-05,12345,物业,x,老城街道,,,,,,,受理,2025-03-01,",  # line 10: closed before received
+            GOOD[0],                                                  # line 11: identical repeat
+            GOOD[1].replace("办理中", "受理")]                         # line 12: same id, other content
+    out = _load(wh, _write(tmp_path / "l.csv", rows))
+    assert out["rows_read"] == 11
+    assert out["loaded"] + out["updated"] + out["duplicates"] + out["rejected"] == out["rows_read"]
+    assert (out["loaded"], out["duplicates"], out["rejected"]) == (3, 1, 7)
+    con = connect(wh, read_only=True)
+    got = {(line, reason, field) for line, reason, field in con.execute("SELECT line_no, reason, field FROM rejected_rows").fetchall()}
+    assert got == {(5, "missing_id", "case_id"), (6, "bad_date", "received_at"), (7, "unknown_channel", "channel"),
+                   (8, "unknown_area_name", "town"), (9, "outside_district", "lon"),
+                   (10, "closed_before_received", "closed_at"), (12, "conflicting_duplicate_id", "case_id")}
+    raw = json.loads(con.execute("SELECT raw FROM rejected_rows WHERE line_no = 7").fetchone()[0])
+    assert raw["诉求来源"] == "飞鸽传书"  # the original row, as the user wrote it
+
+
+def test_same_file_twice_changes_nothing_and_a_new_status_appends_an_event(wh, tmp_path):
+    f = _write(tmp_path / "l.csv", [HEADER, *GOOD])
+    _load(wh, f)
+    again = _load(wh, f)
+    assert (again["loaded"], again["updated"], again["duplicates"]) == (0, 0, 3)
+    con = connect(wh, read_only=True)
+    events = con.execute("SELECT count(*) FROM case_events").fetchone()[0]
+    con.close()
+    later = _write(tmp_path / "l2.csv", [HEADER, GOOD[0], GOOD[1].replace("办理中,,", "办结,2025-03-10 09:00,基本满意"), GOOD[2]])
+    out = _load(wh, later)
+    assert (out["updated"], out["duplicates"]) == (1, 2)
+    con = connect(wh, read_only=True)
+    assert con.execute("SELECT status, closed_at FROM cases WHERE case_id = 'A002'").fetchone() == ("办结", dt.datetime(2025, 3, 10, 9))
+    assert con.execute("SELECT count(*) FROM case_events").fetchone()[0] == events + 1
+    assert con.execute("""SELECT "at" FROM case_events WHERE case_id = 'A002' AND status = '办结'""").fetchone()[0] == dt.datetime(2025, 3, 10, 9)
+
+
+def test_missing_required_field_names_it_and_the_headers_seen(wh, tmp_path):
+    f = _write(tmp_path / "l.csv", ["受理编号,诉求来源,问题类别,办理状态", "A1,12345,物业,受理"])
+    r = CliRunner().invoke(main, ["--db", str(wh), "load", "cases", str(f)])
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    assert "受理时间" in r.output and "受理编号, 诉求来源, 问题类别, 办理状态" in r.output
+    assert str(f) in r.output
+
+
+def test_xlsx_with_excel_dates(wh, tmp_path):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(HEADER.split(","))
+    ws.append(["X1", dt.datetime(2025, 3, 5, 14, 30), "热线", "物业", "x", "老城街道", "西大街社区", None, None, "张三", None, None, "受理", None, None])
+    ws.append([None] * 15)  # a blank row is not data
+    ws.append(["X2", 45722, "热线", "物业", "x", "老城街道", "", None, None, None, None, None, "受理", None, None])  # serial 45722 = 2025-03-06
+    wb.save(tmp_path / "l.xlsx")
+    out = _load(wh, tmp_path / "l.xlsx")
+    assert out["loaded"] == 2 and out["rows_read"] == 2
+    con = connect(wh, read_only=True)
+    assert dict(con.execute("SELECT case_id, received_at FROM cases").fetchall()) == {
+        "X1": dt.datetime(2025, 3, 5, 14, 30), "X2": dt.datetime(2025, 3, 6)}
+
+
+def test_a_failed_load_leaves_the_warehouse_as_it_was(wh, tmp_path, monkeypatch):
+    import etl.load as L
+
+    f = _write(tmp_path / "l.csv", [HEADER, *GOOD])
+    def boom(*a, **k):
+        raise RuntimeError("killed part way")
+    monkeypatch.setattr(L, "_case_events", boom)
+    with pytest.raises(RuntimeError):
+        with writing(wh) as con:
+            load(con, "cases", f)
+    con = connect(wh, read_only=True)
+    assert con.execute("SELECT count(*) FROM cases").fetchone()[0] == 0
+    assert con.execute("SELECT count(*) FROM load_batches").fetchone()[0] == 0
+
+
+DATE_FORMATS = ["{y}-{m:02d}-{d:02d}", "{y}/{m}/{d}", "{y}.{m}.{d}", "{y}年{m}月{d}日", "{y}-{m:02d}-{d:02d} {H:02d}:{M:02d}",
+                "{y}年{m}月{d}日 {H}:{M:02d}", "{y}{m:02d}{d:02d}"]
+
+
+@hsettings(max_examples=200, deadline=None)
+@given(st.datetimes(min_value=dt.datetime(1990, 1, 1), max_value=dt.datetime(2099, 12, 31)), st.sampled_from(DATE_FORMATS))
+def test_dates_parse_in_every_office_style(when, fmt):
+    con = _macros()
+    text = fmt.format(y=when.year, m=when.month, d=when.day, H=when.hour, M=when.minute)
+    has_time = "{H" in fmt
+    expected = when.replace(second=0, microsecond=0) if has_time else dt.datetime(when.year, when.month, when.day)
+    assert con.execute("SELECT parse_ts(?)", [text]).fetchone()[0] == expected
+
+
+@hsettings(max_examples=100, deadline=None)
+@given(st.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(2099, 12, 31)))
+def test_excel_serial_dates(day):
+    serial = (day - dt.date(1899, 12, 30)).days
+    assert _macros().execute("SELECT parse_ts(?)", [str(serial)]).fetchone()[0] == dt.datetime(day.year, day.month, day.day)
+
+
+_CON = None
+
+
+def _macros():
+    global _CON
+    if _CON is None:
+        _CON = connect()
+        run_sql_file(_CON, "macros")
+    return _CON
