@@ -2,14 +2,17 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-DB ?= data/minqing.duckdb
+DB ?= $(or $(MINQING_DB),data/minqing.duckdb)
 PORT ?= 8501
 
-.PHONY: install install-test run demo test bench clean
+.PHONY: install install-test run demo test clean
 
 install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
+	@test -n "$(PYTHON)" || { echo "Python 3.11 not found: install python3.11 (and python3.11-venv on Debian/Ubuntu)"; exit 1; }
+	@$(PYTHON) -c 'import sys, venv, ensurepip; assert sys.version_info[:2] == (3, 11), sys.version' 2>/dev/null || \
+	  { echo "$(PYTHON) is not a Python 3.11 with venv/ensurepip: install python3.11 and python3.11-venv"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
 	touch $@

@@ -16,8 +16,9 @@ def demo_banner(meta: dict) -> None:
 
 
 def period_filter(first: dt.date, last: dt.date) -> tuple[dt.date, dt.date]:
-    """Sidebar date range, default: the last 12 months with data."""
-    default_start = max(first, (last.replace(day=1) - dt.timedelta(days=335)).replace(day=1))
+    """Sidebar date range, default: the last 12 calendar months with data (this month and 11 before)."""
+    y, m = divmod(last.year * 12 + last.month - 1 - 11, 12)
+    default_start = max(first, dt.date(y, m + 1, 1))
     value = st.sidebar.date_input("受理时段", (default_start, last), min_value=first, max_value=last,
                                   format="YYYY-MM-DD", key="period")
     if isinstance(value, (tuple, list)) and len(value) == 2:

@@ -12,6 +12,7 @@ import click
 
 from . import settings
 from .db import REPO_ROOT, connect, writing
+from .keys import KeyError_, create_key, read_key
 
 
 def _default_db() -> str:
@@ -41,13 +42,14 @@ def init(ctx: click.Context, district: str, force: bool) -> None:
 
     db: Path = ctx.obj["db"]
     if db.exists() and not force:
-        raise click.UsageError(f"{db} already exists; pass --force to replace it")
+        raise click.UsageError(f"{db} 已存在; 如需重建请加 --force")
     try:
         divisions.resolve_district(district)
     except ValueError as e:
         raise click.BadParameter(str(e), param_hint="--district") from None
+    key = create_key(db)
     with writing(db, fresh=True) as con:
-        d = init_warehouse(con, district)
+        d = init_warehouse(con, district, key=key)
         n = dict(con.execute("SELECT level, count(*) FROM areas GROUP BY 1").fetchall())
     click.echo(f"已创建 {db}: {d.full_name} ({d.code}), 乡镇/街道 {n.get('town', 0)} 个, 村/社区 {n.get('village', 0)} 个")
 
@@ -64,7 +66,7 @@ def demo(ctx: click.Context, seed: int, scale: float, force: bool) -> None:
 
     db: Path = ctx.obj["db"]
     if db.exists() and not force:
-        raise click.UsageError(f"{db} already exists; pass --force to replace it")
+        raise click.UsageError(f"{db} 已存在; 如需重建请加 --force")
     if not 0 < scale <= 2:
         raise click.BadParameter(f"{scale!r} is not in (0, 2]", param_hint="--scale")
     t0 = time.monotonic()
@@ -91,11 +93,14 @@ def load_cmd(ctx: click.Context, kind: str, file: str, sheet: str | None, crs: s
 
     db: Path = ctx.obj["db"]
     if not db.exists():
-        raise click.UsageError(f"{db} does not exist; create it first with `minqing --db {db} init --district CODE`")
+        raise click.UsageError(f"{db} 不存在; 请先创建: minqing --db {db} init --district 区县代码或名称")
     try:
+        with connect(db, read_only=True) as ro:
+            fp = dict(ro.execute("SELECT key, value FROM meta").fetchall()).get("key_fingerprint")
+        key = read_key(db, fp)
         with writing(db) as con:
-            r = load(con, kind, file, sheet=sheet, crs=crs)
-    except (LoadError, ReadError) as e:
+            r = load(con, kind, file, sheet=sheet, crs=crs, hash_key=key)
+    except (LoadError, ReadError, KeyError_) as e:
         raise click.UsageError(str(e)) from None
     if as_json:
         click.echo(json.dumps(r.as_dict(), ensure_ascii=False))
@@ -113,12 +118,18 @@ def info(ctx: click.Context) -> None:
     """Show what the warehouse holds: district, row counts per table, last loads."""
     db: Path = ctx.obj["db"]
     if not db.exists():
-        raise click.UsageError(f"{db} does not exist")
+        raise click.UsageError(f"{db} 不存在")
     con = connect(db, read_only=True)
     meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
     click.echo(f"{meta.get('district_full_name')} ({meta.get('district_code')})" + (" [演示数据]" if meta.get("demo") == "true" else ""))
     for (t,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' ORDER BY 1").fetchall():
         click.echo(f"  {t}: {con.execute(f'SELECT count(*) FROM {t}').fetchone()[0]}")
+    loads = con.execute("""SELECT batch_id, kind, source_file, loaded_at, rows_read, loaded, updated, duplicates, rejected
+                           FROM load_batches ORDER BY batch_id DESC LIMIT 5""").fetchall()
+    if loads:
+        click.echo("最近的导入:")
+        for b, k, f, at, n, lo, up, du, rj in loads:
+            click.echo(f"  #{b} {at:%Y-%m-%d %H:%M} {k} {f}: 读入 {n}, 新增 {lo}, 更新 {up}, 重复 {du}, 拒收 {rj}")
 
 
 def run() -> None:  # pragma: no cover - console entry for python -m

@@ -57,8 +57,12 @@ def load(
     crs: str = "wgs84",
     synthetic: bool = False,
     now: dt.datetime | None = None,
+    hash_key: str | None = None,
 ) -> LoadResult:
-    """Load one file of `kind` into the open warehouse `con` (caller owns the transaction)."""
+    """Load one file of `kind` into the open warehouse `con` (caller owns the transaction).
+
+    `hash_key` (etl.keys) is needed for kinds with personal data (cases, households, cadres).
+    """
     spec = F.kind(kind)
     path = Path(path)
     if crs not in POINT_CRS and kind in PLACED_KINDS:
@@ -77,7 +81,7 @@ def load(
     result = LoadResult(kind, str(path), batch_id, rows_read=raw.table.num_rows, encoding=raw.encoding)
     _prepare(con)
     _stage_raw(con, spec, raw, columns)
-    run_sql_file(con, f"stg_{kind}", **_params(kind, con))
+    run_sql_file(con, f"stg_{kind}", **_params(kind, hash_key, now))
     staged = f"stg_{kind}"
     if kind in PLACED_KINDS:
         con.execute(f"CREATE OR REPLACE TEMP VIEW to_place AS SELECT _line, town, village, area_code_in, lon_in, lat_in FROM {staged} WHERE _reason IS NULL")
@@ -92,6 +96,9 @@ def load(
             FROM {staged} s LEFT JOIN placed p USING (_line)""")
     else:
         con.execute(f"CREATE OR REPLACE TEMP TABLE staged AS SELECT * FROM {staged}")
+    con.execute("""
+        UPDATE staged SET _reason = 'bad_column_count', _field = NULL, _message = r._error
+        FROM raw_rows r WHERE r._line = staged._line AND r._error IS NOT NULL""")
     if kind == "cadres":  # cadres of district departments belong to no village or town
         con.execute("UPDATE staged SET _reason = NULL, _field = NULL, _message = NULL, placement = 'none' WHERE _reason = 'unplaced'")
     counts = _merge(con, spec, batch_id, synthetic=synthetic, now=now)
@@ -100,8 +107,10 @@ def load(
     result.reasons = {r: n for r, n in rej}
     result.rejected = sum(result.reasons.values())
     con.execute(
-        """INSERT INTO rejected_rows
-           SELECT ?, _line, _reason, _field, _message, _raw FROM staged WHERE _reason IS NOT NULL ORDER BY _line""",
+        f"""INSERT INTO rejected_rows
+            SELECT ?, s._line, s._reason, s._field, s._message, {_raw_json(spec, raw, columns)}
+            FROM staged s JOIN raw_src r ON r._line = s._line
+            WHERE s._reason IS NOT NULL ORDER BY s._line""",
         [batch_id],
     )
     total = result.loaded + result.updated + result.duplicates + result.rejected
@@ -125,33 +134,51 @@ def _prepare(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _stage_raw(con: duckdb.DuckDBPyConnection, spec: F.Kind, raw: RawTable, columns: dict[str, int]) -> None:
-    """raw_rows: one VARCHAR column per canonical field (NULL if absent), _line, _raw JSON, _geom."""
+    """raw_src: the file as read; raw_rows: one VARCHAR column per canonical field (NULL if
+    absent), _line, _error and, for geometry files, _geom."""
     t = raw.table
-    names = [n for n in t.column_names if n not in ("_line", "_wkb")]
-    personal = {names[i]: spec.field(f).name for f, i in columns.items() if spec.field(f).personal}
+    names = [n for n in t.column_names if n not in ("_line", "_wkb", "_error")]
     con.register("raw_arrow", t)
-    select = ["_line"]
+    con.execute("CREATE OR REPLACE TEMP TABLE raw_src AS SELECT * FROM raw_arrow")
+    con.unregister("raw_arrow")
+    select = ["_line", "_error"]
     for f in spec.fields:
         if f.name in columns:
             select.append(f'"{_q(names[columns[f.name]])}" AS {f.name}')
         else:
             select.append(f"CAST(NULL AS VARCHAR) AS {f.name}")
-    masked = []
-    for n in names:
-        fname = personal.get(n)
-        expr = f'"{_q(n)}"'
-        if fname == "phone":
-            expr = f"mask_phone({expr})"
-        elif fname == "id_number":
-            expr = f"mask_id({expr})"
-        elif fname:
-            expr = f"mask_name({expr})"
-        masked.append(f"'{_q_lit(n)}', {expr}")
-    select.append(f"json_object({', '.join(masked)})::VARCHAR AS _raw" if masked else "'{}' AS _raw")
     if "_wkb" in t.column_names:
         select.append(_geom_expr(raw.crs))
-    con.execute(f"CREATE OR REPLACE TEMP TABLE raw_rows AS SELECT {', '.join(select)} FROM raw_arrow")
-    con.unregister("raw_arrow")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE raw_rows AS SELECT {', '.join(select)} FROM raw_src")
+
+
+def _raw_json(spec: F.Kind, raw: RawTable, columns: dict[str, int]) -> str:
+    """SQL for the original row as JSON (the file's own headers), every personal value masked."""
+    names = [n for n in raw.table.column_names if n not in ("_line", "_wkb", "_error")]
+    personal = {names[i]: f for f, i in columns.items() if spec.field(f).personal}
+    parts = []
+    for n in names:
+        col = f'r."{_q(n)}"'
+        fname = personal.get(n)
+        if fname == "phone":
+            expr = f"mask_phone({col})"
+        elif fname == "id_number":
+            expr = f"mask_id({col})"
+        elif fname or _looks_personal(n):
+            expr = f"mask_name({col})"  # names, and columns that look personal but matched no field
+        else:
+            expr = f"mask_text({col})"  # a phone or ID number typed into any other cell
+        parts.append(f"'{_q_lit(n)}', {expr}")
+    return f"json_object({', '.join(parts)})::VARCHAR" if parts else "'{}'"
+
+
+_PERSONAL_HEADERS = ("姓名", "身份证", "电话", "手机", "联系方式", "住址", "家庭住址", "证件")
+
+
+def _looks_personal(header: str) -> bool:
+    """Unmatched columns whose header says they hold a name, ID, phone or address."""
+    h = F.normalise_header(header)
+    return any(w in h for w in _PERSONAL_HEADERS)
 
 
 def _geom_expr(crs: str | None) -> str:
@@ -174,16 +201,16 @@ def _epsg(crs: str | None) -> int | None:
     return code
 
 
-def _params(kind: str, con: duckdb.DuckDBPyConnection) -> dict:
+def _params(kind: str, hash_key: str | None, now: dt.datetime) -> dict:
     p: dict = {}
     if kind in ("cases", "households", "cadres"):
-        row = con.execute("SELECT value FROM meta WHERE key = 'hash_key'").fetchone()
-        if not row:
-            raise LoadError("the warehouse has no hash key; create it with `minqing init`")
-        p["hash_key"] = row[0]
+        if not hash_key:
+            raise LoadError(f"loading {kind} needs the warehouse's hash key (etl.keys.read_key)")
+        p["hash_key"] = hash_key
     if kind == "cases":
         p["ordinary_days"] = int(settings.get("deadline_days_ordinary"))
         p["major_days"] = int(settings.get("deadline_days_major"))
+        p["latest"] = now + dt.timedelta(days=1)
     return p
 
 
@@ -201,14 +228,16 @@ def _merge(con: duckdb.DuckDBPyConnection, spec: F.Kind, batch_id: int, *, synth
         raise AssertionError(f"staging for {table} lacks columns {missing}")
     fp = "md5(concat_ws('\x1f', " + ", ".join(f"coalesce(CAST({c} AS VARCHAR), '\x1e')" for c in content_cols) + "))"
     fp_target = fp.replace("CAST(geom AS VARCHAR)", "ST_AsHEXWKB(geom)")
-    # A key repeated in the file: identical repeats are duplicates; conflicting ones rejected.
+    # A key repeated in the file: the last row wins (ledgers append newer states below older
+    # ones); earlier identical rows are duplicates, earlier different ones are superseded.
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE keyed AS
         SELECT _line, {key} AS k, {fp_target} AS fp,
-               row_number() OVER (PARTITION BY {key} ORDER BY _line) AS occurrence
+               row_number() OVER (PARTITION BY {key} ORDER BY _line DESC) AS occurrence
         FROM staged WHERE _reason IS NULL""")
     con.execute("""
-        UPDATE staged SET _reason = 'conflicting_duplicate_id', _field = ?, _message = '同一编号在文件中出现多次且内容不同 (第一次出现在第 ' || f._line || ' 行)'
+        UPDATE staged SET _reason = 'superseded_in_file', _field = ?,
+            _message = '同一编号在文件后面(第 ' || f._line || ' 行)有不同内容, 以后者为准'
         FROM (SELECT k.k, k._line AS this_line, f._line FROM keyed k JOIN keyed f ON f.k = k.k AND f.occurrence = 1
               WHERE k.occurrence > 1 AND k.fp <> f.fp) f
         WHERE staged._line = f.this_line""", [key])

@@ -10,6 +10,8 @@ GB2312, so a GBK export never garbles silently).
 from __future__ import annotations
 
 import codecs
+import csv
+import io
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +51,9 @@ def read_file(path: str | Path, *, sheet: str | None = None, encoding: str | Non
 
 
 def read_csv(path: Path, encoding: str | None = None) -> RawTable:
+    """A CSV as text cells. Fast path: pyarrow, when every line is one well-formed row.
+    Otherwise Python's csv module, which knows each row's physical line and keeps rows
+    with too many cells (marked in `_error`, to be rejected) instead of failing the file."""
     data = path.read_bytes()
     enc = encoding or detect_encoding(data, path)
     try:
@@ -56,28 +61,83 @@ def read_csv(path: Path, encoding: str | None = None) -> RawTable:
     except UnicodeDecodeError as e:
         line = data[: e.start].count(b"\n") + 1
         raise ReadError(f"{path}: line {line}: cannot decode as {enc} ({e.reason})") from None
-    text = text.lstrip("\ufeff")
+    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        raise ReadError(f"{path}: the file is empty")
     delimiter = "\t" if path.suffix.lower() == ".tsv" else _sniff_delimiter(text)
+    fast = _read_csv_fast(text, delimiter)
+    if fast is None:
+        fast = _read_csv_exact(text, delimiter)
+    headers, body = fast
+    return RawTable(body, headers, enc)
+
+
+def _read_csv_fast(text: str, delimiter: str) -> tuple[list[str], pa.Table] | None:
+    """pyarrow; None when a row is ragged or a cell spans lines (line numbers would be off)."""
+    if '"' in text and _quoted_newline(text):
+        return None
+    bad: list[object] = []
+
+    def on_invalid(row) -> str:
+        bad.append(row)
+        return "skip"
+
     try:
         table = pacsv.read_csv(
             pa.py_buffer(text.encode("utf-8")),
             read_options=pacsv.ReadOptions(autogenerate_column_names=True, block_size=1 << 24),
-            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
-            convert_options=pacsv.ConvertOptions(
-                column_types={}, strings_can_be_null=False, check_utf8=False,
-                auto_dict_encode=False, include_missing_columns=True,
-            ),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=False,
+                                              invalid_row_handler=on_invalid),
+            convert_options=pacsv.ConvertOptions(column_types={}, strings_can_be_null=False, check_utf8=False,
+                                                 auto_dict_encode=False),
         )
-    except pa.ArrowInvalid as e:
-        raise ReadError(f"{path}: not a readable CSV table: {e}") from None
+    except pa.ArrowInvalid:
+        return None
+    if bad or table.num_rows == 0:
+        return None
     table = table.cast(pa.schema([(n, pa.string()) for n in table.column_names]))
-    if table.num_rows == 0:
-        raise ReadError(f"{path}: the file is empty")
     headers = [str(v) for v in table.slice(0, 1).to_pylist()[0].values()]
-    body = table.slice(1)
-    body = body.rename_columns(_unique(headers))
-    lines = pa.array(range(2, body.num_rows + 2), pa.int32())
-    return RawTable(body.append_column("_line", lines), headers, enc)
+    body = table.slice(1).rename_columns(_unique(headers))
+    lines = [i + 1 for i, ln in enumerate(text.split("\n")) if ln.strip()]
+    if len(lines) != body.num_rows + 1:
+        return None
+    body = body.append_column("_line", pa.array(lines[1:], pa.int32()))
+    return headers, body.append_column("_error", pa.nulls(body.num_rows, pa.string()))
+
+
+def _read_csv_exact(text: str, delimiter: str) -> tuple[list[str], pa.Table]:
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    headers: list[str] | None = None
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    errors: list[str | None] = []
+    last = 0
+    for row in reader:
+        start, last = last + 1, reader.line_num
+        if not any(c.strip() for c in row):
+            continue  # blank line
+        if headers is None:
+            headers = row
+            continue
+        n = len(headers)
+        err = None
+        if len(row) > n and any(c.strip() for c in row[n:]):
+            err = f"本行有 {len(row)} 个单元格, 表头只有 {n} 列"
+        row = (row + [""] * n)[:n]  # short rows: trailing empty cells were left out
+        rows.append(row)
+        lines.append(start)
+        errors.append(err)
+    headers = headers or []
+    names = _unique(headers)
+    cols = {name: pa.array([r[j] for r in rows], pa.string()) for j, name in enumerate(names)}
+    table = pa.table(cols) if cols else pa.table({})
+    table = table.append_column("_line", pa.array(lines, pa.int32()))
+    return headers, table.append_column("_error", pa.array(errors, pa.string()))
+
+
+def _quoted_newline(text: str) -> bool:
+    """Whether a quoted cell contains a line break (cheap scan: quotes balance per line otherwise)."""
+    return any(line.count('"') % 2 for line in text.split("\n"))
 
 
 def detect_encoding(data: bytes, path: Path | None = None) -> str:
@@ -128,7 +188,8 @@ def read_xlsx(path: Path, sheet: str | None = None) -> RawTable:
     wb.close()
     names = _unique(headers)
     table = pa.table({n: pa.array(c, pa.string()) for n, c in zip(names, cols)})
-    return RawTable(table.append_column("_line", pa.array(lines, pa.int32())), headers, None)
+    table = table.append_column("_line", pa.array(lines, pa.int32()))
+    return RawTable(table.append_column("_error", pa.nulls(len(lines), pa.string())), headers, None)
 
 
 def read_geo(path: Path, encoding: str | None = None) -> RawTable:
@@ -147,6 +208,7 @@ def read_geo(path: Path, encoding: str | None = None) -> RawTable:
     table = pa.table(cols) if cols else pa.table({"_empty": pa.nulls(n, pa.string())})
     table = table.append_column("_wkb", pa.array(list(geometry), pa.binary()))
     table = table.append_column("_line", pa.array(range(1, n + 1), pa.int32()))
+    table = table.append_column("_error", pa.nulls(n, pa.string()))
     return RawTable(table, headers, meta.get("encoding"), crs=meta.get("crs"))
 
 
@@ -177,14 +239,15 @@ def _sniff_delimiter(text: str) -> str:
 
 
 def _unique(headers: list[str]) -> list[str]:
-    seen: dict[str, int] = {}
+    """Column names made unique and non-empty: 备注, 备注 -> 备注, 备注.2 (never clashing with a real 备注.2)."""
+    taken: set[str] = set()
     out = []
     for i, h in enumerate(headers):
-        h = h or f"column{i + 1}"
-        if h in seen:
-            seen[h] += 1
-            h = f"{h}.{seen[h]}"
-        else:
-            seen[h] = 0
-        out.append(h)
+        base = str(h).strip() or f"第{i + 1}列"
+        name, k = base, 1
+        while name in taken:
+            k += 1
+            name = f"{base}.{k}"
+        taken.add(name)
+        out.append(name)
     return out

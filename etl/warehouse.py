@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-import secrets
-
 import duckdb
 
 from . import divisions
 from .db import run_sql_file
+from .keys import fingerprint_of
 
 SCHEMA_VERSION = "1"
 
 
-def init_warehouse(con: duckdb.DuckDBPyConnection, district: str, *, demo: bool = False) -> divisions.District:
+def init_warehouse(con: duckdb.DuckDBPyConnection, district: str, *, key: str, demo: bool = False) -> divisions.District:
     """Create every table and fill `areas` with the district, its towns and villages (real codes and names).
 
-    The district carries its real outline; towns and villages get geometry when a boundary
+    `key` is the warehouse's hash key (etl.keys.create_key). The district carries its real outline; towns and villages get geometry when a boundary
     file is loaded (`minqing load areas`) or, in the demo, synthetic geometry.
     """
     d = divisions.resolve_district(district)
@@ -43,8 +42,8 @@ def init_warehouse(con: duckdb.DuckDBPyConnection, district: str, *, demo: bool 
         "district_full_name": d.full_name,
         "created_at": dt.datetime.now().replace(microsecond=0).isoformat(),
         "demo": "true" if demo else "false",
-        # Key of the keyed hash that links repeat petitioners without storing who they are.
-        "hash_key": secrets.token_hex(32),
+        # The key itself lives beside the warehouse (etl.keys), only its fingerprint here.
+        "key_fingerprint": fingerprint_of(key),
     }
     con.executemany("INSERT INTO meta VALUES (?, ?)", list(meta.items()))
     return d

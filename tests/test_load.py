@@ -58,14 +58,37 @@ def test_places_by_village_then_town_names(wh, tmp_path):
 
 def test_personal_data_is_masked_and_hashed_everywhere(wh, tmp_path):
     bad = "B001,not a date,12345,物业,x,老城街道,,,,赵六,13712345678,610902198001011234,受理,,"
-    _load(wh, _write(tmp_path / "l.csv", [HEADER, *GOOD, bad]))
+    in_text = "B002,2025-03-09,12345,物业,本人身份证610902197001019876，电话13811112222，请回电,老城街道,,,,,,,受理,,"
+    _load(wh, _write(tmp_path / "l.csv", [HEADER, *GOOD, bad, in_text]))
     con = connect(wh, read_only=True)
     assert con.execute("SELECT petitioner_masked, phone_masked, id_masked FROM cases WHERE case_id = 'A001'").fetchone() == \
-        ("张**", "138****5678", "610***********1234")
+        ("张**", "138****5678", "**************1234")
     dump = json.dumps(con.execute("SELECT * FROM cases").fetchall(), default=str, ensure_ascii=False) + \
         json.dumps(con.execute("SELECT * FROM rejected_rows").fetchall(), default=str, ensure_ascii=False)
-    for secret in ("张三丰", "13812345678", "610902199001011234", "赵六", "13712345678", "610902198001011234"):
+    for secret in ("张三丰", "13812345678", "610902199001011234", "赵六", "13712345678", "610902198001011234",
+                   "610902197001019876", "13811112222"):
         assert secret not in dump
+    assert con.execute("SELECT content FROM cases WHERE case_id = 'B002'").fetchone()[0] == \
+        "本人身份证**************9876，电话138****2222，请回电"
+
+
+def test_the_hash_key_lives_beside_the_warehouse_not_in_it(wh):
+    from etl.keys import key_path, read_key
+
+    con = connect(wh, read_only=True)
+    meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
+    key = read_key(wh, meta["key_fingerprint"])
+    assert "hash_key" not in meta and key not in json.dumps(meta)
+    assert key_path(wh).stat().st_mode & 0o077 == 0  # owner only
+
+
+def test_a_repeat_petitioner_is_linked_across_phone_spellings(wh, tmp_path):
+    rows = [HEADER, "P1,2025-03-05,12345,物业,x,老城街道,,,,钱七,13912345678,,受理,,",
+            "P2,2025-03-20,来访,物业,x,老城街道,,,,钱七,+86 139-1234-5678,,受理,,"]
+    _load(wh, _write(tmp_path / "l.csv", rows))
+    con = connect(wh, read_only=True)
+    hashes = [h for (h,) in con.execute("SELECT petitioner_hash FROM cases ORDER BY case_id").fetchall()]
+    assert hashes[0] is not None and hashes[0] == hashes[1]
 
 
 def test_outcomes_add_up_with_a_reason_for_every_rejection(wh, tmp_path):
@@ -77,7 +100,7 @@ def test_outcomes_add_up_with_a_reason_for_every_rejection(wh, tmp_path):
             "C4,2025-03-05,12345,物业,x,,,116.40,39.90,,,,受理,,",     # line 9: Beijing, outside the district
             "C5,2025-03-05,12345,物业,x,老城街道,,,,,,,受理,2025-03-01,",  # line 10: closed before received
             GOOD[0],                                                  # line 11: identical repeat
-            GOOD[1].replace("办理中", "受理")]                         # line 12: same id, other content
+            GOOD[1].replace("办理中", "受理")]                         # line 12: same id as line 3, newer content
     out = _load(wh, _write(tmp_path / "l.csv", rows))
     assert out["rows_read"] == 11
     assert out["loaded"] + out["updated"] + out["duplicates"] + out["rejected"] == out["rows_read"]
@@ -86,9 +109,10 @@ def test_outcomes_add_up_with_a_reason_for_every_rejection(wh, tmp_path):
     got = {(line, reason, field) for line, reason, field in con.execute("SELECT line_no, reason, field FROM rejected_rows").fetchall()}
     assert got == {(5, "missing_id", "case_id"), (6, "bad_date", "received_at"), (7, "unknown_channel", "channel"),
                    (8, "unknown_area_name", "town"), (9, "outside_district", "lon"),
-                   (10, "closed_before_received", "closed_at"), (12, "conflicting_duplicate_id", "case_id")}
+                   (10, "closed_before_received", "closed_at"), (3, "superseded_in_file", "case_id")}
     raw = json.loads(con.execute("SELECT raw FROM rejected_rows WHERE line_no = 7").fetchone()[0])
     assert raw["诉求来源"] == "飞鸽传书"  # the original row, as the user wrote it
+    assert con.execute("SELECT status FROM cases WHERE case_id = 'A002'").fetchone()[0] == "受理"  # the later row won
 
 
 def test_same_file_twice_changes_nothing_and_a_new_status_appends_an_event(wh, tmp_path):
@@ -140,9 +164,11 @@ def test_a_failed_load_leaves_the_warehouse_as_it_was(wh, tmp_path, monkeypatch)
     def boom(*a, **k):
         raise RuntimeError("killed part way")
     monkeypatch.setattr(L, "_case_events", boom)
-    with pytest.raises(RuntimeError):
+    from etl.keys import read_key
+
+    with pytest.raises(RuntimeError, match="killed part way"):
         with writing(wh) as con:
-            load(con, "cases", f)
+            load(con, "cases", f, hash_key=read_key(wh))
     con = connect(wh, read_only=True)
     assert con.execute("SELECT count(*) FROM cases").fetchone()[0] == 0
     assert con.execute("SELECT count(*) FROM load_batches").fetchone()[0] == 0
@@ -178,3 +204,50 @@ def _macros():
         _CON = connect()
         run_sql_file(_CON, "macros")
     return _CON
+
+
+def test_a_ragged_row_is_rejected_with_its_physical_line_and_the_rest_loads(wh, tmp_path):
+    rows = [HEADER, GOOD[0], "", '"A009","2025-03-05","12345","物业","多行', '内容","老城街道",,,,,,,"受理",,',
+            GOOD[2] + ",多出来的一格,又一格", GOOD[1]]
+    out = _load(wh, _write(tmp_path / "l.csv", rows))
+    assert (out["rows_read"], out["loaded"], out["rejected"]) == (4, 3, 1)
+    con = connect(wh, read_only=True)
+    assert con.execute("SELECT line_no, reason FROM rejected_rows").fetchall() == [(6, "bad_column_count")]
+    assert con.execute("SELECT content FROM cases WHERE case_id = 'A009'").fetchone()[0] == "多行\n内容"
+
+
+def test_a_header_only_file_loads_nothing_and_says_so(wh, tmp_path):
+    f = tmp_path / "h.csv"
+    f.write_text(HEADER, encoding="utf-8")  # no trailing newline
+    out = _load(wh, f)
+    assert out["rows_read"] == 0 and out["loaded"] == 0
+
+
+@pytest.mark.parametrize("village, expected", [
+    ("西大街社区居委会", "610902001003"), ("西大街社区", "610902001003"), ("西大街", "610902001003"),
+])
+def test_village_names_match_with_or_without_suffixes(wh, tmp_path, village, expected):
+    row = f"V1,2025-03-05,12345,物业,x,老城街道,{village},,,,,,受理,,"
+    _load(wh, _write(tmp_path / "l.csv", [HEADER, row]))
+    con = connect(wh, read_only=True)
+    assert con.execute("SELECT area_code, placement FROM cases").fetchone() == (expected, "village_name")
+
+
+def test_a_point_outside_the_district_is_not_kept_when_names_place_the_case(wh, tmp_path):
+    row = "V1,2025-03-05,12345,物业,x,老城街道,西大街社区,116.397,39.908,,,,受理,,"
+    _load(wh, _write(tmp_path / "l.csv", [HEADER, row]))
+    con = connect(wh, read_only=True)
+    assert con.execute("SELECT area_code, placement, lon, lat FROM cases").fetchone() == \
+        ("610902001003", "village_name+point_outside", None, None)
+
+
+@pytest.mark.parametrize("when", ["25-3-5", "1900-01-01", "2099-03-09"])
+def test_implausible_dates_are_rejected(wh, tmp_path, when):
+    out = _load(wh, _write(tmp_path / "l.csv", [HEADER, f"D1,{when},12345,物业,x,老城街道,,,,,,,受理,,"]))
+    assert out["rejected"] == 1
+    assert set(out["reasons"]) <= {"bad_date", "date_out_of_range"}
+
+
+def test_an_open_status_with_a_closing_time_is_a_conflict(wh, tmp_path):
+    out = _load(wh, _write(tmp_path / "l.csv", [HEADER, "S1,2025-03-05,12345,物业,x,老城街道,,,,,,,办理中,2025-03-08,"]))
+    assert out["reasons"] == {"status_conflict": 1}

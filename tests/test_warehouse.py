@@ -57,7 +57,7 @@ def test_init_refuses_to_overwrite_and_explains(tmp_path):
     runner = CliRunner()
     assert runner.invoke(main, ["--db", str(db), "init", "--district", "610902"]).exit_code == 0
     r = runner.invoke(main, ["--db", str(db), "init", "--district", "610902"])
-    assert r.exit_code == 2 and "already exists" in r.output and "Traceback" not in r.output
+    assert r.exit_code == 2 and "已存在" in r.output and "--force" in r.output and "Traceback" not in r.output
 
 
 @pytest.mark.parametrize("query, words", [("鼓楼区", ["350102", "320106"]), ("不存在的区", ["不存在的区"])])

@@ -20,6 +20,7 @@ import shapely
 
 from .. import divisions
 from ..db import writing
+from ..keys import create_key
 from ..load import load
 from ..warehouse import init_warehouse
 from . import cases as case_gen
@@ -102,13 +103,14 @@ def build_demo(db_path: str | Path, *, seed: int = 20241, as_of: str = "2026-10-
     files = _write_sources(src, d.name, geo, vg, official, snaps, cadres, visits, stations, buildings, ledger, dis)
 
     say("装入数据仓库 (loading)")
+    key = create_key(db_path)
     with writing(db_path, fresh=True) as con:
-        init_warehouse(con, d.code, demo=True)
+        init_warehouse(con, d.code, key=key, demo=True)
         con.execute("INSERT INTO meta VALUES ('demo_as_of', ?), ('demo_seed', ?)", [as_of, str(seed)])
         batches = []
         loaded_at = dt.datetime.fromisoformat(as_of) + dt.timedelta(hours=23)
         for kind, path in files:
-            r = load(con, kind, path, synthetic=(kind == "areas"), now=loaded_at)
+            r = load(con, kind, path, synthetic=(kind == "areas"), now=loaded_at, hash_key=key)
             batches.append(r.as_dict())
             say(f"  {kind}: {path.name} 读入 {r.rows_read} 行, 新增 {r.loaded}, 更新 {r.updated}, 重复 {r.duplicates}, 拒收 {r.rejected}")
 

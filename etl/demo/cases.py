@@ -59,7 +59,7 @@ def cases(villages, geoms, counts: np.ndarray, months: pd.PeriodIndex, plan: Pla
     urban = villages["urban"].to_numpy()[vi]
     start = months.to_timestamp().to_numpy()[mi]
     days = months.days_in_month.to_numpy()[mi]
-    received = pd.to_datetime(start) + pd.to_timedelta(rng.random(n) * (days - 1), "D").floor("D") \
+    received = pd.to_datetime(start) + pd.to_timedelta(rng.random(n) * days, "D").floor("D") \
         + pd.to_timedelta(rng.integers(8 * 60, 18 * 60, n), "min")
     received = received.where(received <= as_of, as_of - pd.Timedelta(hours=1))
 

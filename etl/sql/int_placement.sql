@@ -1,20 +1,37 @@
--- Place each staged row in the finest area that fits: its area code, else the village
--- containing its point (checked against any names given), else its village name, else its
--- town name. Input: to_place(_line, town, village, area_code_in, lon_in, lat_in).
+-- Place each staged row in the finest area that fits, and never trust a point silently.
+-- Input: to_place(_line, town, village, area_code_in, lon_in, lat_in).
 -- Output: placed(_line, area_code, lon, lat, placement, _reason, _field, _message).
+--
+-- Order: the area code if given; else the village containing the point when it agrees with
+-- the names given; else the named village; else the named town. A point outside the
+-- district, contradicting the names, or unreadable is dropped (lon/lat NULL) and noted in
+-- `placement` as `<method>+point_outside`, `+point_conflict` or `+bad_point`.
+-- Names match in tiers: the name as written (committee suffix ignored: 东村 = 东村村委会),
+-- then without 村/社区 (西大街 = 西大街社区居委会), then with the other type (刘家沟村 for a
+-- 刘家沟社区 when no 刘家沟村 exists); a tier counts only if it gives exactly one area.
 CREATE OR REPLACE TEMP TABLE placed AS
 WITH pts AS (
     SELECT *,
-        -- swapped longitude/latitude: China spans lon 73..136, lat 3..54
-        CASE WHEN lat_in BETWEEN 73 AND 136 AND lon_in BETWEEN 3 AND 54 THEN lat_in ELSE lon_in END AS lon,
-        CASE WHEN lat_in BETWEEN 73 AND 136 AND lon_in BETWEEN 3 AND 54 THEN lon_in ELSE lat_in END AS lat
+        lat_in BETWEEN 73 AND 136 AND lon_in BETWEEN 3 AND 54 AS swapped,
+        lon_in IS NOT NULL OR lat_in IS NOT NULL AS point_given
     FROM to_place
 ),
 pts_ok AS (
-    SELECT *, lon BETWEEN -180 AND 180 AND lat BETWEEN -90 AND 90 AS point_ok FROM pts
+    SELECT *,
+        CASE WHEN swapped THEN lat_in ELSE lon_in END AS lon,
+        CASE WHEN swapped THEN lon_in ELSE lat_in END AS lat,
+        lon_in IS NOT NULL AND lat_in IS NOT NULL
+            AND (CASE WHEN swapped THEN lat_in ELSE lon_in END) BETWEEN -180 AND 180
+            AND (CASE WHEN swapped THEN lon_in ELSE lat_in END) BETWEEN -90 AND 90 AS point_ok
+    FROM pts
 ),
-villages AS (SELECT code, name, parent_code, geom FROM areas WHERE level = 'village'),
-towns AS (SELECT code, name FROM areas WHERE level = 'town'),
+villages AS (
+    SELECT code, parent_code, geom,
+        regexp_replace(norm_term(name), '(村民委员会|居民委员会|村委会|居委会)$', '') AS k1,
+        regexp_replace(regexp_replace(norm_term(name), '(村民委员会|居民委员会|村委会|居委会)$', ''), '(社区|村)$', '') AS k2
+    FROM areas WHERE level = 'village'
+),
+towns AS (SELECT code, norm_term(name) AS k1, norm_town(name) AS k2 FROM areas WHERE level = 'town'),
 by_point AS (
     SELECT p._line, min(v.code) AS point_village
     FROM pts_ok p JOIN villages v
@@ -25,82 +42,103 @@ by_code AS (
     SELECT p._line, a.code AS code_area FROM pts_ok p JOIN areas a ON a.code = trim(p.area_code_in)
 ),
 names AS (
-    SELECT DISTINCT town, village FROM pts_ok WHERE town IS NOT NULL OR village IS NOT NULL
+    SELECT DISTINCT town, village,
+        norm_term(town) AS t1, norm_town(town) AS t2,
+        regexp_replace(norm_term(village), '(村民委员会|居民委员会|村委会|居委会)$', '') AS u1
+    FROM pts_ok WHERE town IS NOT NULL OR village IS NOT NULL
 ),
-town_hits AS (
-    SELECT n.town, n.village, min(t.code) AS town_code, count(*) AS n
-    FROM names n JOIN towns t ON n.town IS NOT NULL AND norm_town(t.name) = norm_town(n.town)
-    GROUP BY n.town, n.village
+town_cands AS (
+    SELECT n.town, n.village, t.code, CASE WHEN t.k1 = n.t1 THEN 1 ELSE 2 END AS tier
+    FROM names n JOIN towns t ON n.town IS NOT NULL AND (t.k1 = n.t1 OR t.k2 = n.t2)
+),
+town_hits AS (  -- the best tier, if it names exactly one town
+    SELECT town, village, CASE WHEN count(*) = 1 THEN min(code) END AS town_code
+    FROM town_cands c
+    WHERE tier = (SELECT min(tier) FROM town_cands d WHERE d.town IS NOT DISTINCT FROM c.town AND d.village IS NOT DISTINCT FROM c.village)
+    GROUP BY town, village
+),
+village_cands AS (
+    SELECT n.town, n.village, v.code,
+        CASE WHEN v.k1 = n.u1 THEN 1 WHEN v.k2 = n.u1 THEN 2 ELSE 3 END AS tier
+    FROM names n
+    LEFT JOIN town_hits th ON th.town IS NOT DISTINCT FROM n.town AND th.village IS NOT DISTINCT FROM n.village
+    JOIN villages v ON n.village IS NOT NULL
+        AND (v.k1 = n.u1 OR v.k2 = n.u1 OR v.k2 = regexp_replace(n.u1, '(社区|村)$', ''))
+        AND (th.town_code IS NULL OR v.parent_code = th.town_code)
 ),
 village_hits AS (
-    SELECT n.town, n.village, min(v.code) AS village_code, count(*) AS n
-    FROM names n
-    LEFT JOIN town_hits th ON th.town IS NOT DISTINCT FROM n.town AND th.village IS NOT DISTINCT FROM n.village AND th.n = 1
-    JOIN villages v ON n.village IS NOT NULL AND norm_village(v.name) = norm_village(n.village)
-        AND (th.town_code IS NULL OR v.parent_code = th.town_code)
-    GROUP BY n.town, n.village
+    SELECT town, village, CASE WHEN count(*) = 1 THEN min(code) END AS village_code
+    FROM village_cands c
+    WHERE tier = (SELECT min(tier) FROM village_cands d WHERE d.town IS NOT DISTINCT FROM c.town AND d.village IS NOT DISTINCT FROM c.village)
+    GROUP BY town, village
 ),
 by_name AS (
-    SELECT n.town, n.village,
-        CASE WHEN th.n = 1 THEN th.town_code END AS town_code,
-        CASE WHEN vh.n = 1 THEN vh.village_code END AS village_code
+    SELECT n.town, n.village, th.town_code, vh.village_code
     FROM names n
     LEFT JOIN town_hits th ON th.town IS NOT DISTINCT FROM n.town AND th.village IS NOT DISTINCT FROM n.village
     LEFT JOIN village_hits vh ON vh.town IS NOT DISTINCT FROM n.town AND vh.village IS NOT DISTINCT FROM n.village
 ),
 joined AS (
-    SELECT p._line, p.lon, p.lat, p.point_ok, p.town, p.village, p.area_code_in,
-        c.code_area,
-        bp.point_village, bn.town_code, bn.village_code
+    SELECT p._line, p.lon, p.lat, p.point_ok, p.point_given, p.swapped, p.town, p.village, p.area_code_in,
+        c.code_area, bp.point_village, bn.town_code, bn.village_code,
+        -- the named area, finest first
+        coalesce(bn.village_code, bn.town_code) AS named
     FROM pts_ok p
     LEFT JOIN by_code c USING (_line)
     LEFT JOIN by_point bp USING (_line)
     LEFT JOIN by_name bn ON bn.town IS NOT DISTINCT FROM p.town AND bn.village IS NOT DISTINCT FROM p.village
+),
+judged AS (
+    SELECT *,
+        CASE
+            WHEN NOT point_given THEN NULL
+            WHEN NOT point_ok THEN 'bad_point'
+            WHEN point_village IS NULL THEN 'point_outside'
+            WHEN coalesce(code_area, named) IS NOT NULL AND NOT starts_with(point_village, coalesce(code_area, named)) THEN 'point_conflict'
+            ELSE 'point_ok'
+        END AS point_note
+    FROM joined
 ),
 decided AS (
     SELECT *,
         CASE
             WHEN area_code_in IS NOT NULL AND code_area IS NULL THEN NULL
             WHEN code_area IS NOT NULL THEN code_area
-            WHEN point_village IS NOT NULL AND village_code IS NOT NULL AND point_village <> village_code THEN village_code
-            WHEN point_village IS NOT NULL AND village_code IS NULL AND town_code IS NOT NULL
-                 AND NOT starts_with(point_village, town_code) THEN town_code
-            WHEN point_village IS NOT NULL THEN point_village
-            WHEN village_code IS NOT NULL THEN village_code
-            WHEN town_code IS NOT NULL AND village IS NULL THEN town_code
-            WHEN town_code IS NOT NULL THEN town_code
+            WHEN point_note = 'point_ok' THEN point_village
+            ELSE named
         END AS area_code,
         CASE
             WHEN area_code_in IS NOT NULL AND code_area IS NULL THEN NULL
             WHEN code_area IS NOT NULL THEN 'code'
-            WHEN point_village IS NOT NULL AND village_code IS NOT NULL AND point_village <> village_code THEN 'village_name_point_conflict'
-            WHEN point_village IS NOT NULL AND village_code IS NULL AND town_code IS NOT NULL
-                 AND NOT starts_with(point_village, town_code) THEN 'town_name_point_conflict'
-            WHEN point_village IS NOT NULL THEN 'point'
+            WHEN point_note = 'point_ok' THEN CASE WHEN swapped THEN 'point_swapped' ELSE 'point' END
             WHEN village_code IS NOT NULL THEN 'village_name'
-            WHEN town_code IS NOT NULL AND village IS NULL THEN 'town_name'
-            WHEN town_code IS NOT NULL THEN 'town_name_village_unknown'
-        END AS placement
-    FROM joined
+            WHEN town_code IS NOT NULL AND village IS NOT NULL THEN 'town_name_village_unknown'
+            WHEN town_code IS NOT NULL THEN 'town_name'
+        END AS method
+    FROM judged
 )
 SELECT _line, area_code,
-    CASE WHEN point_ok THEN lon END AS lon,
-    CASE WHEN point_ok THEN lat END AS lat,
-    placement,
+    CASE WHEN point_note = 'point_ok' THEN lon END AS lon,
+    CASE WHEN point_note = 'point_ok' THEN lat END AS lat,
+    CASE WHEN area_code IS NULL THEN NULL
+         WHEN point_note IS NULL OR point_note = 'point_ok' THEN method
+         ELSE method || '+' || point_note END AS placement,
     CASE WHEN area_code IS NOT NULL THEN NULL
          WHEN area_code_in IS NOT NULL THEN 'unknown_area_code'
          WHEN town IS NOT NULL OR village IS NOT NULL THEN 'unknown_area_name'
-         WHEN point_ok AND lon IS NOT NULL THEN 'outside_district'
+         WHEN point_note = 'point_outside' THEN 'outside_district'
+         WHEN point_note = 'bad_point' THEN 'bad_coordinates'
          ELSE 'unplaced' END AS _reason,
     CASE WHEN area_code IS NOT NULL THEN NULL
          WHEN area_code_in IS NOT NULL THEN 'area_code'
-         WHEN town IS NOT NULL OR village IS NOT NULL THEN 'town'
-         WHEN point_ok AND lon IS NOT NULL THEN 'lon'
+         WHEN town IS NOT NULL OR village IS NOT NULL THEN CASE WHEN town IS NOT NULL THEN 'town' ELSE 'village' END
+         WHEN point_note IN ('point_outside', 'bad_point') THEN 'lon'
          ELSE 'town' END AS _field,
     CASE WHEN area_code IS NOT NULL THEN NULL
          WHEN area_code_in IS NOT NULL THEN '区划代码不属于本区县: ' || area_code_in
          WHEN town IS NOT NULL OR village IS NOT NULL
-             THEN '找不到该乡镇/村: ' || coalesce(town, '') || ' ' || coalesce(village, '')
-         WHEN point_ok AND lon IS NOT NULL THEN '坐标不在本区县任何村(社区)内: ' || lon || ',' || lat
+             THEN '找不到该乡镇/村(社区), 或名称有歧义: ' || coalesce(town, '') || ' ' || coalesce(village, '')
+         WHEN point_note = 'point_outside' THEN '坐标不在本区县任何村(社区)内: ' || lon || ',' || lat
+         WHEN point_note = 'bad_point' THEN '无法使用的坐标 (经度、纬度须都为十进制度)'
          ELSE '没有可用的坐标, 也没有乡镇/村名称' END AS _message
 FROM decided;

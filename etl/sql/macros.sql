@@ -30,15 +30,28 @@ CREATE OR REPLACE MACRO norm_village(s) AS regexp_replace(norm_term(s),
 CREATE OR REPLACE MACRO norm_town(s) AS regexp_replace(norm_term(s),
     '(街道办事处|街道办|街道|镇人民政府|人民政府|镇|乡)$', '');
 
+-- Phone numbers as digits, without a +86 / 86 country prefix.
+CREATE OR REPLACE MACRO norm_phone(s) AS CASE
+    WHEN is_blank(s) THEN NULL
+    WHEN length(regexp_replace(s, '[^0-9]', '', 'g')) = 13 AND starts_with(regexp_replace(s, '[^0-9]', '', 'g'), '86')
+        THEN substr(regexp_replace(s, '[^0-9]', '', 'g'), 3)
+    ELSE nullif(regexp_replace(s, '[^0-9]', '', 'g'), '') END;
+
+-- Mobile numbers and ID numbers written inside free text (诉求内容, 办理意见, any raw cell).
+CREATE OR REPLACE MACRO mask_text(s) AS regexp_replace(regexp_replace(s,
+    '\b[0-9]{14}([0-9]{3}[0-9Xx])\b', '**************\1', 'g'),
+    '\b(1[3-9][0-9])[0-9]{4}([0-9]{4})\b', '\1****\2', 'g');
+
 -- Personal identifiers: a display mask and a keyed hash (key generated per warehouse at init).
 CREATE OR REPLACE MACRO mask_name(s) AS CASE WHEN is_blank(s) THEN NULL
     ELSE left(trim(s), 1) || repeat('*', greatest(length(trim(s)) - 1, 1)) END;
 CREATE OR REPLACE MACRO mask_phone(s) AS CASE WHEN is_blank(s) THEN NULL
-    WHEN length(regexp_replace(s, '[^0-9]', '', 'g')) >= 7
-        THEN left(regexp_replace(s, '[^0-9]', '', 'g'), 3) || '****' || right(regexp_replace(s, '[^0-9]', '', 'g'), 4)
+    WHEN length(norm_phone(s)) >= 7 THEN left(norm_phone(s), 3) || '****' || right(norm_phone(s), 4)
     ELSE '****' END;
+-- ID numbers: only the last four characters stay (the first digits would give away place and birth date).
 CREATE OR REPLACE MACRO mask_id(s) AS CASE WHEN is_blank(s) THEN NULL
-    WHEN length(trim(s)) >= 8 THEN left(trim(s), 3) || repeat('*', length(trim(s)) - 7) || right(trim(s), 4)
+    WHEN length(trim(s)) >= 8 THEN repeat('*', length(trim(s)) - 4) || upper(right(trim(s), 4))
     ELSE '****' END;
 CREATE OR REPLACE MACRO keyed_hash(s, k) AS CASE WHEN is_blank(s) THEN NULL
     ELSE sha256(k || ':' || upper(regexp_replace(s, '\s', '', 'g'))) END;
+

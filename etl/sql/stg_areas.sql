@@ -2,7 +2,7 @@
 -- NBS codes; its geometry (already in lon/lat as _geom) replaces the stored one.
 CREATE OR REPLACE TEMP TABLE stg_areas AS
 WITH typed AS (
-    SELECT r._line, r._raw, r._geom AS geom,
+    SELECT r._line, r._geom AS geom,
         nullif(trim(r.code), '') AS code,
         nullif(trim(r.name), '') AS name_in,
         r.seat_lon AS seat_lon_raw, TRY_CAST(trim(r.seat_lon) AS DOUBLE) AS seat_lon,
@@ -23,7 +23,7 @@ checked AS (
     END AS _reject
     FROM typed t LEFT JOIN areas a ON a.code = t.code
 )
-SELECT _line, _raw, code, name, level, parent_code, geom, seat_lon, seat_lat,
+SELECT _line, code, name, level, parent_code, geom, seat_lon, seat_lat,
     coalesce(official_poor, false) AS official_poor,
     _reject[1] AS _reason, _reject[2] AS _field, _reject[3] AS _message
 FROM checked;

@@ -1,7 +1,7 @@
 -- Staging for commercial buildings, enterprises and commercial streets.
 CREATE OR REPLACE TEMP TABLE stg_buildings AS
 WITH typed AS (
-    SELECT r._line, r._raw,
+    SELECT r._line,
         nullif(trim(r.building_id), '') AS building_id,
         r.kind AS kind_raw, bk.term AS kind,
         nullif(trim(r.name), '') AS name,
@@ -23,7 +23,7 @@ checked AS (
     END AS _reject
     FROM typed
 )
-SELECT _line, _raw, building_id, kind, name, town, village, area_code_in, lon_in, lat_in, units,
+SELECT _line, building_id, kind, name, town, village, area_code_in, lon_in, lat_in, units,
     coalesce(has_station, false) AS has_station,
     _reject[1] AS _reason, _reject[2] AS _field, _reject[3] AS _message
 FROM checked;

@@ -1,7 +1,7 @@
 -- Staging for cadres (干部).
 CREATE OR REPLACE TEMP TABLE stg_cadres AS
 WITH typed AS (
-    SELECT r._line, r._raw,
+    SELECT r._line,
         nullif(trim(r.cadre_id), '') AS cadre_id,
         mask_name(r.name) AS name_masked,
         keyed_hash(r.name || '|' || coalesce(r.cadre_id, ''), $hash_key) AS name_hash,

@@ -1,11 +1,10 @@
 -- Staging for case ledgers: cast, parse and validate each raw row; nothing is joined to
--- other tables except the vocabularies. Input: raw_rows (all VARCHAR, _line, _raw).
+-- other tables except the vocabularies. Input: raw_rows (all VARCHAR, _line).
 -- Output: stg_cases, one row per input row, with _reason/_field/_message set on rejects.
 CREATE OR REPLACE TEMP TABLE stg_cases AS
 WITH typed AS (
     SELECT
         r._line,
-        r._raw,
         nullif(trim(r.case_id), '') AS case_id,
         r.received_at AS received_at_raw,
         parse_ts(r.received_at) AS received_at,
@@ -15,7 +14,7 @@ WITH typed AS (
         cat.term AS category,
         r.status AS status_raw,
         st.term AS status,
-        nullif(trim(r.content), '') AS content,
+        mask_text(nullif(trim(r.content), '')) AS content,
         nullif(trim(r.town), '') AS town,
         nullif(trim(r.village), '') AS village,
         nullif(trim(r.area_code), '') AS area_code_in,
@@ -25,7 +24,7 @@ WITH typed AS (
         mask_phone(r.phone) AS phone_masked,
         mask_id(r.id_number) AS id_masked,
         coalesce(keyed_hash(r.id_number, $hash_key),
-                 keyed_hash(nullif(concat_ws('|', nullif(trim(r.petitioner), ''), nullif(regexp_replace(r.phone, '[^0-9]', '', 'g'), '')), ''), $hash_key))
+                 keyed_hash(nullif(concat_ws('|', nullif(trim(r.petitioner), ''), norm_phone(r.phone)), ''), $hash_key))
             AS petitioner_hash,
         r.assigned_at AS assigned_at_raw, parse_ts(r.assigned_at) AS assigned_at,
         r.closed_at AS closed_at_raw, parse_ts(r.closed_at) AS closed_at,
@@ -47,7 +46,7 @@ WITH typed AS (
              WHEN trim(r.received_level) IN ('区', '区级', '县', '县级', 'district') THEN 'district'
              WHEN trim(r.received_level) IN ('市', '市级', '省', '省级', '国家', 'city') THEN 'city'
              ELSE '?' END AS received_level,
-        nullif(trim(r.handling_opinion), '') AS handling_opinion,
+        mask_text(nullif(trim(r.handling_opinion), '')) AS handling_opinion,
         r.signed_handler AS signed_handler_raw, parse_bool(r.signed_handler) AS signed_handler,
         r.signed_leader AS signed_leader_raw, parse_bool(r.signed_leader) AS signed_leader
     FROM raw_rows r
@@ -62,13 +61,22 @@ checked AS (
             WHEN case_id IS NULL THEN ['missing_id', 'case_id', '受理编号为空']
             WHEN is_blank(received_at_raw) THEN ['missing_value', 'received_at', '受理时间为空']
             WHEN received_at IS NULL THEN ['bad_date', 'received_at', '无法识别的受理时间: ' || received_at_raw]
-            WHEN channel IS NULL THEN ['unknown_channel', 'channel', '未知的诉求来源: ' || coalesce(channel_raw, '(空)')]
-            WHEN category IS NULL THEN ['unknown_category', 'category', '未知的问题类别: ' || coalesce(category_raw, '(空)')]
-            WHEN status IS NULL THEN ['unknown_status', 'status', '未知的办理状态: ' || coalesce(status_raw, '(空)')]
+            WHEN received_at < TIMESTAMP '2000-01-01' OR received_at > $latest
+                THEN ['date_out_of_range', 'received_at', '受理时间不在 2000年 至今 范围内: ' || received_at_raw]
+            WHEN is_blank(channel_raw) THEN ['missing_value', 'channel', '诉求来源为空']
+            WHEN channel IS NULL THEN ['unknown_channel', 'channel', '未知的诉求来源: ' || channel_raw || ' (可用词见 etl/vocab.toml 的 channel)']
+            WHEN is_blank(category_raw) THEN ['missing_value', 'category', '问题类别为空']
+            WHEN category IS NULL THEN ['unknown_category', 'category', '未知的问题类别: ' || category_raw || ' (可用词见 etl/vocab.toml 的 category)']
+            WHEN is_blank(status_raw) THEN ['missing_value', 'status', '办理状态为空']
+            WHEN status IS NULL THEN ['unknown_status', 'status', '未知的办理状态: ' || status_raw || ' (可用词见 etl/vocab.toml 的 status)']
             WHEN NOT is_blank(assigned_at_raw) AND assigned_at IS NULL THEN ['bad_date', 'assigned_at', '无法识别的交办时间: ' || assigned_at_raw]
             WHEN NOT is_blank(closed_at_raw) AND closed_at IS NULL THEN ['bad_date', 'closed_at', '无法识别的办结时间: ' || closed_at_raw]
             WHEN NOT is_blank(followup_at_raw) AND followup_at IS NULL THEN ['bad_date', 'followup_at', '无法识别的回访时间: ' || followup_at_raw]
             WHEN closed_at < received_at THEN ['closed_before_received', 'closed_at', '办结时间早于受理时间']
+            WHEN closed_at > $latest OR followup_at > $latest OR assigned_at > $latest
+                THEN ['date_out_of_range', CASE WHEN closed_at > $latest THEN 'closed_at' WHEN followup_at > $latest THEN 'followup_at' ELSE 'assigned_at' END, '时间晚于今天']
+            WHEN closed_at IS NOT NULL AND status IN ('受理', '交办', '办理中')
+                THEN ['status_conflict', 'status', '办理状态为 ' || status || ' 却有办结时间; 请核对状态或办结时间']
             WHEN NOT is_blank(satisfaction_raw) AND satisfaction IS NULL THEN ['unknown_satisfaction', 'satisfaction', '未知的满意度: ' || satisfaction_raw]
             WHEN NOT is_blank(major_raw) AND major_in IS NULL THEN ['bad_flag', 'major', '重大疑难应为 是/否: ' || major_raw]
             WHEN NOT is_blank(group_size_raw) AND (group_size_in IS NULL OR group_size_in < 1) THEN ['bad_number', 'group_size', '反映人数应为正整数: ' || group_size_raw]
@@ -81,7 +89,7 @@ checked AS (
     FROM typed
 )
 SELECT
-    _line, _raw, case_id, received_at, channel, category, status,
+    _line, case_id, received_at, channel, category, status,
     town, village, area_code_in, lon_in, lat_in,
     coalesce(major_in, false) AS major,
     assigned_at,

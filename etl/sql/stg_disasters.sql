@@ -1,7 +1,7 @@
 -- Staging for disaster footprints (受自然灾害影响). Geometry arrives as _geom (lon/lat).
 CREATE OR REPLACE TEMP TABLE stg_disasters AS
 WITH typed AS (
-    SELECT r._line, r._raw, r._geom AS geom,
+    SELECT r._line, r._geom AS geom,
         nullif(trim(r.disaster_id), '') AS disaster_id,
         nullif(trim(r.kind), '') AS kind,
         nullif(trim(r.name), '') AS name,
@@ -21,6 +21,6 @@ checked AS (
     END AS _reject
     FROM typed
 )
-SELECT _line, _raw, disaster_id, kind, name, started_at, ended_at, geom,
+SELECT _line, disaster_id, kind, name, started_at, ended_at, geom,
     _reject[1] AS _reason, _reject[2] AS _field, _reject[3] AS _message
 FROM checked;

@@ -1,7 +1,7 @@
 -- Staging for household sheets (民情数据库 snapshots). Input: raw_rows. Output: stg_households.
 CREATE OR REPLACE TEMP TABLE stg_households AS
 WITH typed AS (
-    SELECT r._line, r._raw,
+    SELECT r._line,
         nullif(trim(r.household_id), '') AS household_id,
         nullif(trim(r.town), '') AS town, nullif(trim(r.village), '') AS village,
         nullif(trim(r.area_code), '') AS area_code_in,
@@ -40,7 +40,7 @@ checked AS (
     END AS _reject
     FROM typed
 )
-SELECT _line, _raw, household_id, town, village, area_code_in, lon_in, lat_in,
+SELECT _line, household_id, town, village, area_code_in, lon_in, lat_in,
     head_masked, head_hash, members, annual_income, debt, difficulty, category, category_since,
     coalesce(poor, false) AS poor, coalesce(wubao, false) AS wubao,
     coalesce(old_party_member, false) AS old_party_member, coalesce(deputy, false) AS deputy,

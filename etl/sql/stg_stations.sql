@@ -1,7 +1,7 @@
 -- Staging for mass-work stations (群众工作站).
 CREATE OR REPLACE TEMP TABLE stg_stations AS
 WITH typed AS (
-    SELECT r._line, r._raw,
+    SELECT r._line,
         nullif(trim(r.station_id), '') AS station_id,
         nullif(trim(r.name), '') AS name,
         nullif(trim(r.town), '') AS town, nullif(trim(r.village), '') AS village,
@@ -20,6 +20,6 @@ checked AS (
     END AS _reject
     FROM typed
 )
-SELECT _line, _raw, station_id, name, town, village, area_code_in, lon_in, lat_in, building_id, staff, reception_days,
+SELECT _line, station_id, name, town, village, area_code_in, lon_in, lat_in, building_id, staff, reception_days,
     _reject[1] AS _reason, _reject[2] AS _field, _reject[3] AS _message
 FROM checked;

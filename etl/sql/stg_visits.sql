@@ -1,7 +1,7 @@
 -- Staging for cadres' visit logs (走访记录).
 CREATE OR REPLACE TEMP TABLE stg_visits AS
 WITH typed AS (
-    SELECT r._line, r._raw,
+    SELECT r._line,
         nullif(trim(r.visit_id), '') AS visit_id,
         nullif(trim(r.cadre_id), '') AS cadre_id,
         r.visited_at AS visited_raw, CAST(parse_ts(r.visited_at) AS DATE) AS visited_at,
@@ -21,6 +21,6 @@ checked AS (
     END AS _reject
     FROM typed
 )
-SELECT _line, _raw, visit_id, cadre_id, visited_at, town, village, area_code_in, lon_in, lat_in, household_id, purpose,
+SELECT _line, visit_id, cadre_id, visited_at, town, village, area_code_in, lon_in, lat_in, household_id, purpose,
     _reject[1] AS _reason, _reject[2] AS _field, _reject[3] AS _message
 FROM checked;
