@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -13,6 +14,9 @@ import click
 from . import settings
 from .db import REPO_ROOT, connect, writing
 from .keys import KeyError_, create_key, read_key
+
+
+KIND_NAMES = ["areas", "buildings", "stations", "households", "cadres", "visits", "cases", "disasters"]
 
 
 def _default_db() -> str:
@@ -80,13 +84,17 @@ def demo(ctx: click.Context, seed: int, scale: float, force: bool) -> None:
 
 
 @main.command(name="load")
-@click.argument("kind", type=click.Choice(["areas", "buildings", "stations", "households", "cadres", "visits", "cases", "disasters"]))
+@click.argument("kind", type=click.Choice(KIND_NAMES))
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--sheet", help="XLSX sheet name (default: the first sheet).")
-@click.option("--crs", default="wgs84", show_default=True, help="Datum of the points: wgs84 or cgcs2000.")
+@click.option("--crs", default="wgs84", show_default=True,
+              help="Datum of the points: wgs84, cgcs2000, gcj02 (Amap, Tencent) or bd09 (Baidu). "
+                   "Boundary files carry their own CRS (.prj, GeoJSON) and are reprojected.")
+@click.option("--mapping", type=click.Path(exists=True, dir_okay=False),
+              help="TOML file with a [columns] table: \"your header\" = \"field name or Chinese label\".")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the outcome counts.")
 @click.pass_context
-def load_cmd(ctx: click.Context, kind: str, file: str, sheet: str | None, crs: str, as_json: bool) -> None:
+def load_cmd(ctx: click.Context, kind: str, file: str, sheet: str | None, crs: str, mapping: str | None, as_json: bool) -> None:
     """Load a ledger or boundary file; every row is loaded, updated, a duplicate or rejected with its reason."""
     from .load import LoadError, load
     from .readers import ReadError
@@ -94,12 +102,18 @@ def load_cmd(ctx: click.Context, kind: str, file: str, sheet: str | None, crs: s
     db: Path = ctx.obj["db"]
     if not db.exists():
         raise click.UsageError(f"{db} 不存在; 请先创建: minqing --db {db} init --district 区县代码或名称")
+    if sheet and not file.lower().endswith((".xlsx", ".xlsm")):
+        raise click.BadParameter(f"--sheet 只适用于 .xlsx 文件, 而 {file} 不是", param_hint="--sheet")
+    columns = _read_mapping(mapping) if mapping else None
     try:
         with connect(db, read_only=True) as ro:
             fp = dict(ro.execute("SELECT key, value FROM meta").fetchall()).get("key_fingerprint")
         key = read_key(db, fp)
-        with writing(db) as con:
-            r = load(con, kind, file, sheet=sheet, crs=crs, hash_key=key)
+        steps = ["读取文件", "校验", "定位", "入库"]
+        bar = click.progressbar(length=len(steps), label="导入", file=sys.stderr, item_show_func=lambda s: s)
+        with (contextlib.nullcontext() if as_json else bar), writing(db) as con:
+            r = load(con, kind, file, sheet=sheet, crs=crs, hash_key=key, mapping=columns,
+                     progress=None if as_json else (lambda s: bar.update(1, s)))
     except (LoadError, ReadError, KeyError_) as e:
         raise click.UsageError(str(e)) from None
     if as_json:
@@ -110,6 +124,32 @@ def load_cmd(ctx: click.Context, kind: str, file: str, sheet: str | None, crs: s
         click.echo(f"  拒收原因 {reason}: {n}")
     if r.rejected:
         click.echo(f"  明细: SELECT * FROM rejected_rows WHERE batch_id = {r.batch_id}")
+
+
+def _read_mapping(path: str) -> dict[str, str]:
+    import tomllib
+
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise click.BadParameter(f"{path}: 不是有效的 TOML ({e})", param_hint="--mapping") from None
+    cols = data.get("columns")
+    if not isinstance(cols, dict) or not all(isinstance(v, str) for v in cols.values()):
+        raise click.BadParameter(f'{path}: 需要一个 [columns] 表, 每行形如 "来电号码" = "phone"', param_hint="--mapping")
+    return cols
+
+
+@main.command()
+@click.argument("kind", type=click.Choice(KIND_NAMES))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="The .xlsx file to write.")
+def template(kind: str, output: str) -> None:
+    """Write a blank ledger for KIND with the canonical Chinese headers and a sheet explaining each column."""
+    from .template import write_template
+
+    if not output.lower().endswith(".xlsx"):
+        raise click.BadParameter(f"{output!r} 应以 .xlsx 结尾", param_hint="--output")
+    path = write_template(kind, output)
+    click.echo(f"已生成模板 {path} (第一页填写台账, 第二页为填写说明)")
 
 
 @main.command()

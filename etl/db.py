@@ -73,6 +73,7 @@ def writing(path: str | os.PathLike, *, fresh: bool = False) -> Iterator[duckdb.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_copies(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     _remove(tmp)
     if not fresh and path.exists():
@@ -98,6 +99,24 @@ def run_sql_file(con: duckdb.DuckDBPyConnection, name: str, **params: object) ->
         con.execute(sql, params)
     else:
         con.execute(sql)
+
+
+def _remove_stale_copies(path: Path) -> None:
+    """Copies left by a writer that was killed (its process no longer exists)."""
+    for tmp in path.parent.glob(f".{path.name}.*.tmp"):
+        pid = tmp.name[len(path.name) + 2: -4]
+        if pid.isdigit() and not _alive(int(pid)):
+            _remove(tmp)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _remove(p: Path) -> None:

@@ -150,15 +150,22 @@ def normalise_header(h: object) -> str:
     return s.lower()
 
 
-def match_headers(kind_: Kind, headers: list[str]) -> dict[str, int]:
-    """Canonical field -> column index. The first column matching a field wins."""
+def match_headers(kind_: Kind, headers: list[str], overrides: dict[str, str] | None = None) -> dict[str, int]:
+    """Canonical field -> column index. `overrides` (header -> field, from --mapping) come
+    first; otherwise the first column matching a field's name, label or alias wins."""
+    out: dict[str, int] = {}
+    forced = {normalise_header(h): f for h, f in (overrides or {}).items()}
+    for i, h in enumerate(headers):
+        name = forced.get(normalise_header(h))
+        if name and name not in out:
+            out[name] = i
     wanted: dict[str, str] = {}
     for f in kind_.fields:
         for spelling in (f.name, f.label, *f.aliases):
             wanted.setdefault(normalise_header(spelling), f.name)
-    out: dict[str, int] = {}
+    taken = set(out.values())
     for i, h in enumerate(headers):
         name = wanted.get(normalise_header(h))
-        if name and name not in out:
+        if name and name not in out and i not in taken:
             out[name] = i
     return out

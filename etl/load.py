@@ -16,15 +16,17 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 from . import fields as F
 from . import settings, vocab
 from .db import run_sql_file
 from .readers import RawTable, read_file
+from geo.datum import DATUMS, to_wgs84
 
 PLACED_KINDS = {"cases", "households", "buildings", "stations", "cadres", "visits"}
-POINT_CRS = ("wgs84", "cgcs2000")
+POINT_CRS = DATUMS
 
 
 class LoadError(ValueError):
@@ -58,17 +60,24 @@ def load(
     synthetic: bool = False,
     now: dt.datetime | None = None,
     hash_key: str | None = None,
+    mapping: dict[str, str] | None = None,
+    progress=None,
 ) -> LoadResult:
     """Load one file of `kind` into the open warehouse `con` (caller owns the transaction).
 
     `hash_key` (etl.keys) is needed for kinds with personal data (cases, households, cadres).
+    `mapping` maps a header of the file to a canonical field (name or Chinese label) for
+    headers the built-in aliases do not know. `progress(step)` is told each step.
     """
+    step = progress or (lambda name: None)
     spec = F.kind(kind)
     path = Path(path)
+    overrides = _check_mapping(spec, mapping or {}, path)
+    step("读取文件")
     if crs not in POINT_CRS and kind in PLACED_KINDS:
-        raise LoadError(f"unsupported --crs {crs!r} for {kind}; expected one of {', '.join(POINT_CRS)}")
+        raise LoadError(f"--crs {crs!r} 不适用于 {kind} 的坐标点; 可选: {', '.join(POINT_CRS)}")
     raw = read_file(path, sheet=sheet)
-    columns = F.match_headers(spec, raw.headers)
+    columns = F.match_headers(spec, raw.headers, overrides)
     missing = [f for f in spec.fields if f.required and f.name not in columns]
     if missing:
         need = "; ".join(f"{f.label} (或 {'/'.join(f.aliases[:4]) or f.name})" for f in missing)
@@ -79,13 +88,15 @@ def load(
     now = now or dt.datetime.now().replace(microsecond=0)
     batch_id = con.execute("SELECT coalesce(max(batch_id), 0) + 1 FROM load_batches").fetchone()[0]
     result = LoadResult(kind, str(path), batch_id, rows_read=raw.table.num_rows, encoding=raw.encoding)
+    step("校验")
     _prepare(con)
     _stage_raw(con, spec, raw, columns)
     run_sql_file(con, f"stg_{kind}", **_params(kind, hash_key, now))
     staged = f"stg_{kind}"
+    step("定位")
     if kind in PLACED_KINDS:
         con.execute(f"CREATE OR REPLACE TEMP VIEW to_place AS SELECT _line, town, village, area_code_in, lon_in, lat_in FROM {staged} WHERE _reason IS NULL")
-        run_sql_file(con, "int_placement")
+        run_sql_file(con, "int_placement", datum=crs)
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE staged AS
             SELECT s.* EXCLUDE (_reason, _field, _message, town, village, area_code_in, lon_in, lat_in),
@@ -101,6 +112,7 @@ def load(
         FROM raw_rows r WHERE r._line = staged._line AND r._error IS NOT NULL""")
     if kind == "cadres":  # cadres of district departments belong to no village or town
         con.execute("UPDATE staged SET _reason = NULL, _field = NULL, _message = NULL, placement = 'none' WHERE _reason = 'unplaced'")
+    step("入库")
     counts = _merge(con, spec, batch_id, synthetic=synthetic, now=now)
     result.loaded, result.updated, result.duplicates = counts
     rej = con.execute("SELECT _reason, count(*) FROM staged WHERE _reason IS NOT NULL GROUP BY 1 ORDER BY 1").fetchall()
@@ -125,12 +137,54 @@ def load(
     return result
 
 
+def _check_mapping(spec: F.Kind, mapping: dict[str, str], path: Path) -> dict[str, str]:
+    """User header -> canonical field name; the target may be a field name or its Chinese label."""
+    by_label = {F.normalise_header(f.label): f.name for f in spec.fields} | {f.name: f.name for f in spec.fields}
+    out = {}
+    for header, target in mapping.items():
+        name = by_label.get(F.normalise_header(target))
+        if name is None:
+            raise LoadError(f"--mapping: {header!r} = {target!r}: {spec.name} 没有字段 {target!r}; "
+                            f"可用字段: {', '.join(f.name + '/' + f.label for f in spec.fields)}")
+        out[header] = name
+    return out
+
+
 def _prepare(con: duckdb.DuckDBPyConnection) -> None:
     run_sql_file(con, "macros")
+    _register_datum_functions(con)
     rows = [(d, vocab._norm(s), t) for d in ("channel", "category", "status", "satisfaction", "household_category", "building_kind")
             for s, t in vocab.synonym_map(d).items()]
     con.execute("CREATE OR REPLACE TEMP TABLE vocab_terms (domain VARCHAR, spelling VARCHAR, term VARCHAR)")
     con.executemany("INSERT INTO vocab_terms VALUES (?, ?, ?)", rows)
+
+
+def _register_datum_functions(con: duckdb.DuckDBPyConnection) -> None:
+    """datum_lon/datum_lat(lon, lat, datum): points of a Chinese map datum in WGS84 (vectorised)."""
+    import pyarrow.compute as pc
+    from duckdb import sqltypes
+
+    def convert(lon: pa.Array, lat: pa.Array, datum: pa.Array, which: int) -> pa.Array:
+        d = datum[0].as_py() if len(datum) else "wgs84"
+        x = pc.fill_null(lon, float("nan")).to_numpy(zero_copy_only=False)
+        y = pc.fill_null(lat, float("nan")).to_numpy(zero_copy_only=False)
+        out = to_wgs84(x, y, d)[which]
+        return pa.array(out, pa.float64(), mask=~np.isfinite(out))
+
+    def datum_lon(lon, lat, datum):
+        return convert(lon, lat, datum, 0)
+
+    def datum_lat(lon, lat, datum):
+        return convert(lon, lat, datum, 1)
+
+    for name, fn in (("datum_lon", datum_lon), ("datum_lat", datum_lat)):
+        try:
+            con.remove_function(name)
+        except Exception:  # not registered yet on this connection
+            pass
+        con.create_function(name, fn,
+                            [sqltypes.DOUBLE, sqltypes.DOUBLE, sqltypes.VARCHAR], sqltypes.DOUBLE,
+                            type="arrow", null_handling="special", side_effects=False)
 
 
 def _stage_raw(con: duckdb.DuckDBPyConnection, spec: F.Kind, raw: RawTable, columns: dict[str, int]) -> None:

@@ -195,6 +195,7 @@ def read_xlsx(path: Path, sheet: str | None = None) -> RawTable:
 def read_geo(path: Path, encoding: str | None = None) -> RawTable:
     import pyogrio
 
+    encoding = encoding or _shapefile_encoding(path)
     kwargs = {"encoding": encoding} if encoding else {}
     try:
         info = pyogrio.read_info(path, **kwargs)
@@ -210,6 +211,24 @@ def read_geo(path: Path, encoding: str | None = None) -> RawTable:
     table = table.append_column("_line", pa.array(range(1, n + 1), pa.int32()))
     table = table.append_column("_error", pa.nulls(n, pa.string()))
     return RawTable(table, headers, meta.get("encoding"), crs=meta.get("crs"))
+
+
+def _shapefile_encoding(path: Path) -> str | None:
+    """A Shapefile without a .cpg says nothing of its attribute encoding; GDAL would assume
+    Latin-1 and garble Chinese. Decide from the .dbf bytes: UTF-8 if they decode, else GB18030."""
+    if path.suffix.lower() != ".shp" or any(path.with_suffix(s).exists() for s in (".cpg", ".CPG")):
+        return None
+    dbf = next((p for p in (path.with_suffix(".dbf"), path.with_suffix(".DBF")) if p.exists()), None)
+    if dbf is None:
+        return None
+    data = dbf.read_bytes()
+    header_len = int.from_bytes(data[8:10], "little") if len(data) > 10 else 0
+    body = data[header_len:]
+    try:
+        body.decode("utf-8")
+        return None if body.isascii() else "UTF-8"
+    except UnicodeDecodeError:
+        return "GB18030"
 
 
 def _read_arrays(path: Path, kwargs: dict):

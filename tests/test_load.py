@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from hypothesis import given, settings as hsettings, strategies as st
@@ -36,7 +37,7 @@ def _write(path, lines, encoding="utf-8"):
 def _load(db, path, kind="cases"):
     r = CliRunner().invoke(main, ["--db", str(db), "load", kind, str(path), "--json"])
     assert r.exit_code == 0, r.output
-    return json.loads(r.output)
+    return json.loads(r.stdout)
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030", "gbk", "utf-16"])
@@ -251,3 +252,41 @@ def test_implausible_dates_are_rejected(wh, tmp_path, when):
 def test_an_open_status_with_a_closing_time_is_a_conflict(wh, tmp_path):
     out = _load(wh, _write(tmp_path / "l.csv", [HEADER, "S1,2025-03-05,12345,物业,x,老城街道,,,,,,,办理中,2025-03-08,"]))
     assert out["reasons"] == {"status_conflict": 1}
+
+
+@pytest.fixture
+def demo_copy(demo_db, tmp_path):
+    import shutil
+
+    from etl.keys import key_path
+
+    db = tmp_path / "demo.duckdb"
+    shutil.copy(demo_db, db)
+    shutil.copy(key_path(demo_db), key_path(db))
+    return db
+
+
+@pytest.mark.parametrize("crs", ["gcj02", "bd09"])
+def test_points_from_amap_or_baidu_exports_land_in_the_right_village(demo_copy, tmp_path, crs):
+    from geo import datum
+
+    con = connect(demo_copy, read_only=True)
+    seats = con.execute("""SELECT s.area_code, s.lon, s.lat FROM stations s WHERE s.building_id IS NULL
+                           ORDER BY s.station_id LIMIT 40""").fetchall()
+    con.close()
+    lon = np.array([r[1] for r in seats])
+    lat = np.array([r[2] for r in seats])
+    gx, gy = datum.wgs84_to_gcj02(lon, lat)
+    if crs == "bd09":
+        gx, gy = datum.gcj02_to_bd09(gx, gy)
+    rows = [HEADER] + [f"G{i},2025-03-05,12345,物业,x,,,{x:.7f},{y:.7f},,,,受理,," for i, (x, y) in enumerate(zip(gx, gy))]
+    r = CliRunner().invoke(main, ["--db", str(demo_copy), "load", "cases", str(_write(tmp_path / "g.csv", rows)),
+                                  "--crs", crs, "--json"])
+    assert r.exit_code == 0, r.output
+    con = connect(demo_copy, read_only=True)
+    got = con.execute("SELECT case_id, area_code, placement, lon, lat FROM cases WHERE case_id LIKE 'G%' ORDER BY 1").fetchall()
+    assert len(got) == len(seats)
+    for (cid, area, placement, x, y) in got:
+        i = int(cid[1:])
+        assert area == seats[i][0] and placement == "point"
+        assert abs(x - lon[i]) < 5e-6 and abs(y - lat[i]) < 5e-6  # back to WGS84 within half a metre

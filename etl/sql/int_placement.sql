@@ -16,14 +16,18 @@ WITH pts AS (
         lon_in IS NOT NULL OR lat_in IS NOT NULL AS point_given
     FROM to_place
 ),
-pts_ok AS (
+unswapped AS (
     SELECT *,
-        CASE WHEN swapped THEN lat_in ELSE lon_in END AS lon,
-        CASE WHEN swapped THEN lon_in ELSE lat_in END AS lat,
-        lon_in IS NOT NULL AND lat_in IS NOT NULL
-            AND (CASE WHEN swapped THEN lat_in ELSE lon_in END) BETWEEN -180 AND 180
-            AND (CASE WHEN swapped THEN lon_in ELSE lat_in END) BETWEEN -90 AND 90 AS point_ok
+        CASE WHEN swapped THEN lat_in ELSE lon_in END AS lon_d,
+        CASE WHEN swapped THEN lon_in ELSE lat_in END AS lat_d
     FROM pts
+),
+pts_ok AS (  -- in WGS84: points of GCJ-02 / BD-09 exports converted ($datum)
+    SELECT *,
+        CASE WHEN $datum IN ('wgs84', 'cgcs2000') THEN lon_d ELSE datum_lon(lon_d, lat_d, $datum) END AS lon,
+        CASE WHEN $datum IN ('wgs84', 'cgcs2000') THEN lat_d ELSE datum_lat(lon_d, lat_d, $datum) END AS lat,
+        lon_d IS NOT NULL AND lat_d IS NOT NULL AND lon_d BETWEEN -180 AND 180 AND lat_d BETWEEN -90 AND 90 AS point_ok
+    FROM unswapped
 ),
 villages AS (
     SELECT code, parent_code, geom,
