@@ -76,6 +76,8 @@ def load(
     step("读取文件")
     if crs not in POINT_CRS and kind in PLACED_KINDS:
         raise LoadError(f"--crs {crs!r} 不适用于 {kind} 的坐标点; 可选: {', '.join(POINT_CRS)}")
+    if kind in F.GEOMETRY_KINDS and crs in ("gcj02", "bd09"):
+        raise LoadError(f"--crs {crs} 只用于坐标点; 边界文件请给出 EPSG 代码 (如 EPSG:4490) 或随文件提供 .prj")
     raw = read_file(path, sheet=sheet)
     columns = F.match_headers(spec, raw.headers, overrides)
     missing = [f for f in spec.fields if f.required and f.name not in columns]
@@ -90,7 +92,7 @@ def load(
     result = LoadResult(kind, str(path), batch_id, rows_read=raw.table.num_rows, encoding=raw.encoding)
     step("校验")
     _prepare(con)
-    _stage_raw(con, spec, raw, columns)
+    _stage_raw(con, spec, raw, columns, crs)
     run_sql_file(con, f"stg_{kind}", **_params(kind, hash_key, now))
     staged = f"stg_{kind}"
     step("定位")
@@ -187,7 +189,8 @@ def _register_datum_functions(con: duckdb.DuckDBPyConnection) -> None:
                             type="arrow", null_handling="special", side_effects=False)
 
 
-def _stage_raw(con: duckdb.DuckDBPyConnection, spec: F.Kind, raw: RawTable, columns: dict[str, int]) -> None:
+def _stage_raw(con: duckdb.DuckDBPyConnection, spec: F.Kind, raw: RawTable, columns: dict[str, int],
+               crs_override: str | None = None) -> None:
     """raw_src: the file as read; raw_rows: one VARCHAR column per canonical field (NULL if
     absent), _line, _error and, for geometry files, _geom."""
     t = raw.table
@@ -202,7 +205,7 @@ def _stage_raw(con: duckdb.DuckDBPyConnection, spec: F.Kind, raw: RawTable, colu
         else:
             select.append(f"CAST(NULL AS VARCHAR) AS {f.name}")
     if "_wkb" in t.column_names:
-        select.append(_geom_expr(raw.crs))
+        select.append(_geom_expr(raw.crs if crs_override in (None, "wgs84", "cgcs2000") else crs_override))
     con.execute(f"CREATE OR REPLACE TEMP TABLE raw_rows AS SELECT {', '.join(select)} FROM raw_src")
 
 
@@ -236,23 +239,29 @@ def _looks_personal(header: str) -> bool:
 
 
 def _geom_expr(crs: str | None) -> str:
+    """Geometry in lon/lat from the file's CRS (its .prj, GeoJSON's CRS84, or --crs)."""
     base = "TRY(ST_GeomFromWKB(_wkb))"
-    epsg = _epsg(crs)
-    if epsg in (None, 4326, 4490, 4490):
+    source = _source_crs(crs)
+    if source is None:
         return f"ST_MakeValid({base}) AS _geom"
-    return f"ST_MakeValid(ST_Transform({base}, 'EPSG:{epsg}', 'EPSG:4326', always_xy := true)) AS _geom"
+    return f"ST_MakeValid(ST_Transform({base}, '{_q_lit(source)}', 'EPSG:4326', always_xy := true)) AS _geom"
 
 
-def _epsg(crs: str | None) -> int | None:
+def _source_crs(crs: str | None) -> str | None:
+    """None for lon/lat (WGS84, CGCS2000, CRS84); otherwise a definition PROJ understands."""
     if not crs:
         return None
     from pyproj import CRS
+    from pyproj.exceptions import CRSError
 
-    c = CRS.from_user_input(crs)
-    code = c.to_epsg()
-    if code is None and c.is_geographic:
-        return 4326
-    return code
+    try:
+        c = CRS.from_user_input(crs)
+    except CRSError:
+        raise LoadError(f"无法识别的坐标系 {crs!r}; 请用 EPSG 代码, 如 --crs EPSG:4545 (CGCS2000 3度带 108°E)") from None
+    if c.is_geographic:
+        return None
+    code = c.to_epsg(min_confidence=70)
+    return f"EPSG:{code}" if code else c.to_wkt()
 
 
 def _params(kind: str, hash_key: str | None, now: dt.datetime) -> dict:

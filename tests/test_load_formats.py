@@ -166,3 +166,53 @@ def test_a_load_killed_part_way_leaves_the_warehouse_as_it_was(wh, tmp_path):
     small.write_text("\n".join([header, *rows[:3]]) + "\n", encoding="utf-8")
     assert _load(wh, "cases", small)["loaded"] == 3
     assert not tmp_copy.exists()
+
+
+def test_a_projected_file_without_prj_needs_crs_and_says_so(wh, tmp_path):
+    gdf = _boundaries("EPSG:4545")
+    path = tmp_path / "b.shp"
+    gdf.to_file(path, driver="ESRI Shapefile", encoding="GBK")
+    path.with_suffix(".prj").unlink()  # the contractor forgot the .prj
+    out = _load(wh, "areas", path)
+    assert out["reasons"] == {"outside_district": 3}  # metres read as degrees: never placed silently
+    out = _load(wh, "areas", path, "--crs", "EPSG:4545")
+    assert out["updated"] == 3 and out["rejected"] == 0
+    assert _stored(wh)[0][1] == pytest.approx(109.0, abs=1e-6)
+
+
+CASE_HEADER = "受理编号,受理时间,诉求来源,问题类别,所属乡镇,所属村(社区),经度,纬度,办理状态,满意度,重大疑难,反映人数,化解层级,问题库层级,受理层级,承办人签字"
+BASE = ["R1", "2025-03-05", "12345", "道路", "五里镇", "", "", "", "受理", "", "", "", "", "", "", ""]
+
+
+@pytest.mark.parametrize("column, value, reason", [
+    (0, "", "missing_id"),
+    (1, "", "missing_value"),
+    (1, "三月五日", "bad_date"),
+    (1, "1999-12-31", "date_out_of_range"),
+    (2, "", "missing_value"),
+    (2, "飞鸽", "unknown_channel"),
+    (3, "天气", "unknown_category"),
+    (8, "搁置", "unknown_status"),
+    (9, "还行吧", "unknown_satisfaction"),
+    (10, "也许", "bad_flag"),
+    (11, "三人", "bad_number"),
+    (12, "5", "bad_number"),
+    (13, "省", "bad_value"),
+    (14, "乡", "bad_value"),
+    (15, "签了", "bad_flag"),
+    (4, "不存在镇", "unknown_area_name"),
+    (6, "东经109", "bad_coordinates"),
+])
+def test_every_rejection_reason_for_a_case(wh, tmp_path, column, value, reason):
+    row = list(BASE)
+    row[column] = value
+    if reason == "bad_coordinates":
+        row[4] = ""  # no names to fall back on
+        row[7] = "32.6"
+    csv = tmp_path / "r.csv"
+    csv.write_text(CASE_HEADER + "\n" + ",".join(row) + "\n", encoding="utf-8")
+    out = _load(wh, "cases", csv)
+    assert out["reasons"] == {reason: 1}
+    con = connect(wh, read_only=True)
+    line, got_reason, message = con.execute("SELECT line_no, reason, message FROM rejected_rows").fetchone()
+    assert (line, got_reason) == (2, reason) and message

@@ -17,6 +17,8 @@ checked AS (
         WHEN t.name_in IS NOT NULL AND norm_village(norm_town(t.name_in)) <> norm_village(norm_town(a.name))
             THEN ['name_code_mismatch', 'name', '名称与区划代码不符: ' || t.name_in || ' (代码 ' || t.code || ' 是 ' || a.name || ')']
         WHEN t.geom IS NULL THEN ['bad_geometry', 'geometry', '缺少或无法识别的几何图形']
+        WHEN NOT ST_Intersects(t.geom, (SELECT geom FROM areas WHERE level = 'district'))
+            THEN ['outside_district', 'geometry', '边界不在本区县范围内 (坐标系是否正确? 可用 --crs EPSG:代码 指定)']
         WHEN NOT is_blank(t.seat_lon_raw) AND t.seat_lon IS NULL THEN ['bad_number', 'seat_lon', '驻地经度不是数字']
         WHEN NOT is_blank(t.seat_lat_raw) AND t.seat_lat IS NULL THEN ['bad_number', 'seat_lat', '驻地纬度不是数字']
         WHEN NOT is_blank(t.poor_raw) AND t.official_poor IS NULL THEN ['bad_flag', 'official_poor', '特困村应为 是/否']

@@ -18,6 +18,8 @@ checked AS (
         WHEN NOT is_blank(ended_raw) AND ended_at IS NULL THEN ['bad_date', 'ended_at', '无法识别的结束日期: ' || ended_raw]
         WHEN ended_at < started_at THEN ['bad_date', 'ended_at', '结束日期早于开始日期']
         WHEN geom IS NULL THEN ['bad_geometry', 'geometry', '缺少或无法识别的几何图形']
+        WHEN NOT ST_Intersects(geom, (SELECT geom FROM areas WHERE level = 'district'))
+            THEN ['outside_district', 'geometry', '灾害范围不在本区县范围内 (坐标系是否正确? 可用 --crs EPSG:代码 指定)']
     END AS _reject
     FROM typed
 )
