@@ -172,6 +172,9 @@ def info(ctx: click.Context) -> None:
             click.echo(f"  #{b} {at:%Y-%m-%d %H:%M} {k} {f}: 读入 {n}, 新增 {lo}, 更新 {up}, 重复 {du}, 拒收 {rj}")
 
 
+from . import cli_analysis  # noqa: E402,F401  (registers the analysis commands)
+
+
 def run() -> None:  # pragma: no cover - console entry for python -m
     main(prog_name="minqing")
 

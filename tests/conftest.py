@@ -37,3 +37,23 @@ def con(demo_db):
     c = connect(demo_db, read_only=True)
     yield c
     c.close()
+
+
+@pytest.fixture(scope="session")
+def full_demo_dir(tmp_path_factory) -> Path:
+    """The demo at full size with the default seed (what `make run` builds); ~45 s."""
+    from etl import settings
+
+    d = tmp_path_factory.mktemp("full_demo")
+    build_demo(d / "demo.duckdb", seed=int(settings.get("demo_seed")), scale=1.0, as_of=str(settings.get("demo_as_of")))
+    return d
+
+
+@pytest.fixture(scope="session")
+def full_demo(full_demo_dir):
+    from etl.db import connect
+
+    con = connect(full_demo_dir / "demo.duckdb", read_only=True)
+    truth = json.loads((full_demo_dir / "demo_truth.json").read_text(encoding="utf-8"))
+    yield con, truth
+    con.close()

@@ -141,7 +141,7 @@ def test_truth_names_real_villages_for_every_planted_pattern(con, demo_truth):
     mv = demo_truth["must_visit"]
     assert set(mv["poverty"]["high_key_assistance_share"]) <= villages
     assert set(mv["difficult"]) <= villages
-    assert {r["area_code"] for r in mv["remote"]} <= villages
+    assert {r["area_code"] for r in mv["remote"]["villages"]} <= villages
     assert mv["disaster"]["all_events"] and set(mv["disaster"]["all_events"]) <= villages
 
 

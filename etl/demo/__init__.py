@@ -25,7 +25,7 @@ from ..load import load
 from ..warehouse import init_warehouse
 from . import cases as case_gen
 from . import people
-from .geography import build_geography, disasters, place_remote_seats
+from .geography import build_geography, disasters, place_remote_seats, remote_villages
 
 DISTRICT = "610902"
 START = "2024-01"
@@ -37,6 +37,7 @@ DIMINISHING_TOWNS = {"610902100": "道路"}
 DIFFICULT_TOWNS = ["610902115", "610902122", "610902120", "610902002"]
 POVERTY_TOWNS = ["610902128", "610902130", "610902124", "610902111"]
 OFFICIAL_POOR_TOWNS = ["610902125", "610902118"]
+REMOTE_KM = 15.0  # the default of must_visit.toml's remote_km
 
 
 def build_demo(db_path: str | Path, *, seed: int = 20241, as_of: str = "2026-10-31", scale: float = 1.0,
@@ -52,7 +53,7 @@ def build_demo(db_path: str | Path, *, seed: int = 20241, as_of: str = "2026-10-
     vlist = divisions.villages(d.code)
     say("切分演示边界 (splitting the outline into towns and villages)")
     geo = build_geography(divisions.county_outline(d.code), towns, vlist, rng)
-    remote = place_remote_seats(geo, 3, rng)
+    remote_towns = place_remote_seats(geo, 3, rng)
     town_names = dict(zip(towns["code"], towns["name"]))
     vg = geo.villages.reset_index(drop=True)
     vg["town_name"] = vg["town_code"].map(town_names)
@@ -120,7 +121,8 @@ def build_demo(db_path: str | Path, *, seed: int = 20241, as_of: str = "2026-10-
              & (vg.geometry.intersection(shapely.union_all(dis.geometry)).area > 1000)]
     truth["must_visit"] = {
         "poverty": {"high_key_assistance_share": codes(poverty), "official_flag": codes(official)},
-        "remote": remote,
+        "remote": {"threshold_km": REMOTE_KM, "towns_with_moved_seat": remote_towns,
+                   "villages": remote_villages(geo, REMOTE_KM)},
         "petitions": [c for h in truth["hotspots"]["persistent"] + truth["hotspots"]["emerging"] for c in h["villages"]],
         "difficult": codes(difficult),
         "disaster": {"within_12_months": hit["code"].tolist(),
@@ -130,8 +132,8 @@ def build_demo(db_path: str | Path, *, seed: int = 20241, as_of: str = "2026-10-
                        "visits": int(len(visits)), "stations": int(len(stations)), "buildings": int(len(buildings))}
     truth["disasters"] = [{"disaster_id": r.disaster_id, "name": r.name, "started_at": r.started_at} for r in dis.itertuples()]
     truth["loads"] = batches
-    truth["classification_rule"] = ("连心户: 困难程度>=2, 或人均年收入<5000, 或负债>1.5倍年收入且人均<12000; "
-                                    "关心户: 困难程度=1, 或人均<12000, 或负债>年收入; 其余放心户")
+    truth["classification_rule"] = ("连心户: 困难程度>=2, 或人均年收入<4000, 或负债>2倍年收入且人均<10000; "
+                                    "关心户: 困难程度=1, 或人均<10000, 或负债>年收入; 其余放心户")
     (db_path.parent / "demo_truth.json").write_text(json.dumps(truth, ensure_ascii=False, indent=1), encoding="utf-8")
     return truth
 

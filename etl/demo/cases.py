@@ -44,6 +44,10 @@ def case_counts(villages: pd.DataFrame, households: np.ndarray, months: pd.Perio
     m = months.month.to_numpy()
     season = 1 + 0.22 * np.cos(2 * np.pi * (m - 1) / 12) + 0.12 * np.isin(m, [3, 4])
     effect = rng.gamma(5.0, 1 / 5.0, len(villages))
+    planted = (plan.multiplier != 1).any(axis=1)
+    effect[planted] = np.maximum(effect[planted], 1.0)  # a planted pattern is not hidden by a quiet village
+    difficult = np.isin(np.arange(len(villages)), list(plan.difficult))
+    effect[difficult] = np.maximum(effect[difficult], 1.5)
     lam = households[:, None] * effect[:, None] * season[None, :] * plan.multiplier
     lam *= target / lam.sum()
     return rng.poisson(lam)
@@ -76,7 +80,7 @@ def cases(villages, geoms, counts: np.ndarray, months: pd.PeriodIndex, plan: Pla
     difficult = np.isin(vi, list(plan.difficult))
     mean_days = np.where(major, 9.0, 4.5) * np.where(difficult, 2.6, 1.0)
     duration = pd.to_timedelta(rng.gamma(2.0, mean_days / 2.0) * 86400, "s").round("min")
-    stuck = rng.random(n) < np.where(difficult, 0.3, 0.01)
+    stuck = rng.random(n) < np.where(difficult, 0.5, 0.01)
     closed_at = received + duration
     closed = (~stuck) & (closed_at <= as_of)
     assigned = received + pd.to_timedelta(rng.integers(60, 30 * 60, n), "min")

@@ -86,7 +86,8 @@ def build_geography(outline_lonlat: BaseGeometry, towns: pd.DataFrame, villages:
 
 def place_remote_seats(geo: Geography, n_towns: int, rng: np.random.Generator) -> list[dict]:
     """Move the seat of the `n_towns` largest rural towns to their edge nearest the city, so
-    their farthest village is remote (边远村). Returns the planted facts."""
+    their far villages are remote (边远村). Returns the moved towns; `remote_villages` lists
+    the villages that end up far from their seat."""
     cx, cy = geo.to_metric.transform(*CITY_CENTRE)
     centre = Point(cx, cy)
     rural = geo.towns[~geo.towns["urban"]].copy()
@@ -97,16 +98,23 @@ def place_remote_seats(geo: Geography, n_towns: int, rng: np.random.Generator) -
         g = town.geometry
         near = nearest_points(g, centre)[0] if not g.contains(centre) else centre
         inner = g.representative_point()
-        seat = LineString([near, inner]).interpolate(0.12, normalized=True)
+        seat = LineString([near, inner]).interpolate(0.03, normalized=True)
         if not g.contains(seat):
             seat = inner
         geo.towns.loc[idx, ["seat_x", "seat_y"]] = [seat.x, seat.y]
-        vs = geo.villages[geo.villages["town_code"] == town["code"]]
-        d = vs.geometry.representative_point().distance(seat)
-        far = d.idxmax()
-        planted.append({"area_code": geo.villages.loc[far, "code"], "name": geo.villages.loc[far, "name"],
-                        "town_code": town["code"], "distance_km": round(float(d.max()) / 1000, 1)})
+        planted.append(town["code"])
     return planted
+
+
+def remote_villages(geo: Geography, km: float) -> list[dict]:
+    """Villages whose seat (representative point) is at least `km` from their town's seat."""
+    seats = geo.towns.set_index("code")[["seat_x", "seat_y"]]
+    pts = geo.villages.geometry.representative_point()
+    tx = geo.villages["town_code"].map(seats["seat_x"]).to_numpy()
+    ty = geo.villages["town_code"].map(seats["seat_y"]).to_numpy()
+    d = np.hypot(pts.x.to_numpy() - tx, pts.y.to_numpy() - ty) / 1000
+    return [{"area_code": c, "name": n, "town_code": t, "distance_km": round(float(x), 1)}
+            for c, n, t, x in zip(geo.villages["code"], geo.villages["name"], geo.villages["town_code"], d) if x >= km]
 
 
 def disasters(geo: Geography, rng: np.random.Generator) -> gpd.GeoDataFrame:

@@ -24,8 +24,8 @@ def household_counts(villages: pd.DataFrame, total: int, rng: np.random.Generato
 def classify(income: np.ndarray, members: np.ndarray, debt: np.ndarray, difficulty: np.ndarray) -> np.ndarray:
     """The demo's classification rule (精确分类): income per head, debt and difficulty."""
     pc = income / np.maximum(members, 1)
-    key = (difficulty >= 2) | (pc < 5000) | ((debt > 1.5 * income) & (pc < 12000))
-    attention = (difficulty == 1) | (pc < 12000) | (debt > income)
+    key = (difficulty >= 2) | (pc < 4000) | ((debt > 2 * income) & (pc < 10000))
+    attention = (difficulty == 1) | (pc < 10000) | (debt > income)
     return np.where(key, "连心户", np.where(attention, "关心户", "放心户"))
 
 

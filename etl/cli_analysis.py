@@ -1,0 +1,127 @@
+"""Analysis commands of `minqing`: hotspots, emerging, must-visit. Each prints JSON with --json."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from pathlib import Path
+
+import click
+
+from .cli import main
+from .db import connect
+
+
+def _open(ctx: click.Context):
+    db: Path = ctx.obj["db"]
+    if not db.exists():
+        raise click.UsageError(f"{db} 不存在; 请先 init 并导入数据, 或运行 minqing demo")
+    return connect(db, read_only=True)
+
+
+def _filter_options(f):
+    f = click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="First day received (YYYY-MM-DD).")(f)
+    f = click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Last day received (YYYY-MM-DD).")(f)
+    f = click.option("--category", help="Only this category (问题类别), e.g. 道路.")(f)
+    f = click.option("--channel", help="Only this channel (诉求来源), e.g. 群工热线.")(f)
+    f = click.option("--status", help="Only this status (办理状态), e.g. 办理中.")(f)
+    return f
+
+
+def _case_filter(start, end, category, channel, status):
+    from . import vocab
+    from .hotspots import CaseFilter
+
+    def norm(domain, value, option):
+        if value is None:
+            return None
+        term = vocab.synonym_map(domain).get(vocab._norm(value))
+        if term is None:
+            raise click.BadParameter(f"{value!r} 不在词表中; 可选: {', '.join(vocab.terms(domain))}", param_hint=option)
+        return term
+
+    if start and end and start > end:
+        raise click.BadParameter(f"--from {start:%Y-%m-%d} 晚于 --to {end:%Y-%m-%d}", param_hint="--from")
+    return CaseFilter(start.date() if start else None, end.date() if end else None,
+                      norm("category", category, "--category"), norm("channel", channel, "--channel"),
+                      norm("status", status, "--status"))
+
+
+def _clean(v):
+    if isinstance(v, float) and (math.isnan(v) or math.isinf(v)):
+        return None
+    if hasattr(v, "item"):
+        return _clean(v.item())
+    return v
+
+
+def _records(df, columns) -> list[dict]:
+    return [{c: _clean(r[c]) for c in columns} for r in df[columns].to_dict("records")]
+
+
+@main.command()
+@click.option("--level", type=click.Choice(["village", "town", "hex"]), default="village", show_default=True)
+@click.option("--resolution", type=click.IntRange(5, 10), default=7, show_default=True, help="H3 resolution for --level hex.")
+@click.option("--value", type=click.Choice(["rate", "count"]), default="rate", show_default=True,
+              help="Areas: EB-smoothed cases per 1,000 households, or raw counts (hexagons always count).")
+@click.option("--no-fdr", is_flag=True, help="Do not apply the False Discovery Rate correction.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the permutation tests.")
+@_filter_options
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list, one object per area or hexagon.")
+@click.pass_context
+def hotspots(ctx, level, resolution, value, no_fdr, seed, start, end, category, channel, status, as_json):
+    """Significant hot and cold spots of cases (Getis-Ord Gi*, Esri classes) and LISA clusters."""
+    from .hotspots import area_hotspots, hex_hotspots
+
+    flt = _case_filter(start, end, category, channel, status)
+    con = _open(ctx)
+    if level == "hex":
+        df = hex_hotspots(con, resolution, flt, seed=seed, fdr=not no_fdr)
+        cols = ["h3", "value", "z", "p", "class"]
+    else:
+        df = area_hotspots(con, level, flt, value=value, seed=seed, fdr=not no_fdr)
+        cols = ["area_code", "name", "cases", "households", "rate", "rate_eb", "value", "z", "p", "class", "lisa"]
+    if as_json:
+        click.echo(json.dumps(_records(df, cols), ensure_ascii=False))
+        return
+    from geo.hotspots import CLASS_LABELS
+
+    counts = df["class"].value_counts()
+    click.echo("  ".join(f"{CLASS_LABELS[k]}: {int(counts.get(k, 0))}" for k in CLASS_LABELS))
+    hot = df[df["class"].str.startswith("hot")].sort_values("z", ascending=False)
+    for r in hot.head(20).to_dict("records"):
+        name = r.get("name") or r.get("h3")
+        click.echo(f"  {name}  z={r['z']:.2f}  {CLASS_LABELS[r['class']]}")
+
+
+@main.command(name="must-visit")
+@click.option("--config", type=click.Path(exists=True, dir_okay=False),
+              help="TOML overriding thresholds of etl/must_visit.toml (same keys).")
+@click.option("--flag", "only", type=click.Choice(["poverty", "remote", "petitions", "difficult", "disaster"]), multiple=True,
+              help="Only villages with this flag (repeatable).")
+@click.option("--all", "show_all", is_flag=True, help="Include villages with no flag.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list, one object per village.")
+@click.pass_context
+def must_visit_cmd(ctx, config, only, show_all, as_json):
+    """五必去: the five must-visit flags of every village, with reasons and a priority score."""
+    from .must_visit import FLAG_LABELS, load_config, must_visit
+
+    try:
+        cfg = load_config(config)
+    except (ValueError, OSError) as e:
+        raise click.BadParameter(str(e), param_hint="--config") from None
+    df = must_visit(_open(ctx), cfg)
+    if only:
+        df = df[df["flags"].map(lambda fl: any(f in fl for f in only))]
+    elif not show_all:
+        df = df[df["flags"].map(len) > 0]
+    if as_json:
+        cols = ["area_code", "name", "town", "flags", "reasons", "score", "households", "cases", "key_share", "seat_km",
+                "rate_eb", "overdue", "closure_rate", "satisfaction_rate"]
+        click.echo(json.dumps(_records(df, cols), ensure_ascii=False))
+        return
+    click.echo(f"需走访的村(社区): {len(df)} 个")
+    for r in df.head(50).to_dict("records"):
+        click.echo(f"  [{r['score']:.0f}] {r['town']} {r['name']} ({r['area_code']}): "
+                   + "; ".join(f"{FLAG_LABELS[f]}: {why}" for f, why in zip(r["flags"], r["reasons"])))

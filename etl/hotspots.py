@@ -1,0 +1,148 @@
+"""Hot spots of cases in a warehouse: counts per area or H3 hexagon aggregated in DuckDB,
+statistics from geo.hotspots (PySAL). Returns plain DataFrames; never imports streamlit."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import shapely
+
+from geo import hotspots as hs
+
+LEVELS = ("village", "town", "hex")
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    """Which cases count: received in [start, end] (dates, inclusive) and optional terms."""
+    start: dt.date | None = None
+    end: dt.date | None = None
+    category: str | None = None
+    channel: str | None = None
+    status: str | None = None
+
+    def where(self, alias: str = "c") -> tuple[str, list]:
+        parts, params = ["true"], []
+        if self.start:
+            parts.append(f"{alias}.received_at::DATE >= ?")
+            params.append(self.start)
+        if self.end:
+            parts.append(f"{alias}.received_at::DATE <= ?")
+            params.append(self.end)
+        for col in ("category", "channel", "status"):
+            v = getattr(self, col)
+            if v:
+                parts.append(f"{alias}.{col} = ?")
+                params.append(v)
+        return " AND ".join(parts), params
+
+
+def area_hotspots(con: duckdb.DuckDBPyConnection, level: str = "village", flt: CaseFilter = CaseFilter(), *,
+                  value: str = "rate", permutations: int = 0, seed: int = 0, fdr: bool = True) -> pd.DataFrame:
+    """One row per village or town: cases, households, raw and EB-smoothed rate per 1,000
+    households, Gi* (`z`, `p`, `class`) on `value` ('rate' or 'count'), and the LISA cluster."""
+    if level not in ("village", "town"):
+        raise ValueError(f"unknown level {level!r}; expected village or town")
+    if value not in ("rate", "count"):
+        raise ValueError(f"unknown value {value!r}; expected rate or count")
+    where, params = flt.where("c")
+    df = con.execute(f"""
+        WITH a AS (SELECT code, name, ST_AsWKB(geom) AS wkb FROM areas WHERE level = ? AND geom IS NOT NULL),
+        c AS (SELECT {'left(c.area_code, 9)' if level == 'town' else 'c.area_code'} AS code, count(*) AS n
+              FROM cases c WHERE {where} GROUP BY 1),
+        h AS (SELECT {'left(area_code, 9)' if level == 'town' else 'area_code'} AS code, count(*) AS n
+              FROM households GROUP BY 1)
+        SELECT a.code AS area_code, a.name, a.wkb, coalesce(c.n, 0) AS cases, coalesce(h.n, 0) AS households
+        FROM a LEFT JOIN c USING (code) LEFT JOIN h USING (code) ORDER BY a.code""", [level, *params]).df()
+    if df.empty:
+        return pd.DataFrame(columns=["area_code", "name", "cases", "households", "rate", "rate_eb", "value", "z", "p", "class", "lisa"])
+    geoms = shapely.from_wkb(df.pop("wkb").map(bytes))
+    df["rate"] = np.where(df["households"] > 0, df["cases"] / df["households"].where(df["households"] > 0) * 1000, np.nan)
+    df["rate_eb"] = hs.eb_rate(df["cases"].to_numpy(), df["households"].to_numpy())
+    y = df["rate_eb"].fillna(0).to_numpy() if value == "rate" else df["cases"].to_numpy(dtype=float)
+    w = _contiguity(geoms, df["area_code"].tolist())
+    g = hs.gi_star(y, w, permutations=permutations, seed=seed, fdr=fdr)
+    lisa = hs.local_moran(y, w, permutations=permutations or 499, seed=seed)  # LISA needs permutations
+    df["value"] = y
+    df["z"], df["p"], df["p_sim"], df["class"] = g["Zs"].to_numpy(), g["p_norm"].to_numpy(), g["p_sim"].to_numpy(), g["class"].to_numpy()
+    df["lisa"] = lisa["cluster"].to_numpy()
+    return df
+
+
+def hex_hotspots(con: duckdb.DuckDBPyConnection, resolution: int = 7, flt: CaseFilter = CaseFilter(), *,
+                 permutations: int = 0, seed: int = 0, fdr: bool = True) -> pd.DataFrame:
+    """Gi* on case counts in H3 cells covering the district (empty cells count as 0)."""
+    import h3
+
+    register_h3(con)
+    where, params = flt.where("c")
+    counts = con.execute(f"""
+        SELECT h3_cell(c.lat, c.lon, ?) AS h3, count(*) AS n FROM cases c
+        WHERE c.lon IS NOT NULL AND c.lat IS NOT NULL AND {where} GROUP BY 1""", [resolution, *params]).df()
+    row = con.execute("SELECT ST_AsWKB(geom) FROM areas WHERE level = 'district'").fetchone()
+    cells = set(counts["h3"]) if len(counts) else set()
+    if row and row[0] is not None:
+        outline = shapely.from_wkb(bytes(row[0]))
+        cells |= set(h3.geo_to_cells(outline.__geo_interface__, resolution))
+    if not cells:
+        return pd.DataFrame(columns=["h3", "value", "z", "p", "class"])
+    ids = sorted(cells)
+    value = pd.Series(0.0, index=ids)
+    if len(counts):
+        value.loc[counts["h3"].to_numpy()] = counts["n"].to_numpy(dtype=float)
+    w = _hex_weights(ids)
+    g = hs.gi_star(value.to_numpy(), w, permutations=permutations, seed=seed, fdr=fdr)
+    return pd.DataFrame({"h3": ids, "value": value.to_numpy(), "z": g["Zs"].to_numpy(),
+                         "p": g["p_norm"].to_numpy(), "p_sim": g["p_sim"].to_numpy(), "class": g["class"].to_numpy()})
+
+
+def register_h3(con: duckdb.DuckDBPyConnection) -> None:
+    """h3_cell(lat, lon, resolution) -> H3 cell id (hex string), vectorised with h3ronpy."""
+    from duckdb import sqltypes
+    from h3ronpy import vector
+
+    def h3_cell(lat, lon, res):
+        r = res[0].as_py() if len(res) else 7
+        valid = pc.and_(pc.is_valid(lat), pc.is_valid(lon))
+        la = pc.fill_null(lat, 0.0).to_numpy(zero_copy_only=False)
+        lo = pc.fill_null(lon, 0.0).to_numpy(zero_copy_only=False)
+        cells = np.asarray(vector.coordinates_to_cells(la, lo, r), dtype=np.uint64)
+        hexes = pa.array(np.char.lower(np.char.mod("%x", cells)), pa.string())
+        return pc.if_else(valid, hexes, pa.nulls(len(hexes), pa.string()))
+
+    try:
+        con.create_function("h3_cell", h3_cell, [sqltypes.DOUBLE, sqltypes.DOUBLE, sqltypes.INTEGER], sqltypes.VARCHAR,
+                            type="arrow", null_handling="special", side_effects=False)
+    except (duckdb.CatalogException, duckdb.NotImplementedException):  # already registered here
+        pass
+
+
+def _contiguity(geoms, ids: list[str]):
+    """Queen contiguity (shared edge or corner); islands keep only themselves (Gi* star)."""
+    import warnings
+
+    import geopandas as gpd
+    from libpysal.weights import Queen
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # libpysal warns about islands and disconnected components
+        return Queen.from_dataframe(gpd.GeoDataFrame({"id": ids}, geometry=list(geoms)), ids=ids, use_index=False)
+
+
+def _hex_weights(ids: list[str]):
+    import warnings
+
+    import h3
+    from libpysal.weights import W
+
+    present = set(ids)
+    neighbours = {c: [n for n in h3.grid_ring(c, 1) if n in present] for c in ids}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return W(neighbours, id_order=ids)

@@ -1,0 +1,132 @@
+"""五必去 (five must-visit places): the five flags per village, each with a reason that cites
+the numbers, and a priority score. Thresholds are data (etl/must_visit.toml).
+
+Criteria (DOMAIN.md, Hanbin): 1 poverty 特困村 (share of 连心户, or the official flag);
+2 remote 边远村 (distance from the village seat to its town seat); 3 petitions 信访问题较多
+(EB-smoothed case rate against the district's, or a significant Gi* hot spot); 4 difficult
+工作推进有难度 (overdue backlog, closure rate, satisfaction); 5 disaster 受自然灾害影响
+(intersects a disaster footprint that started within the window).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from . import metrics, vocab
+from .hotspots import CaseFilter, area_hotspots
+
+CONFIG_FILE = Path(__file__).resolve().parent / "must_visit.toml"
+FLAGS = ("poverty", "remote", "petitions", "difficult", "disaster")
+FLAG_LABELS = {"poverty": "特困村", "remote": "边远村", "petitions": "信访问题较多", "difficult": "工作推进有难度",
+               "disaster": "受自然灾害影响"}
+
+
+def must_visit(con: duckdb.DuckDBPyConnection, config: dict | None = None, *, as_of: dt.datetime | None = None) -> pd.DataFrame:
+    """One row per village: area_code, name, town, flags (list), reasons (list), score, and the numbers."""
+    cfg = load_config() | (config or {})
+    now = as_of or metrics.as_of(con)
+    start = _months_before(now.date(), int(cfg["window_months"]))
+    facts = _village_facts(con, start, now)
+    hot = area_hotspots(con, "village", CaseFilter(start, now.date()))
+    facts = facts.merge(hot[["area_code", "rate_eb", "class"]], on="area_code", how="left")
+    district_rate = facts["cases"].sum() / max(facts["households"].sum(), 1) * 1000
+    rows = []
+    w = cfg["weights"]
+    for r in facts.itertuples(index=False):
+        flags, reasons = [], []
+        if r.official_poor or (r.households and r.key_share >= cfg["poverty_share"]):
+            flags.append("poverty")
+            reasons.append("数据中标为特困村" if r.official_poor else
+                           f"连心户占比 {r.key_share:.0%}, 高于阈值 {cfg['poverty_share']:.0%}")
+        if r.seat_km is not None and r.seat_km == r.seat_km and r.seat_km >= cfg["remote_km"]:
+            flags.append("remote")
+            reasons.append(f"距乡镇驻地 {r.seat_km:.1f} 公里, 超过 {cfg['remote_km']:g} 公里")
+        ratio = (r.rate_eb / district_rate) if district_rate and r.rate_eb == r.rate_eb else 0
+        is_hot = isinstance(r._asdict().get("class"), str) and r._asdict()["class"] in ("hot_99", "hot_95")
+        if ratio >= cfg["petition_rate_ratio"] or is_hot:
+            flags.append("petitions")
+            why = f"近{cfg['window_months']}个月每千户诉求 {r.rate_eb:.0f} 件, 是全区 {district_rate:.0f} 件的 {ratio:.1f} 倍"
+            if is_hot:
+                why += f"; 热点分析为{'99' if r._asdict()['class'] == 'hot_99' else '95'}%置信热点"
+            reasons.append(why)
+        diff = []
+        if r.overdue >= cfg["difficult_overdue"]:
+            diff.append(f"超期未办结 {r.overdue} 件 (阈值 {cfg['difficult_overdue']})")
+        if r.cases >= cfg["difficult_min_cases"] and r.closure_rate is not None and r.closure_rate < cfg["difficult_closure_rate"]:
+            diff.append(f"办结率 {r.closure_rate:.0%}, 低于 {cfg['difficult_closure_rate']:.0%}")
+        if r.rated >= cfg["difficult_min_cases"] and r.satisfaction_rate is not None and r.satisfaction_rate < cfg["difficult_satisfaction"]:
+            diff.append(f"满意率 {r.satisfaction_rate:.0%}, 低于 {cfg['difficult_satisfaction']:.0%}")
+        if diff:
+            flags.append("difficult")
+            reasons.append("; ".join(diff))
+        if isinstance(r.disasters, str) and r.disasters:
+            flags.append("disaster")
+            reasons.append(f"近{cfg['window_months']}个月受灾: {r.disasters}")
+        score = sum(w[f] for f in flags)
+        rows.append({"area_code": r.area_code, "name": r.name, "town": r.town, "flags": flags, "reasons": reasons,
+                     "score": round(score, 2), "households": int(r.households), "cases": int(r.cases),
+                     "key_share": r.key_share, "seat_km": r.seat_km, "rate_eb": r.rate_eb, "overdue": int(r.overdue),
+                     "closure_rate": r.closure_rate, "satisfaction_rate": r.satisfaction_rate})
+    out = pd.DataFrame(rows)
+    return out.sort_values(["score", "cases"], ascending=[False, False], kind="stable").reset_index(drop=True)
+
+
+def load_config(path: str | Path | None = None) -> dict:
+    """The thresholds: defaults from etl/must_visit.toml, overridden by `path` if given."""
+    data = tomllib.loads(CONFIG_FILE.read_text(encoding="utf-8"))
+    cfg = {k: v["value"] for k, v in data.items()}
+    if path:
+        extra = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        for k, v in extra.items():
+            if k not in cfg:
+                raise ValueError(f"unknown must-visit setting {k!r} in {path}; expected one of {', '.join(cfg)}")
+            cfg[k] = v["value"] if isinstance(v, dict) and "value" in v and k != "weights" else v
+            if k == "weights":
+                cfg[k] = cfg[k] | (v.get("value", v) if isinstance(v, dict) else {})
+    return cfg
+
+
+def config_help() -> list[tuple[str, object, str]]:
+    data = tomllib.loads(CONFIG_FILE.read_text(encoding="utf-8"))
+    return [(k, v["value"], v["help"]) for k, v in data.items()]
+
+
+def _village_facts(con: duckdb.DuckDBPyConnection, start: dt.date, now: dt.datetime) -> pd.DataFrame:
+    closed = [t for t in vocab.terms("status") if t not in vocab.open_statuses()]
+    return con.execute("""
+        WITH v AS (SELECT a.code, a.name, t.name AS town, a.official_poor, a.seat_lon, a.seat_lat,
+                          t.seat_lon AS t_lon, t.seat_lat AS t_lat, a.geom
+                   FROM areas a JOIN areas t ON t.code = a.parent_code WHERE a.level = 'village'),
+        h AS (SELECT area_code, count(*) AS n, avg((category = '连心户')::INT) AS key_share FROM households GROUP BY 1),
+        c AS (SELECT area_code,
+                     count(*) FILTER (received_at::DATE >= $start) AS cases,
+                     count(*) FILTER (received_at::DATE >= $start AND list_contains($closed, status)) AS closed,
+                     count(*) FILTER (list_contains($open, status) AND deadline < $now) AS overdue,
+                     count(*) FILTER (received_at::DATE >= $start AND satisfaction IS NOT NULL) AS rated,
+                     count(*) FILTER (received_at::DATE >= $start AND satisfaction IN ('满意', '基本满意')) AS satisfied
+              FROM cases GROUP BY 1),
+        d AS (SELECT v.code, string_agg(DISTINCT d.name || ' (' || d.started_at || ')', '; ') AS disasters
+              FROM v JOIN disasters d ON v.geom IS NOT NULL AND ST_Intersects(v.geom, d.geom)
+                   AND d.started_at >= $start AND d.started_at <= $now::DATE
+              GROUP BY 1)
+        SELECT v.code AS area_code, v.name, v.town, v.official_poor,
+               coalesce(h.n, 0) AS households, coalesce(h.key_share, 0) AS key_share,
+               CASE WHEN v.seat_lon IS NOT NULL AND v.t_lon IS NOT NULL
+                    THEN ST_Distance_Sphere(ST_Point(v.seat_lon, v.seat_lat), ST_Point(v.t_lon, v.t_lat)) / 1000 END AS seat_km,
+               coalesce(c.cases, 0) AS cases, coalesce(c.overdue, 0) AS overdue, coalesce(c.rated, 0) AS rated,
+               CASE WHEN c.cases > 0 THEN c.closed / c.cases END AS closure_rate,
+               CASE WHEN c.rated > 0 THEN c.satisfied / c.rated END AS satisfaction_rate,
+               d.disasters
+        FROM v LEFT JOIN h ON h.area_code = v.code LEFT JOIN c ON c.area_code = v.code LEFT JOIN d ON d.code = v.code
+        ORDER BY v.code""", {"start": start, "now": now, "open": vocab.open_statuses(), "closed": closed}).df()
+
+
+def _months_before(day: dt.date, months: int) -> dt.date:
+    """The first day of the month `months - 1` months before `day`'s month (a window of `months` months)."""
+    y, m = divmod(day.year * 12 + day.month - 1 - (months - 1), 12)
+    return dt.date(y, m + 1, 1)

@@ -1,0 +1,119 @@
+"""Hot spots: PySAL called correctly (checked against textbook formulas and published values),
+and the planted hot spots of the demo found with few false alarms."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import geopandas as gpd
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from libpysal.examples import get_path
+from libpysal.weights import Queen
+
+from etl.cli import main
+from etl.hotspots import CaseFilter, area_hotspots, hex_hotspots
+from geo import hotspots as hs
+
+
+def test_fdr_threshold_reproduces_benjamini_hochberg_1995():
+    # The 15 p-values of Benjamini & Hochberg (1995), section 4: at q = 0.05 the first four are rejected.
+    p = np.array([0.0001, 0.0004, 0.0019, 0.0095, 0.0201, 0.0278, 0.0298, 0.0344, 0.0459, 0.3240,
+                  0.4262, 0.5719, 0.6528, 0.7590, 1.0000])
+    assert hs._fdr_threshold(p, 0.05) == 0.0095
+
+
+def test_gi_star_equals_the_textbook_formula_on_columbus():
+    df = gpd.read_file(get_path("columbus.shp"))
+    w = Queen.from_dataframe(df, use_index=False)
+    x = df["CRIME"].to_numpy(dtype=float)
+    got = hs.gi_star(x, w)["Zs"].to_numpy()
+    # Ord & Getis (1995) G*_i with binary weights including i itself.
+    n = len(x)
+    wm = np.zeros((n, n))
+    for i, nb in w.neighbors.items():
+        wm[i, nb] = 1.0
+    np.fill_diagonal(wm, 1.0)
+    xbar, s = x.mean(), np.sqrt((x ** 2).mean() - x.mean() ** 2)
+    wi = wm.sum(axis=1)
+    z = (wm @ x - xbar * wi) / (s * np.sqrt((n * (wm ** 2).sum(axis=1) - wi ** 2) / (n - 1)))
+    assert np.allclose(got, z, atol=1e-8)
+
+
+def test_esri_classes_from_z_and_p():
+    z = np.array([3.0, 2.0, 1.7, -2.0, 0.5])
+    p = np.array([0.001, 0.02, 0.045, 0.02, 0.3])  # one-sided
+    assert hs.classify(z, p, fdr=False).tolist() == ["hot_99", "hot_95", "hot_90", "cold_95", "not_significant"]
+
+
+def test_empirical_bayes_equals_marshall_1991():
+    e = np.array([3, 10, 0, 25, 7], dtype=float)
+    b = np.array([40, 800, 300, 1200, 500], dtype=float)
+    theta = e.sum() / b.sum()
+    p = e / b
+    var = max((b * (p - theta) ** 2).sum() / b.sum() - theta / b.mean(), 0.0)
+    shrink = var / (var + theta / b)
+    expected = (theta + shrink * (p - theta)) * 1000
+    got = hs.eb_rate(e, b)
+    assert np.allclose(got, expected)
+    # the 40-household village with 3 cases is pulled furthest towards the district's rate
+    pull = np.abs(got / 1000 - p) / np.abs(p - theta)
+    assert pull.argmax() == 0
+
+
+def test_flat_values_are_not_significant_anywhere():
+    df = gpd.read_file(get_path("columbus.shp"))
+    w = Queen.from_dataframe(df, use_index=False)
+    assert set(hs.gi_star(np.ones(len(df)), w)["class"]) == {"not_significant"}
+
+
+def _planted(truth, kind):
+    return [v for h in truth["hotspots"][kind] for v in h["villages"]]
+
+
+def _neighbourhood(con, codes):
+    rows = con.execute(f"""SELECT DISTINCT b.code FROM areas a JOIN areas b ON b.level = 'village'
+                           AND ST_Intersects(a.geom, b.geom) WHERE a.code IN ({','.join('?' * len(codes))})""", codes).fetchall()
+    return {r[0] for r in rows}
+
+
+@pytest.mark.parametrize("kind, start, end", [
+    ("persistent", dt.date(2024, 1, 1), dt.date(2026, 10, 31)),
+    ("emerging", dt.date(2026, 1, 1), dt.date(2026, 10, 31)),
+    ("diminishing", dt.date(2024, 1, 1), dt.date(2024, 12, 31)),
+])
+def test_planted_hotspots_are_found_in_their_period(full_demo, kind, start, end):
+    con, truth = full_demo
+    df = area_hotspots(con, "village", CaseFilter(start, end)).set_index("area_code")
+    planted = _planted(truth, kind)
+    hot = df["class"].str.startswith("hot")
+    found = hot.loc[planted].mean()
+    assert found >= 0.8, df.loc[planted, ["cases", "rate_eb", "z", "class"]]
+    # false alarms: hot villages that are neither planted (any kind) nor next to a planted one
+    all_planted = [v for k in ("persistent", "emerging", "diminishing") for v in _planted(truth, k)]
+    near = _neighbourhood(con, all_planted)
+    false_alarms = set(df.index[hot]) - near
+    assert len(false_alarms) <= 3, sorted(false_alarms)
+
+
+def test_hexagons_cover_the_district_and_light_up_where_the_cases_are(full_demo):
+    con, truth = full_demo
+    df = hex_hotspots(con, 7)
+    assert len(df) > 500 and (df["value"] == 0).any()  # empty cells count as zeros
+    hot = df[df["class"].str.startswith("hot")]
+    assert len(hot) > 0 and hot["value"].min() > df["value"].median()
+
+
+def test_cli_prints_one_object_per_area_with_the_documented_keys(full_demo_dir):
+    db = str(full_demo_dir / "demo.duckdb")
+    r = CliRunner().invoke(main, ["--db", db, "hotspots", "--level", "town", "--json"])
+    assert r.exit_code == 0, r.output
+    rows = json.loads(r.stdout)
+    assert len(rows) == 28 and {"area_code", "value", "z", "p", "class"} <= set(rows[0])
+    r = CliRunner().invoke(main, ["--db", db, "hotspots", "--level", "hex", "--json", "--from", "2026-01-01"])
+    rows = json.loads(r.stdout)
+    assert {"h3", "value", "z", "p", "class"} <= set(rows[0])
+    r = CliRunner().invoke(main, ["--db", db, "hotspots", "--channel", "飞鸽"])
+    assert r.exit_code == 2 and "飞鸽" in r.output
