@@ -125,3 +125,27 @@ def must_visit_cmd(ctx, config, only, show_all, as_json):
     for r in df.head(50).to_dict("records"):
         click.echo(f"  [{r['score']:.0f}] {r['town']} {r['name']} ({r['area_code']}): "
                    + "; ".join(f"{FLAG_LABELS[f]}: {why}" for f, why in zip(r["flags"], r["reasons"])))
+
+
+@main.command()
+@click.option("--level", type=click.Choice(["village", "town"]), default="village", show_default=True)
+@click.option("--no-fdr", is_flag=True, help="Do not apply the False Discovery Rate correction per month.")
+@_filter_options
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list, one object per area.")
+@click.pass_context
+def emerging(ctx, level, no_fdr, start, end, category, channel, status, as_json):
+    """Emerging hot spots: monthly Gi*, Mann-Kendall trend and Esri's categories (new, intensifying, ...)."""
+    from .hotspots import emerging as run
+
+    flt = _case_filter(start, end, category, channel, status)
+    cats, _bins = run(_open(ctx), flt, level=level, fdr=not no_fdr)
+    cols = ["area_code", "name", "category", "label_zh", "hot_bins", "cold_bins", "n_bins", "last_z", "last_p",
+            "trend_z", "trend_p", "trend"]
+    cols = [c for c in cols if c in cats.columns]
+    if as_json:
+        click.echo(json.dumps(_records(cats, cols), ensure_ascii=False))
+        return
+    counts = cats["label_zh"].value_counts()
+    click.echo("  ".join(f"{k}: {int(v)}" for k, v in counts.items()))
+    for r in cats[cats["category"] != "no_pattern"].sort_values("category").head(40).to_dict("records"):
+        click.echo(f"  {r['name']} ({r['area_code']}): {r['label_zh']}, 热点月数 {r['hot_bins']}/{r['n_bins']}, 趋势 {r['trend']}")

@@ -146,3 +146,33 @@ def _hex_weights(ids: list[str]):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return W(neighbours, id_order=ids)
+
+
+def emerging(con: duckdb.DuckDBPyConnection, flt: CaseFilter = CaseFilter(), *, level: str = "village",
+             permutations: int = 0, seed: int = 0, fdr: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Emerging hot spots per village or town over monthly bins (geo.emerging, Esri's categories).
+
+    Returns (per-location categories with `area_code` and `name`, per-bin Gi* table). Cases
+    placed only at town level count for towns, not villages.
+    """
+    from geo.emerging import classify_emerging, gi_star_by_bin
+
+    if level not in ("village", "town"):
+        raise ValueError(f"unknown level {level!r}; expected village or town")
+    where, params = flt.where("c")
+    key = "left(c.area_code, 9)" if level == "town" else "c.area_code"
+    areas = con.execute("SELECT code, name, ST_AsWKB(geom) AS wkb FROM areas WHERE level = ? AND geom IS NOT NULL ORDER BY code",
+                        [level]).df()
+    if areas.empty:
+        return pd.DataFrame(columns=["area_code", "name", "category", "label_zh"]), pd.DataFrame()
+    counts = con.execute(f"""
+        SELECT {key} AS location, strftime(date_trunc('month', c.received_at), '%Y-%m') AS bin, count(*) AS value
+        FROM cases c JOIN areas a ON a.code = {key} AND a.level = ?
+        WHERE {where} GROUP BY 1, 2""", [level, *params]).df()
+    if counts.empty:
+        return pd.DataFrame(columns=["area_code", "name", "category", "label_zh"]), pd.DataFrame()
+    w = _contiguity(shapely.from_wkb(areas["wkb"].map(bytes)), areas["code"].tolist())
+    bins = gi_star_by_bin(counts, w, permutations=permutations, seed=seed, fdr=fdr)
+    cats = classify_emerging(bins).rename(columns={"location": "area_code"})
+    cats.insert(1, "name", cats["area_code"].map(dict(zip(areas["code"], areas["name"]))))
+    return cats, bins

@@ -127,6 +127,9 @@ def load(
             WHERE s._reason IS NOT NULL ORDER BY s._line""",
         [batch_id],
     )
+    from .metrics import create_views
+
+    create_views(con)  # refresh the stored views with this version's definitions
     total = result.loaded + result.updated + result.duplicates + result.rejected
     if total != result.rows_read:  # an invariant of the loader, not a user error
         raise AssertionError(f"outcomes {total} do not add up to rows_read {result.rows_read}")

@@ -24,6 +24,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("demo_seed", 20241, "Random seed of the embedded demo; the same seed gives the same warehouse."),
     Setting("demo_as_of", "2026-10-31", "Last day covered by the demo's records (its 'today')."),
     Setting("map_max_villages_tooltip", 5000, "Above this many areas the map drops tooltips to stay light."),
+    Setting("metric_repeat_window_days", 90, "A petition repeats an earlier one of the same petitioner and category within this many days (重复访)."),
+    Setting("metric_multichannel_window_days", 90, "Channels of one petitioner on one issue are counted within this many days (多头访)."),
+    Setting("metric_response_hours", 24, "A case assigned within this many hours of receipt counts as responded (响应率)."),
+    Setting("metric_group_min_size", 5, "People from which a petition is a group petition (集体访)."),
+    Setting("ranking_min_cases", 30, "Units with fewer cases in the period are listed but not ranked."),
+    Setting("ranking_satisfaction_warn", 0.9, "Satisfaction below this loses a unit's excellence eligibility (Luyang)."),
+    Setting("ranking_satisfaction_alarm", 0.7, "Satisfaction below this is the reassignment line (Luyang)."),
+    Setting("ranking_score_alarm", 60.0, "Units scoring under this are named and criticised (county report)."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

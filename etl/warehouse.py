@@ -46,6 +46,9 @@ def init_warehouse(con: duckdb.DuckDBPyConnection, district: str, *, key: str, d
         "key_fingerprint": fingerprint_of(key),
     }
     con.executemany("INSERT INTO meta VALUES (?, ?)", list(meta.items()))
+    from .metrics import create_views
+
+    create_views(con)  # case_facts, household_facts: the metric definitions, for SQL users
     return d
 
 

@@ -103,7 +103,9 @@ def test_hexagons_cover_the_district_and_light_up_where_the_cases_are(full_demo)
     df = hex_hotspots(con, 7)
     assert len(df) > 500 and (df["value"] == 0).any()  # empty cells count as zeros
     hot = df[df["class"].str.startswith("hot")]
-    assert len(hot) > 0 and hot["value"].min() > df["value"].median()
+    # Gi* judges a neighbourhood, so a quiet cell inside a busy area can be hot; on average
+    # hot cells hold several times the cases of the others
+    assert len(hot) > 0 and hot["value"].mean() > 3 * df.loc[~df.index.isin(hot.index), "value"].mean()
 
 
 def test_cli_prints_one_object_per_area_with_the_documented_keys(full_demo_dir):

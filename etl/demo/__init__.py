@@ -65,16 +65,16 @@ def build_demo(db_path: str | Path, *, seed: int = 20241, as_of: str = "2026-10-
                    "hotspots": {"persistent": [], "emerging": [], "diminishing": []}, "must_visit": {}}
     m_idx = np.arange(len(months))
     k26 = int(np.flatnonzero(months == pd.Period("2026-01", "M"))[0])
-    k2506 = int(np.flatnonzero(months == pd.Period("2025-06", "M"))[0])
     for kind, town_map in (("persistent", PERSISTENT_TOWNS), ("emerging", EMERGING_TOWNS), ("diminishing", DIMINISHING_TOWNS)):
         for town, cat in town_map.items():
             members = _cluster(vg, touching, town, used, rng, size=5)
-            if kind == "persistent":
-                curve = np.full(len(months), 4.0)
-            elif kind == "emerging":
-                curve = np.where(m_idx >= k26, 1.6 + 0.7 * (m_idx - k26), 1.0)
-            else:
-                curve = np.where(m_idx <= k2506, 6.0 - 5.0 * m_idx / k2506, 1.0)
+            # Shapes chosen so Esri's Emerging Hot Spot rules can recognise them (monthly Gi*):
+            if kind == "persistent":  # hot in every month at a steady level
+                curve = np.full(len(months), 5.0)
+            elif kind == "emerging":  # quiet until 2026, then hot and rising every month to the end
+                curve = np.where(m_idx >= k26, 3.0 + 1.0 * (m_idx - k26), 1.0)
+            else:  # diminishing: hot throughout, fading but still well above normal at the end
+                curve = 12.0 - 7.0 * m_idx / (len(months) - 1)
             for v in members:
                 plan.multiplier[v] = curve
                 plan.category[v] = cat
@@ -123,7 +123,7 @@ def build_demo(db_path: str | Path, *, seed: int = 20241, as_of: str = "2026-10-
         "poverty": {"high_key_assistance_share": codes(poverty), "official_flag": codes(official)},
         "remote": {"threshold_km": REMOTE_KM, "towns_with_moved_seat": remote_towns,
                    "villages": remote_villages(geo, REMOTE_KM)},
-        "petitions": [c for h in truth["hotspots"]["persistent"] + truth["hotspots"]["emerging"] for c in h["villages"]],
+        "petitions": [c for k in ("persistent", "emerging", "diminishing") for h in truth["hotspots"][k] for c in h["villages"]],
         "difficult": codes(difficult),
         "disaster": {"within_12_months": hit["code"].tolist(),
                      "all_events": vg[vg.geometry.intersection(shapely.union_all(dis.geometry)).area > 1000]["code"].tolist()},

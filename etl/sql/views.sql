@@ -1,0 +1,121 @@
+-- Derived views: every case and household metric is defined here once; etl/metrics.py and
+-- etl/households.py only filter and aggregate these views. Run by etl.metrics.create_views(),
+-- which first defines the parameter macros the views use (from etl/vocab.toml and the
+-- constants in etl/metrics.py):
+--   mq_as_of()              'today': meta.demo_as_of at 23:59:59, else the current local time
+--   mq_open_statuses()      statuses of open cases (vocab `status`, open = true)
+--   mq_satisfied_terms()    satisfaction terms that count as satisfied (满意, 基本满意)
+--   mq_paired_category()    the household category paired one-to-one with a cadre (连心户)
+--   mq_repeat_days()        window of a repeat petition (90)
+--   mq_multichannel_days()  window of a multi-channel petition (90)
+--   mq_response_hours()     assigned within this many hours counts as responded (24)
+--   mq_group_min_size()     people from which a petition is a group petition (5)
+--   mq_overdue_edges()      upper bounds (days) of the overdue aging buckets ([7, 14, 30, 90])
+-- A view is bound when it is queried, so redefining a macro changes every view at once.
+
+-- One row per case with its derived flags. Flags of closed-case rules are false on open cases.
+CREATE OR REPLACE VIEW case_facts AS
+WITH earlier AS (
+    -- For each case, what the same petitioner (keyed hash) did earlier on the same category.
+    -- "Earlier" orders by received_at, then case_id for cases received at the same moment.
+    SELECT c.case_id,
+        bool_or(date_diff('day', CAST(e.received_at AS DATE), CAST(c.received_at AS DATE)) <= mq_repeat_days())
+            AS is_repeat,
+        bool_or(date_diff('day', CAST(e.received_at AS DATE), CAST(c.received_at AS DATE)) <= mq_multichannel_days()
+                AND e.channel <> c.channel) AS is_multichannel,
+        bool_or(e.received_level IN ('village', 'town')) AS had_local_case
+    FROM cases c
+    JOIN cases e ON e.petitioner_hash = c.petitioner_hash AND e.category = c.category
+        AND (e.received_at < c.received_at OR (e.received_at = c.received_at AND e.case_id < c.case_id))
+    GROUP BY c.case_id
+),
+base AS (
+    SELECT c.*,
+        mq_as_of() AS as_of,
+        list_contains(mq_open_statuses(), c.status) AS is_open
+    FROM cases c
+)
+SELECT
+    b.case_id,
+    b.received_at,
+    CAST(b.received_at AS DATE) AS received_date,
+    b.channel,
+    b.category,
+    b.status,
+    b.area_code,
+    CASE WHEN length(b.area_code) = 12 THEN b.area_code END AS village_code,
+    CASE WHEN length(b.area_code) >= 9 THEN left(b.area_code, 9) END AS town_code,
+    left(b.area_code, 6) AS district_code,
+    b.handling_unit,
+    b.leader_in_charge,
+    b.tier,
+    b.escalation_level,
+    b.received_level,
+    b.major,
+    b.group_size,
+    b.assigned_at,
+    b.deadline,
+    b.closed_at,
+    b.followup_at,
+    b.satisfaction,
+    b.as_of,
+    b.is_open,
+    NOT b.is_open AS is_closed,
+    -- overdue: still open and the deadline has passed at as-of; days counted in started days
+    b.is_open AND b.deadline < b.as_of AS is_overdue,
+    CASE WHEN b.is_open AND b.deadline < b.as_of
+        THEN CAST(ceil(epoch(b.as_of - b.deadline) / 86400.0) AS INTEGER) END AS days_overdue,
+    CASE WHEN b.is_open AND b.deadline < b.as_of
+        THEN len(list_filter(mq_overdue_edges(), lambda x: x < ceil(epoch(b.as_of - b.deadline) / 86400.0))) END
+        AS overdue_bucket,
+    -- closed by the deadline; a closed case without a closing time is not on time
+    (NOT b.is_open) AND b.closed_at IS NOT NULL AND b.closed_at <= b.deadline AS on_time,
+    epoch(b.assigned_at - b.received_at) / 3600.0 AS response_hours,
+    b.assigned_at IS NOT NULL AND epoch(b.assigned_at - b.received_at) <= mq_response_hours() * 3600
+        AS responded_on_time,
+    b.satisfaction IS NOT NULL AS rated,
+    coalesce(list_contains(mq_satisfied_terms(), b.satisfaction), false) AS satisfied,
+    (NOT b.is_open) AND b.followup_at IS NOT NULL AS has_followup,
+    -- 三不结案: a closed case needs a handling opinion, a follow-up record and both signatures
+    (NOT b.is_open) AND (b.handling_opinion IS NULL OR trim(b.handling_opinion) = '') AS violation_opinion,
+    (NOT b.is_open) AND b.followup_at IS NULL AS violation_followup,
+    (NOT b.is_open) AND NOT (coalesce(b.signed_handler, false) AND coalesce(b.signed_leader, false))
+        AS violation_signature,
+    (NOT b.is_open) AND ((b.handling_opinion IS NULL OR trim(b.handling_opinion) = '') OR b.followup_at IS NULL
+        OR NOT (coalesce(b.signed_handler, false) AND coalesce(b.signed_leader, false))) AS violation_any,
+    -- 重复访 / 多头访 / 越级访 / 集体访
+    coalesce(e.is_repeat, false) AS is_repeat,
+    coalesce(e.is_multichannel, false) AS is_multichannel,
+    coalesce(b.received_level = 'city', false) AS is_level_skipping_city,
+    coalesce(b.received_level = 'district' AND NOT coalesce(e.had_local_case, false), false)
+        AS is_level_skipping_district,
+    coalesce(b.received_level = 'city'
+        OR (b.received_level = 'district' AND NOT coalesce(e.had_local_case, false)), false) AS is_level_skipping,
+    b.group_size >= mq_group_min_size() AS is_group,
+    CASE WHEN b.group_size >= mq_group_min_size() THEN b.group_size ELSE 0 END AS group_people
+FROM base b
+LEFT JOIN earlier e ON e.case_id = b.case_id;
+
+-- One row per household, latest state, without names, hashes, income or debt (aggregates only).
+CREATE OR REPLACE VIEW household_facts AS
+SELECT
+    h.household_id,
+    h.area_code,
+    CASE WHEN length(h.area_code) = 12 THEN h.area_code END AS village_code,
+    CASE WHEN length(h.area_code) >= 9 THEN left(h.area_code, 9) END AS town_code,
+    left(h.area_code, 6) AS district_code,
+    h.members,
+    h.category,
+    h.category_since,
+    h.category = mq_paired_category() AS needs_pairing,
+    nullif(trim(h.paired_cadre_id), '') AS paired_cadre_id,
+    h.category = mq_paired_category() AND nullif(trim(h.paired_cadre_id), '') IS NOT NULL AS is_paired,
+    h.category = mq_paired_category() AND nullif(trim(h.paired_cadre_id), '') IS NOT NULL
+        AND h.paired_cadre_id NOT IN (SELECT cadre_id FROM cadres) AS paired_cadre_unknown,
+    h.poor,
+    h.wubao,
+    h.old_party_member,
+    h.deputy,
+    h.village_cadre,
+    h.poor OR h.wubao OR h.old_party_member OR h.deputy OR h.village_cadre AS any_must_see
+FROM households h;
