@@ -85,6 +85,9 @@ def hotspots(ctx, level, resolution, value, no_fdr, seed, start, end, category, 
     if as_json:
         click.echo(json.dumps(_records(df, cols), ensure_ascii=False))
         return
+    if df.empty:
+        click.echo("没有可分析的区域: 请先导入村(社区)边界 (minqing load areas 边界文件)")
+        return
     from geo.hotspots import CLASS_LABELS
 
     counts = df["class"].value_counts()
@@ -145,7 +148,100 @@ def emerging(ctx, level, no_fdr, start, end, category, channel, status, as_json)
     if as_json:
         click.echo(json.dumps(_records(cats, cols), ensure_ascii=False))
         return
+    if cats.empty:
+        click.echo("没有可分析的数据: 需要村(社区)边界和诉求记录")
+        return
     counts = cats["label_zh"].value_counts()
     click.echo("  ".join(f"{k}: {int(v)}" for k, v in counts.items()))
     for r in cats[cats["category"] != "no_pattern"].sort_values("category").head(40).to_dict("records"):
         click.echo(f"  {r['name']} ({r['area_code']}): {r['label_zh']}, 热点月数 {r['hot_bins']}/{r['n_bins']}, 趋势 {r['trend']}")
+
+
+def _period(con, start, end):
+    from . import metrics
+
+    period = metrics.case_period(con)
+    if period is None:
+        raise click.UsageError("数据仓库中还没有诉求记录")
+    s = start.date() if start else period[0]
+    e = end.date() if end else period[1]
+    if s > e:
+        raise click.BadParameter(f"--from {s} 晚于 --to {e}", param_hint="--from")
+    return s, e
+
+
+def _plain(v):
+    if isinstance(v, dict):
+        return {str(k): _plain(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_plain(x) for x in v]
+    if isinstance(v, (dt.date, dt.datetime)):
+        return v.isoformat()
+    return _clean(v)
+
+
+@main.command(name="metrics")
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="First day received (default: first case).")
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Last day received (default: last case).")
+@click.option("--area", default="", help="Only areas whose code starts with this (a town or village code).")
+@click.option("--category", help="Only this category.")
+@click.option("--channel", help="Only this channel.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object with every figure and its changes.")
+@click.pass_context
+def metrics_cmd(ctx, start, end, area, category, channel, as_json):
+    """Case figures (received, closed, 办结率, on-time, overdue, satisfaction, repeat and group petitions, ...)."""
+    from . import metrics
+
+    con = _open(ctx)
+    s, e = _period(con, start, end)
+    try:
+        summary = metrics.case_summary(con, s, e, area_prefix=area, category=category, channel=channel)
+    except ValueError as err:
+        raise click.UsageError(str(err)) from None
+    if as_json:
+        click.echo(json.dumps(_plain(summary), ensure_ascii=False))
+        return
+    click.echo(f"{s} 至 {e}")
+    for k, v in summary.items():
+        if not isinstance(v, (dict, list)):
+            click.echo(f"  {metrics.LABELS.get(k, k)}: {v}")
+
+
+@main.command()
+@click.option("--by", type=click.Choice(["town", "unit"]), default="town", show_default=True, help="Rank towns or handling units.")
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="First day received.")
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Last day received.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list, one object per town or unit.")
+@click.pass_context
+def rankings(ctx, by, start, end, as_json):
+    """Rank towns or handling units by response, resolution and satisfaction rates, with flags."""
+    from . import metrics
+
+    con = _open(ctx)
+    s, e = _period(con, start, end)
+    df = metrics.rankings(con, s, e, by=by)
+    if as_json:
+        click.echo(json.dumps(_plain(df.to_dict("records")), ensure_ascii=False))
+        return
+    click.echo(df.to_string(index=False))
+
+
+@main.command()
+@click.option("--level", type=click.Choice(["village", "town", "district"]), default="town", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object: categories, pairing, five must-see groups.")
+@click.pass_context
+def households(ctx, level, as_json):
+    """放心户/关心户/连心户 counts and shares per area, pairing coverage of 连心户, 五必访 groups (aggregates only)."""
+    from . import households as hh
+
+    con = _open(ctx)
+    out = {"categories": hh.category_counts(con, level).to_dict("records"),
+           "pairing": hh.pairing_coverage(con, level).to_dict("records"),
+           "must_see": hh.must_see_counts(con, level).to_dict("records")}
+    if as_json:
+        click.echo(json.dumps(_plain(out), ensure_ascii=False))
+        return
+    for k, rows in out.items():
+        click.echo(f"[{k}]")
+        for r in (rows if isinstance(rows, list) else [rows])[:40]:
+            click.echo("  " + json.dumps(_plain(r), ensure_ascii=False))

@@ -46,7 +46,9 @@ class CaseFilter:
 def area_hotspots(con: duckdb.DuckDBPyConnection, level: str = "village", flt: CaseFilter = CaseFilter(), *,
                   value: str = "rate", permutations: int = 0, seed: int = 0, fdr: bool = True) -> pd.DataFrame:
     """One row per village or town: cases, households, raw and EB-smoothed rate per 1,000
-    households, Gi* (`z`, `p`, `class`) on `value` ('rate' or 'count'), and the LISA cluster."""
+    households, Gi* (`z`, two-sided `p`, `class`) and the LISA cluster on `value`: 'rate'
+    (Assuncao-Reis standardised rates; counts when no households are loaded, noted in
+    `df.attrs["value"]`) or 'count'. `value` column: what was tested."""
     if level not in ("village", "town"):
         raise ValueError(f"unknown level {level!r}; expected village or town")
     if value not in ("rate", "count"):
@@ -65,12 +67,16 @@ def area_hotspots(con: duckdb.DuckDBPyConnection, level: str = "village", flt: C
     geoms = shapely.from_wkb(df.pop("wkb").map(bytes))
     df["rate"] = np.where(df["households"] > 0, df["cases"] / df["households"].where(df["households"] > 0) * 1000, np.nan)
     df["rate_eb"] = hs.eb_rate(df["cases"].to_numpy(), df["households"].to_numpy())
-    y = df["rate_eb"].fillna(0).to_numpy() if value == "rate" else df["cases"].to_numpy(dtype=float)
+    if value == "rate" and df["households"].sum() == 0:
+        value = "count"  # no household sheet loaded yet: rates are unknown, test the counts
+    df.attrs["value"] = value
+    y = (hs.standardised_rate(df["cases"].to_numpy(), df["households"].to_numpy()) if value == "rate"
+         else df["cases"].to_numpy(dtype=float))
     w = _contiguity(geoms, df["area_code"].tolist())
     g = hs.gi_star(y, w, permutations=permutations, seed=seed, fdr=fdr)
-    lisa = hs.local_moran(y, w, permutations=permutations or 499, seed=seed)  # LISA needs permutations
+    lisa = hs.local_moran(y, w, permutations=permutations or 999, seed=seed, fdr=fdr)  # LISA needs permutations
     df["value"] = y
-    df["z"], df["p"], df["p_sim"], df["class"] = g["Zs"].to_numpy(), g["p_norm"].to_numpy(), g["p_sim"].to_numpy(), g["class"].to_numpy()
+    df["z"], df["p"], df["p_sim"], df["class"] = g["Zs"].to_numpy(), g["p"].to_numpy(), g["p_sim"].to_numpy(), g["class"].to_numpy()
     df["lisa"] = lisa["cluster"].to_numpy()
     return df
 
@@ -99,7 +105,7 @@ def hex_hotspots(con: duckdb.DuckDBPyConnection, resolution: int = 7, flt: CaseF
     w = _hex_weights(ids)
     g = hs.gi_star(value.to_numpy(), w, permutations=permutations, seed=seed, fdr=fdr)
     return pd.DataFrame({"h3": ids, "value": value.to_numpy(), "z": g["Zs"].to_numpy(),
-                         "p": g["p_norm"].to_numpy(), "p_sim": g["p_sim"].to_numpy(), "class": g["class"].to_numpy()})
+                         "p": g["p"].to_numpy(), "p_sim": g["p_sim"].to_numpy(), "class": g["class"].to_numpy()})
 
 
 def register_h3(con: duckdb.DuckDBPyConnection) -> None:
@@ -171,6 +177,14 @@ def emerging(con: duckdb.DuckDBPyConnection, flt: CaseFilter = CaseFilter(), *, 
         WHERE {where} GROUP BY 1, 2""", [level, *params]).df()
     if counts.empty:
         return pd.DataFrame(columns=["area_code", "name", "category", "label_zh"]), pd.DataFrame()
+    # the series runs to the end of the filter (or the warehouse's today), not to the last month
+    # that happens to have a case: an empty final month is a final month
+    from .metrics import as_of
+
+    first = flt.start or counts["bin"].min()
+    last = flt.end or as_of(con).date()
+    edge = [{"location": areas["code"].iloc[0], "bin": str(b)[:7], "value": 0} for b in (first, last)]
+    counts = pd.concat([counts, pd.DataFrame(edge)], ignore_index=True).groupby(["location", "bin"], as_index=False)["value"].sum()
     w = _contiguity(shapely.from_wkb(areas["wkb"].map(bytes)), areas["code"].tolist())
     bins = gi_star_by_bin(counts, w, permutations=permutations, seed=seed, fdr=fdr)
     cats = classify_emerging(bins).rename(columns={"location": "area_code"})

@@ -141,6 +141,7 @@ def _macros_sql(temp: bool) -> str:
         "mq_open_statuses": _sql_list(vocab.open_statuses()),
         "mq_satisfied_terms": _sql_list(satisfied),
         "mq_paired_category": _sql_str(paired),
+        "mq_term_reception": _sql_str(vocab.term("channel", "reception")),
         "mq_repeat_days": str(int(REPEAT_WINDOW_DAYS)),
         "mq_multichannel_days": str(int(MULTICHANNEL_WINDOW_DAYS)),
         "mq_response_hours": repr(float(RESPONSE_HOURS)),

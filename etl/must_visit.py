@@ -39,7 +39,7 @@ def must_visit(con: duckdb.DuckDBPyConnection, config: dict | None = None, *, as
     w = cfg["weights"]
     for r in facts.itertuples(index=False):
         flags, reasons = [], []
-        if r.official_poor or (r.households and r.key_share >= cfg["poverty_share"]):
+        if r.official_poor or (r.households >= cfg["poverty_min_households"] and r.key_share >= cfg["poverty_share"]):
             flags.append("poverty")
             reasons.append("数据中标为特困村" if r.official_poor else
                            f"连心户占比 {r.key_share:.0%}, 高于阈值 {cfg['poverty_share']:.0%}")
@@ -102,13 +102,13 @@ def _village_facts(con: duckdb.DuckDBPyConnection, start: dt.date, now: dt.datet
         WITH v AS (SELECT a.code, a.name, t.name AS town, a.official_poor, a.seat_lon, a.seat_lat,
                           t.seat_lon AS t_lon, t.seat_lat AS t_lat, a.geom
                    FROM areas a JOIN areas t ON t.code = a.parent_code WHERE a.level = 'village'),
-        h AS (SELECT area_code, count(*) AS n, avg((category = '连心户')::INT) AS key_share FROM households GROUP BY 1),
+        h AS (SELECT area_code, count(*) AS n, avg((category = $key_term)::INT) AS key_share FROM households GROUP BY 1),
         c AS (SELECT area_code,
                      count(*) FILTER (received_at::DATE >= $start) AS cases,
                      count(*) FILTER (received_at::DATE >= $start AND list_contains($closed, status)) AS closed,
                      count(*) FILTER (list_contains($open, status) AND deadline < $now) AS overdue,
                      count(*) FILTER (received_at::DATE >= $start AND satisfaction IS NOT NULL) AS rated,
-                     count(*) FILTER (received_at::DATE >= $start AND satisfaction IN ('满意', '基本满意')) AS satisfied
+                     count(*) FILTER (received_at::DATE >= $start AND list_contains($satisfied, satisfaction)) AS satisfied
               FROM cases GROUP BY 1),
         d AS (SELECT v.code, string_agg(DISTINCT d.name || ' (' || d.started_at || ')', '; ') AS disasters
               FROM v JOIN disasters d ON v.geom IS NOT NULL AND ST_Intersects(v.geom, d.geom)
@@ -123,7 +123,9 @@ def _village_facts(con: duckdb.DuckDBPyConnection, start: dt.date, now: dt.datet
                CASE WHEN c.rated > 0 THEN c.satisfied / c.rated END AS satisfaction_rate,
                d.disasters
         FROM v LEFT JOIN h ON h.area_code = v.code LEFT JOIN c ON c.area_code = v.code LEFT JOIN d ON d.code = v.code
-        ORDER BY v.code""", {"start": start, "now": now, "open": vocab.open_statuses(), "closed": closed}).df()
+        ORDER BY v.code""", {"start": start, "now": now, "open": vocab.open_statuses(), "closed": closed,
+                              "key_term": vocab.term("household_category", "key_assistance"),
+                              "satisfied": [t["term"] for t in vocab.vocab("satisfaction") if t["satisfied"]]}).df()
 
 
 def _months_before(day: dt.date, months: int) -> dt.date:

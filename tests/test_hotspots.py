@@ -44,7 +44,7 @@ def test_gi_star_equals_the_textbook_formula_on_columbus():
 
 def test_esri_classes_from_z_and_p():
     z = np.array([3.0, 2.0, 1.7, -2.0, 0.5])
-    p = np.array([0.001, 0.02, 0.045, 0.02, 0.3])  # one-sided
+    p = np.array([0.002, 0.04, 0.09, 0.04, 0.6])  # two-sided
     assert hs.classify(z, p, fdr=False).tolist() == ["hot_99", "hot_95", "hot_90", "cold_95", "not_significant"]
 
 
@@ -61,6 +61,43 @@ def test_empirical_bayes_equals_marshall_1991():
     # the 40-household village with 3 cases is pulled furthest towards the district's rate
     pull = np.abs(got / 1000 - p) / np.abs(p - theta)
     assert pull.argmax() == 0
+
+
+def test_assuncao_reis_rates_equal_the_published_formula():
+    # Assuncao & Reis (1999): z_i = (p_i - b) / sqrt(a + b / n_i), with b = sum(e)/sum(n) and
+    # a = s2 - b / mean(n), s2 = sum(n_i (p_i - b)^2) / sum(n)
+    e = np.array([3, 10, 0, 25, 7], dtype=float)
+    n = np.array([40, 800, 300, 1200, 500], dtype=float)
+    p = e / n
+    b = e.sum() / n.sum()
+    a = (n * (p - b) ** 2).sum() / n.sum() - b / n.mean()
+    expected = (p - b) / np.sqrt(a + b / n)
+    assert np.allclose(hs.standardised_rate(e, n), expected)
+
+
+def test_no_pattern_rarely_gives_a_hot_spot():
+    """Simulated cases with no spatial pattern on the Columbus map: after FDR, runs with any
+    hot or cold area stay rare (a review measured over half with Gi* on EB-smoothed rates)."""
+    df = gpd.read_file(get_path("columbus.shp"))
+    w = Queen.from_dataframe(df, use_index=False)
+    rng = np.random.default_rng(1)
+    pop = rng.integers(50, 3000, len(df)).astype(float)
+    runs = 100
+    flagged = 0
+    for _ in range(runs):
+        cases = rng.poisson(pop * 0.05)
+        y = hs.standardised_rate(cases, pop)
+        flagged += (hs.gi_star(y, w)["class"] != "not_significant").any()
+    assert flagged / runs <= 0.2, flagged
+
+
+def test_an_island_is_never_a_lisa_cluster():
+    from libpysal.weights import W
+
+    neighbours = {0: [1], 1: [0, 2], 2: [1, 3], 3: [2], 4: []}  # 4 is an island
+    w = W(neighbours, silence_warnings=True)
+    y = np.array([1.0, 2.0, 3.0, 4.0, 100.0])
+    assert hs.local_moran(y, w, permutations=99, seed=0)["cluster"].iloc[4] == "not_significant"
 
 
 def test_flat_values_are_not_significant_anywhere():

@@ -60,7 +60,7 @@ def reference_flags(cases: pd.DataFrame, now: pd.Timestamp = NOW) -> pd.DataFram
     c["multichannel"] = c["case_id"].isin(pairs.loc[within & (pairs["channel"] != pairs["channel_e"]), "case_id"])
     had_local = c["case_id"].isin(pairs.loc[pairs["received_level_e"].isin(["village", "town"]), "case_id"])
     c["skip_city"] = c["received_level"] == "city"
-    c["skip_district"] = (c["received_level"] == "district") & ~had_local
+    c["skip_district"] = (c["received_level"] == "district") & (c["channel"] == "接访日") & ~had_local
     c["skipping"] = c["skip_city"] | c["skip_district"]
     c["group"] = c["group_size"] >= 5
     return c
@@ -378,12 +378,14 @@ def test_repeat_within_90_days_but_not_91(tiny):
 def test_level_skipping(tiny):
     city = add_case(tiny, "2026-05-01", received_level="city", petitioner_hash="P")
     local = add_case(tiny, "2026-01-01", received_level="village", petitioner_hash="Q")
-    after_local = add_case(tiny, "2026-03-01", received_level="district", petitioner_hash="Q")
-    first_at_district = add_case(tiny, "2026-02-01", received_level="district", petitioner_hash="R")
+    visit = {"received_level": "district", "channel": "接访日"}  # in person at the district
+    after_local = add_case(tiny, "2026-03-01", petitioner_hash="Q", **visit)
+    first_at_district = add_case(tiny, "2026-02-01", petitioner_hash="R", **visit)
     then_town = add_case(tiny, "2026-02-05", received_level="town", petitioner_hash="R")
-    other_cat = add_case(tiny, "2026-03-01", received_level="district", petitioner_hash="R", category="饮水")
-    long_after = add_case(tiny, "2026-10-01", received_level="district", petitioner_hash="Q")  # any time before counts
+    other_cat = add_case(tiny, "2026-03-01", petitioner_hash="R", category="饮水", **visit)
+    long_after = add_case(tiny, "2026-10-01", petitioner_hash="Q", **visit)  # any time before counts
     town = add_case(tiny, "2026-03-01", received_level="town", petitioner_hash="S")
+    hotline = add_case(tiny, "2026-04-01", received_level="district", petitioner_hash="T")  # the district's own hotline
     f = facts(tiny)
     assert f.loc[city, "is_level_skipping"] and f.loc[city, "is_level_skipping_city"]
     assert not f.loc[local, "is_level_skipping"] and not f.loc[after_local, "is_level_skipping"]
@@ -391,6 +393,7 @@ def test_level_skipping(tiny):
     assert not f.loc[then_town, "is_level_skipping"]
     assert f.loc[other_cat, "is_level_skipping"]  # the earlier town case was about another category
     assert not f.loc[long_after, "is_level_skipping"] and not f.loc[town, "is_level_skipping"]
+    assert not f.loc[hotline, "is_level_skipping"]
     s = metrics.case_summary(tiny, dt.date(2026, 1, 1), dt.date(2026, 10, 31), compare=False)
     assert (s["level_skipping"], s["level_skipping_city"], s["level_skipping_district"]) == (3, 1, 2)
 

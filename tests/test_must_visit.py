@@ -78,3 +78,20 @@ def test_cli_json_has_the_five_keys(full_demo_dir):
     rows = json.loads(r.stdout)
     assert rows and all({"area_code", "flags", "reasons"} <= set(x) for x in rows)
     assert all(set(x["flags"]) <= set(FLAGS) and x["flags"] for x in rows)
+
+
+@pytest.mark.parametrize("args, keys", [
+    (["metrics", "--json", "--from", "2026-01-01"], {"received", "closed", "closure_rate", "overdue", "repeat"}),
+    (["households", "--level", "town", "--json"], {"categories", "pairing", "must_see"}),
+])
+def test_metric_commands_print_json(full_demo_dir, args, keys):
+    r = CliRunner().invoke(main, ["--db", str(full_demo_dir / "demo.duckdb"), *args])
+    assert r.exit_code == 0, r.output
+    assert keys <= set(json.loads(r.stdout))
+
+
+def test_rankings_command_lists_every_town(full_demo_dir):
+    r = CliRunner().invoke(main, ["--db", str(full_demo_dir / "demo.duckdb"), "rankings", "--json"])
+    assert r.exit_code == 0, r.output
+    rows = json.loads(r.stdout)
+    assert len(rows) == 28 and all({"score", "ranked", "flags"} <= set(x) for x in rows)

@@ -87,10 +87,13 @@ SELECT
     coalesce(e.is_repeat, false) AS is_repeat,
     coalesce(e.is_multichannel, false) AS is_multichannel,
     coalesce(b.received_level = 'city', false) AS is_level_skipping_city,
-    coalesce(b.received_level = 'district' AND NOT coalesce(e.had_local_case, false), false)
-        AS is_level_skipping_district,
+    -- at district level only a petition lodged in person (接访日) skips levels: hotline, mailbox
+    -- and online channels are run by the district for everyone and are not 越级访
+    coalesce(b.received_level = 'district' AND b.channel = mq_term_reception()
+             AND NOT coalesce(e.had_local_case, false), false) AS is_level_skipping_district,
     coalesce(b.received_level = 'city'
-        OR (b.received_level = 'district' AND NOT coalesce(e.had_local_case, false)), false) AS is_level_skipping,
+        OR (b.received_level = 'district' AND b.channel = mq_term_reception()
+            AND NOT coalesce(e.had_local_case, false)), false) AS is_level_skipping,
     b.group_size >= mq_group_min_size() AS is_group,
     CASE WHEN b.group_size >= mq_group_min_size() THEN b.group_size ELSE 0 END AS group_people
 FROM base b
