@@ -162,3 +162,83 @@ def district_bounds() -> list[list[float]] | None:
 
 def as_geojson(gdf: gpd.GeoDataFrame) -> dict:
     return json.loads(gdf.to_json(drop_id=True))
+
+
+# ---------------------------------------------------------------------------- analysis pages
+
+def village_shapes() -> gpd.GeoDataFrame:
+    """Village outlines (code, name, town, geometry), simplified and cached."""
+    return _village_shapes(*_version())
+
+
+@st.cache_data(show_spinner=False)
+def _must_visit(path: str, mtime: float) -> pd.DataFrame:
+    from etl.must_visit import must_visit as mv
+
+    return mv(_con())
+
+
+def must_visit() -> pd.DataFrame:
+    """五必去: one row per village with flags (list of keys), reasons (list), score (etl.must_visit)."""
+    return _must_visit(*_version()).copy()
+
+
+def must_visit_labels() -> dict[str, str]:
+    from etl.must_visit import FLAG_LABELS
+
+    return dict(FLAG_LABELS)
+
+
+@st.cache_data(show_spinner=False)
+def _area_hotspots(path: str, mtime: float, start: dt.date, end: dt.date, level: str) -> pd.DataFrame:
+    from etl.hotspots import CaseFilter, area_hotspots
+
+    return area_hotspots(_con(), level, CaseFilter(start, end))
+
+
+def area_hotspots(start: dt.date, end: dt.date, level: str = "village") -> pd.DataFrame:
+    """Gi* class and LISA cluster per area for the cases received in [start, end] (etl.hotspots)."""
+    return _area_hotspots(*_version(), start, end, level)
+
+
+@st.cache_data(show_spinner=False)
+def _emerging(path: str, mtime: float, start: dt.date, end: dt.date, level: str) -> pd.DataFrame:
+    from etl.hotspots import CaseFilter, emerging
+
+    cats, _bins = emerging(_con(), CaseFilter(start, end), level=level)
+    return cats
+
+
+def emerging(start: dt.date, end: dt.date, level: str = "village") -> pd.DataFrame:
+    """Emerging hot-spot category per area over the monthly bins of [start, end]."""
+    return _emerging(*_version(), start, end, level)
+
+
+@st.cache_data(show_spinner=False)
+def _rankings(path: str, mtime: float, start: dt.date, end: dt.date, by: str) -> pd.DataFrame:
+    return metrics.rankings(_con(), start, end, by)
+
+
+def rankings(start: dt.date, end: dt.date, by: str = "town") -> pd.DataFrame:
+    """Towns or handling units ranked by the three rates, with score and flags (etl.metrics.rankings)."""
+    return _rankings(*_version(), start, end, by)
+
+
+@st.cache_data(show_spinner=False)
+def _metrics_by(path: str, mtime: float, start: dt.date, end: dt.date, by: str) -> pd.DataFrame:
+    return metrics.case_metrics_by(_con(), start, end, by)
+
+
+def metrics_by(start: dt.date, end: dt.date, by: str = "town") -> pd.DataFrame:
+    """Case figures per town / village / unit / ... (etl.metrics.case_metrics_by)."""
+    return _metrics_by(*_version(), start, end, by)
+
+
+@st.cache_data(show_spinner=False)
+def _summary(path: str, mtime: float, start: dt.date, end: dt.date) -> dict:
+    return metrics.case_summary(_con(), start, end, compare=False)
+
+
+def summary(start: dt.date, end: dt.date) -> dict:
+    """Every headline figure of [start, end], including overdue_buckets (etl.metrics.case_summary)."""
+    return _summary(*_version(), start, end)

@@ -26,19 +26,9 @@ def choropleth(gdf: gpd.GeoDataFrame, value: str, label: str, bounds, tooltip: d
 
     `tooltip` maps column -> Chinese label. `bounds` is [[south, west], [north, east]].
     """
-    m = folium.Map(tiles=None, control_scale=True, prefer_canvas=False, zoom_snap=0.25)
     breaks = class_breaks(gdf[value].to_numpy(dtype=float))
-    gdf = gdf.assign(_fill=[_colour(v, breaks) for v in gdf[value].to_numpy(dtype=float)])
-    for col in tooltip:  # folium inserts tooltip text unescaped: escape every text field here
-        if gdf[col].dtype == object or str(gdf[col].dtype).startswith("str"):
-            gdf[col] = gdf[col].fillna("").astype(str).map(html.escape)
-    folium.GeoJson(
-        gdf[[*tooltip, "_fill", "geometry"]].to_json(drop_id=True),
-        name=label,
-        style_function=_style,
-        highlight_function=lambda f: {"weight": 2.5, "color": "#08306b"},
-        tooltip=folium.GeoJsonTooltip(fields=list(tooltip), aliases=list(tooltip.values()), localize=True, sticky=True),
-    ).add_to(m)
+    fills = [_colour(v, breaks) for v in gdf[value].to_numpy(dtype=float)]
+    m = _filled_map(gdf, fills, label, tooltip)
     m.get_root().html.add_child(folium.Element(legend_html(label, breaks, caption)))
     if bounds:
         m.fit_bounds(bounds)
@@ -87,9 +77,80 @@ def _colour(v: float, breaks: list[float]) -> str:
     return PALETTE[-1]
 
 
+def _filled_map(gdf: gpd.GeoDataFrame, fills: list[str], name: str, tooltip: dict[str, str]) -> folium.Map:
+    """A base-map-free folium map with the areas filled in `fills` and escaped tooltips."""
+    m = folium.Map(tiles=None, control_scale=True, prefer_canvas=False, zoom_snap=0.25)
+    gdf = _escape(gdf.assign(_fill=fills), tooltip)
+    folium.GeoJson(
+        gdf[[*tooltip, "_fill", "geometry"]].to_json(drop_id=True),
+        name=name,
+        style_function=_style,
+        highlight_function=lambda f: {"weight": 2.5, "color": "#08306b"},
+        tooltip=folium.GeoJsonTooltip(fields=list(tooltip), aliases=list(tooltip.values()), localize=True, sticky=True),
+    ).add_to(m)
+    return m
+
+
 def _style(feature: dict) -> dict:
     return {"fillColor": feature["properties"]["_fill"], "fillOpacity": 0.8, "color": "#555", "weight": 0.6}
 
 
 def _fmt(x: float) -> str:
     return f"{x:,.0f}" if x >= 10 or float(x).is_integer() else f"{x:.1f}"
+
+
+def categorical(gdf: gpd.GeoDataFrame, column: str, classes: dict[str, tuple[str, str]], title: str, bounds,
+                tooltip: dict[str, str], caption: str = "", other: tuple[str, str] = ("无数据", NO_DATA)) -> folium.Map:
+    """Areas coloured by the class in `column`, with a legend listing the classes present.
+
+    `classes` maps class key -> (Chinese label, colour), in legend order; keys not in it
+    are drawn with `other`. `tooltip` maps column -> Chinese label (text is HTML-escaped).
+    """
+    keys = gdf[column].astype(object).where(gdf[column].notna(), None)
+    fills = [classes.get(k, other)[1] if isinstance(k, str) else other[1] for k in keys]
+    m = _filled_map(gdf, fills, title, tooltip)
+    present = set(k for k in keys if isinstance(k, str))
+    rows = [(label, colour, int((keys == k).sum())) for k, (label, colour) in classes.items() if k in present]
+    n_other = int(sum(1 for k in keys if k not in classes))
+    if n_other:
+        rows.append((other[0], other[1], n_other))
+    m.get_root().html.add_child(folium.Element(category_legend_html(title, rows, caption)))
+    if bounds:
+        m.fit_bounds(bounds)
+    return localize(m)
+
+
+def category_legend_html(title: str, rows: list[tuple[str, str, int]], caption: str = "") -> str:
+    """Legend of (label, colour, count) rows; labels are escaped."""
+    body = "".join(f'<div><span style="background:{html.escape(c)}"></span>{html.escape(label)} ({n:,})</div>'
+                   for label, c, n in rows)
+    cap = f'<div class="cap">{html.escape(caption)}</div>' if caption else ""
+    return (
+        '<style>.mq-legend{position:absolute;bottom:24px;right:12px;z-index:1000;background:#fff;padding:8px 10px;'
+        'border:1px solid #bbb;border-radius:4px;font:12px/1.5 "Noto Sans CJK SC","Microsoft YaHei",sans-serif}'
+        '.mq-legend span{display:inline-block;width:14px;height:12px;margin-right:6px;border:1px solid #999;vertical-align:middle}'
+        '.mq-legend .cap{color:#b00;margin-top:4px}</style>'
+        f'<div class="mq-legend"><b>{html.escape(title)}</b>{body}{cap}</div>'
+    )
+
+
+def _escape(gdf: gpd.GeoDataFrame, tooltip: dict[str, str]) -> gpd.GeoDataFrame:
+    """Escape every text column shown in a tooltip (folium inserts tooltip text unescaped)."""
+    gdf = gdf.copy()
+    for col in tooltip:
+        if gdf[col].dtype == object or str(gdf[col].dtype).startswith("str"):
+            gdf[col] = gdf[col].fillna("").astype(str).map(html.escape)
+    return gdf
+
+
+# Gi* classes: hot reds, cold blues, not significant grey (ColorBrewer RdBu).
+GI_COLOURS = {"hot_99": "#b2182b", "hot_95": "#ef8a62", "hot_90": "#fddbc7",
+              "cold_99": "#2166ac", "cold_95": "#67a9cf", "cold_90": "#d1e5f0", "not_significant": "#e0e0e0"}
+LISA_COLOURS = {"HH": "#d7191c", "LL": "#2c7bb6", "HL": "#fdae61", "LH": "#abd9e9", "not_significant": "#e0e0e0"}
+EMERGING_COLOURS = {
+    "new_hot": "#67000d", "consecutive_hot": "#a50f15", "intensifying_hot": "#cb181d", "persistent_hot": "#ef3b2c",
+    "diminishing_hot": "#fb6a4a", "sporadic_hot": "#fc9272", "oscillating_hot": "#fcbba1", "historical_hot": "#fee0d2",
+    "new_cold": "#08306b", "consecutive_cold": "#08519c", "intensifying_cold": "#2171b5", "persistent_cold": "#4292c6",
+    "diminishing_cold": "#6baed6", "sporadic_cold": "#9ecae1", "oscillating_cold": "#c6dbef", "historical_cold": "#deebf7",
+    "no_pattern": "#e0e0e0",
+}

@@ -50,6 +50,11 @@ def gi_star(values: np.ndarray, w, *, permutations: int = 0, seed: int = 0, fdr:
     if len(y) < 3 or np.allclose(y, y[0]):
         return pd.DataFrame({"Zs": np.zeros(len(y)), "p_norm": np.full(len(y), 0.5), "p": np.ones(len(y)),
                              "p_sim": np.ones(len(y)), "class": "not_significant"})
+    # esda computes Zs through the ratio G = sum_j w_ij y_j / sum_j y_j, so with values that sum
+    # to about zero (standardised rates) the sign of Zs would flip with the sign of the sum. The
+    # Ord-Getis z is invariant to adding a constant, so shift the values to be positive first.
+    if y.min() <= 0:
+        y = y - y.min() + 1.0
     g = esda.G_Local(y, w, transform="B", star=True, permutations=permutations, seed=seed)
     p_sim = g.p_sim if permutations else np.full(len(y), np.nan)
     p = np.minimum(2 * g.p_norm, 1.0)  # two-sided, as Esri reports it

@@ -12,7 +12,7 @@ from etl.cli import main
 from etl.db import REPO_ROOT, connect
 
 APP = str(REPO_ROOT / "dashboard" / "app.py")
-PAGES = ["views/overview.py"]
+PAGES = ["views/overview.py", "views/hotspots.py", "views/open_cases.py", "views/must_visit.py", "views/rankings.py"]
 
 
 def _run(monkeypatch, db, page=None) -> AppTest:
@@ -27,7 +27,23 @@ def _run(monkeypatch, db, page=None) -> AppTest:
 def test_every_page_runs_without_exception(monkeypatch, demo_db, page):
     at = _run(monkeypatch, demo_db, page)
     assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
     assert any("演示数据" in w.value for w in at.warning)  # the demo says what it is
+
+
+@pytest.fixture(scope="module")
+def empty_db(tmp_path_factory):
+    db = tmp_path_factory.mktemp("empty") / "empty.duckdb"
+    assert CliRunner().invoke(main, ["--db", str(db), "init", "--district", "610902"]).exit_code == 0
+    return db
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_explains_an_empty_warehouse(monkeypatch, empty_db, page):
+    at = _run(monkeypatch, empty_db, page)
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    assert at.info and any("minqing load" in i.value for i in at.info)
 
 
 def _independent_kpis(db, start: dt.date, end: dt.date) -> dict:
@@ -67,3 +83,110 @@ def test_a_missing_warehouse_is_an_error_message_not_a_traceback(monkeypatch, tm
     at = _run(monkeypatch, tmp_path / "nowhere.duckdb")
     assert not at.exception
     assert any("找不到数据仓库" in e.value for e in at.error)
+
+
+def _flagged(db):
+    from etl.must_visit import must_visit
+
+    con = connect(db, read_only=True)
+    mv = must_visit(con)
+    con.close()
+    return mv[mv["flags"].map(len) > 0]
+
+
+def test_must_visit_lists_every_flagged_village_and_filters_by_criterion(monkeypatch, demo_db):
+    flagged = _flagged(demo_db)
+    assert len(flagged) > 0
+    at = _run(monkeypatch, demo_db, "views/must_visit.py")
+    assert not at.exception
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["列出的村(社区)"] == f"{len(flagged):,}"
+    plan = at.dataframe[0].value
+    assert list(plan["区划代码"]) == list(flagged["area_code"])  # ranked as must_visit() ranks them
+    assert plan["优先得分"].is_monotonic_decreasing
+    # one criterion only: the count is that criterion's villages
+    at.multiselect(key="mv_flags").set_value(["disaster"]).run()
+    assert not at.exception
+    want = flagged[flagged["flags"].map(lambda fs: "disaster" in fs)]
+    assert {m.label: m.value for m in at.metric}["列出的村(社区)"] == f"{len(want):,}"
+    assert set(at.dataframe[0].value["区划代码"]) == set(want["area_code"])
+    assert all("受自然灾害影响" in f for f in at.dataframe[0].value["五必去标记"])
+
+
+def test_visit_plan_xlsx_holds_exactly_the_filtered_rows():
+    import io
+
+    import pandas as pd
+
+    from dashboard.ui import xlsx_bytes
+
+    plan = pd.DataFrame({"村(社区)": ["甲村", "<b>乙村</b>"], "优先得分": [3.0, 1.5]})
+    back = pd.read_excel(io.BytesIO(xlsx_bytes(plan, "五必去走访计划")), sheet_name="五必去走访计划")
+    pd.testing.assert_frame_equal(back, plan)
+
+
+def test_csv_download_has_a_bom_for_excel():
+    import pandas as pd
+
+    from dashboard.ui import csv_bytes
+
+    raw = csv_bytes(pd.DataFrame({"乡镇(街道)": ["大河镇"]}))
+    assert raw.startswith(b"\xef\xbb\xbf") and "大河镇" in raw.decode("utf-8-sig")
+
+
+def test_rankings_page_shows_the_towns_rankings_ranks(monkeypatch, demo_db):
+    from etl import metrics
+
+    at = _run(monkeypatch, demo_db, "views/rankings.py")
+    assert not at.exception
+    start, end = at.date_input(key="period").value
+    con = connect(demo_db, read_only=True)
+    want = metrics.rankings(con, start, end, "town")
+    n_towns = con.execute("SELECT count(*) FROM areas WHERE level = 'town'").fetchone()[0]
+    con.close()
+    table = at.dataframe[0].value
+    assert len(table) == len(want) == n_towns
+    assert list(table["乡镇(街道)"]) == list(want["name"])
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["参与排名"] == f"{int(want['ranked'].sum()):,}"
+    ranked = table[table["排名"] != "—"]
+    assert [int(r) for r in ranked["排名"]] == sorted(int(r) for r in ranked["排名"])
+    assert all("不排名" in f for f in table.loc[table["排名"] == "—", "标记"])
+    at.radio(key="rank_by").set_value("unit").run()
+    assert not at.exception
+    con = connect(demo_db, read_only=True)
+    units = metrics.rankings(con, start, end, "unit")
+    con.close()
+    assert list(at.dataframe[0].value["承办单位"]) == list(units["handling_unit"])
+
+
+def test_open_cases_page_totals_match_sql(monkeypatch, demo_db):
+    at = _run(monkeypatch, demo_db, "views/open_cases.py")
+    assert not at.exception
+    start, end = at.date_input(key="period").value
+    want = _independent_kpis(demo_db, start, end)
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["未办结"] == want["未办结"] and shown["超期未办结"] == want["超期未办结"]
+    table = at.dataframe[0].value
+    assert f"{int(table['未办结'].sum()):,}" == want["未办结"]
+
+
+@pytest.mark.parametrize("mode", ["gi", "lisa", "emerging"])
+def test_hotspot_page_runs_every_method(monkeypatch, demo_db, mode):
+    at = _run(monkeypatch, demo_db, "views/hotspots.py")
+    at.radio(key="hs_mode").set_value(mode).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def test_hotspot_page_counts_the_gi_hot_spots_of_the_period(monkeypatch, demo_db):
+    from etl.hotspots import CaseFilter, area_hotspots
+
+    at = _run(monkeypatch, demo_db, "views/hotspots.py")
+    assert not at.exception and not at.error
+    start, end = at.date_input(key="period").value
+    con = connect(demo_db, read_only=True)
+    hs = area_hotspots(con, "village", CaseFilter(start, end))
+    con.close()
+    n_hot = int(hs["class"].isin(["hot_99", "hot_95", "hot_90"]).sum())
+    assert any(s.value == f"热点村(社区): {n_hot:,} 个" for s in at.subheader), [s.value for s in at.subheader]

@@ -42,6 +42,18 @@ def test_gi_star_equals_the_textbook_formula_on_columbus():
     assert np.allclose(got, z, atol=1e-8)
 
 
+def test_gi_star_of_values_around_zero_keeps_its_sign():
+    """Standardised rates sum to about zero; esda's ratio form would flip the sign of Zs when the
+    sum is negative. The Ord-Getis z is shift-invariant: the same z for x and x - mean - 0.5."""
+    df = gpd.read_file(get_path("columbus.shp"))
+    w = Queen.from_dataframe(df, use_index=False)
+    x = df["CRIME"].to_numpy(dtype=float)
+    z = hs.gi_star(x, w)["Zs"].to_numpy()
+    shifted = hs.gi_star(x - x.mean() - 0.5, w)["Zs"].to_numpy()
+    assert np.allclose(z, shifted, atol=1e-8)
+    assert np.corrcoef(z, x)[0, 1] > 0
+
+
 def test_esri_classes_from_z_and_p():
     z = np.array([3.0, 2.0, 1.7, -2.0, 0.5])
     p = np.array([0.002, 0.04, 0.09, 0.04, 0.6])  # two-sided

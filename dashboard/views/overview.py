@@ -8,19 +8,12 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from dashboard import data, maps
-from dashboard.ui import demo_banner, fmt_change, fmt_rate, period_filter
+from dashboard.ui import NO_CASES, fmt_change, fmt_rate, page_start, period_filter
 
-st.title("民情地图 · 总览")
-try:
-    meta = data.meta()
-except data.NoWarehouse as e:
-    st.error(str(e))
-    st.stop()
-
-demo_banner(meta)
+meta = page_start("民情地图 · 总览")
 period = data.case_period()
 if period is None:
-    st.info("数据仓库中还没有诉求记录。用 `minqing load cases 台账.csv` 导入后刷新本页。")
+    st.info(NO_CASES)
     st.stop()
 start, end = period_filter(*period)
 prev = data.previous_period(start, end)

@@ -1,0 +1,75 @@
+"""五必去: villages a cadre must visit, ranked by priority, with reasons, a map and a visit plan to download."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from dashboard import data, maps
+from dashboard.ui import NO_SHAPES, page_start, xlsx_bytes
+
+page_start("五必去 · 干部必去的村(社区)")
+labels = data.must_visit_labels()
+try:
+    mv = data.must_visit()
+except Exception as e:  # noqa: BLE001 - an analysis failure is a message, not a traceback
+    st.error(f"五必去分析未能完成: {e}")
+    st.stop()
+flagged = mv[mv["flags"].map(len) > 0] if not mv.empty else mv
+if flagged.empty:
+    st.info("目前没有村(社区)被标记为五必去。标记依据户情(连心户占比)、村委会与乡镇驻地的距离、近期诉求、"
+            "办理情况和灾情: 用 `minqing load households`、`minqing load cases`、`minqing load disasters` "
+            "导入台账(以及 `minqing load areas` 导入村界和驻地)后刷新本页。")
+    st.stop()
+
+chosen = st.multiselect("标记条件(满足任一所选条件即列出)", list(labels), default=list(labels),
+                        format_func=labels.get, key="mv_flags")
+towns = sorted(flagged["town"].dropna().unique())
+town = st.selectbox("乡镇(街道)", ["全部", *towns], key="mv_town")
+rows = flagged[flagged["flags"].map(lambda fs: any(f in chosen for f in fs))]
+if town != "全部":
+    rows = rows[rows["town"] == town]
+
+cols = st.columns(len(labels) + 1)
+cols[0].metric("列出的村(社区)", f"{len(rows):,}", help="满足所选任一条件的村(社区)数; 全区共 "
+               f"{len(flagged):,} 个村(社区)至少满足一项")
+for c, (key, label) in zip(cols[1:], labels.items()):
+    c.metric(label, f"{int(rows['flags'].map(lambda fs, k=key: k in fs).sum()):,}")
+
+plan = pd.DataFrame({
+    "序号": range(1, len(rows) + 1),
+    "乡镇(街道)": rows["town"].to_numpy(),
+    "村(社区)": rows["name"].to_numpy(),
+    "区划代码": rows["area_code"].to_numpy(),
+    "五必去标记": rows["flags"].map(lambda fs: "、".join(labels.get(f, f) for f in fs)).to_numpy(),
+    "原因": rows["reasons"].map("; ".join).to_numpy(),
+    "优先得分": rows["score"].to_numpy(),
+    "户数": rows["households"].to_numpy(),
+    "诉求件数": rows["cases"].to_numpy(),
+    "超期未办结": rows["overdue"].to_numpy(),
+})
+
+st.subheader("走访优先顺序")
+st.dataframe(plan, hide_index=True, width="stretch", height=min(38 + 35 * len(plan), 460),
+             column_config={"原因": st.column_config.TextColumn(width="large"),
+                            "优先得分": st.column_config.NumberColumn(format="%.1f")})
+st.download_button("下载走访计划 (XLSX)", xlsx_bytes(plan, "五必去走访计划"), file_name="五必去走访计划.xlsx",
+                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="mv_xlsx",
+                   help="内容与上表完全一致(当前筛选条件下的村)")
+
+st.subheader("地图")
+shapes = data.village_shapes()
+if shapes.empty:
+    st.info(NO_SHAPES)
+else:
+    shown = rows.set_index("area_code")
+    gdf = shapes.assign(
+        score=shapes["code"].map(shown["score"]).fillna(0.0),
+        flags=shapes["code"].map(plan.set_index("区划代码")["五必去标记"]).fillna(""),
+    )
+    m = maps.choropleth(gdf, "score", "五必去优先得分", data.district_bounds(),
+                        {"name": "村(社区)", "town": "乡镇(街道)", "score": "优先得分", "flags": "五必去标记"},
+                        "边界为演示数据" if data.is_demo() else "")
+    st_folium(m, height=560, use_container_width=True, returned_objects=[], key="mv_map")
+    st.caption("灰色: 未列出的村(社区)。颜色越深, 满足的条件越多、权重越高。")
