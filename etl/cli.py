@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from . import settings
-from .db import REPO_ROOT, connect, writing
+from .db import REPO_ROOT, Busy, connect, writing
 from .keys import KeyError_, create_key, read_key
 
 
@@ -114,7 +114,7 @@ def load_cmd(ctx: click.Context, kind: str, file: str, sheet: str | None, crs: s
         with (contextlib.nullcontext() if as_json else bar), writing(db) as con:
             r = load(con, kind, file, sheet=sheet, crs=crs, hash_key=key, mapping=columns,
                      progress=None if as_json else (lambda s: bar.update(1, s)))
-    except (LoadError, ReadError, KeyError_) as e:
+    except (LoadError, ReadError, KeyError_, Busy) as e:
         raise click.UsageError(str(e)) from None
     if as_json:
         click.echo(json.dumps(r.as_dict(), ensure_ascii=False))

@@ -73,23 +73,24 @@ def writing(path: str | os.PathLike, *, fresh: bool = False) -> Iterator[duckdb.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    _remove_stale_copies(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    _remove(tmp)
-    if not fresh and path.exists():
-        shutil.copyfile(path, tmp)
-    con = connect(tmp)
-    try:
-        yield con
-        con.execute("CHECKPOINT")
-        con.close()
-        os.replace(tmp, path)
-        _remove(Path(str(path) + ".wal"))
-    except BaseException:
-        with contextlib.suppress(Exception):
-            con.close()
+    with _exclusive(path):  # two loads at once would each copy the old file and the last swap would win
+        _remove_stale_copies(path)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         _remove(tmp)
-        raise
+        if not fresh and path.exists():
+            shutil.copyfile(path, tmp)
+        con = connect(tmp)
+        try:
+            yield con
+            con.execute("CHECKPOINT")
+            con.close()
+            os.replace(tmp, path)
+            _remove(Path(str(path) + ".wal"))
+        except BaseException:
+            with contextlib.suppress(Exception):
+                con.close()
+            _remove(tmp)
+            raise
 
 
 def run_sql_file(con: duckdb.DuckDBPyConnection, name: str, **params: object) -> None:
@@ -99,6 +100,26 @@ def run_sql_file(con: duckdb.DuckDBPyConnection, name: str, **params: object) ->
         con.execute(sql, params)
     else:
         con.execute(sql)
+
+
+class Busy(RuntimeError):
+    """Another process is writing this warehouse."""
+
+
+@contextlib.contextmanager
+def _exclusive(path: Path) -> Iterator[None]:
+    """An advisory lock (`<warehouse>.lock`) held by one writer at a time; fails fast when taken."""
+    import fcntl
+
+    lock = open(path.with_name(path.name + ".lock"), "w")
+    try:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise Busy(f"另一个进程正在写入 {path}; 请等它完成后再试") from None
+        yield
+    finally:
+        lock.close()  # closing releases the lock
 
 
 def _remove_stale_copies(path: Path) -> None:

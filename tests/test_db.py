@@ -44,7 +44,7 @@ def test_writing_leaves_the_original_untouched_on_error(tmp_path):
             raise RuntimeError("boom")
     c = db.connect(path, read_only=True)
     assert c.execute("SELECT list(x) FROM t").fetchone()[0] == [1]
-    assert [p.name for p in tmp_path.iterdir()] == ["w.duckdb"]  # no temporary copy left behind
+    assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]  # no temporary copy left behind
 
 
 def test_a_reader_keeps_working_while_a_write_is_swapped_in(tmp_path):
@@ -65,3 +65,15 @@ def test_spatial_loads_for_a_service_without_home(tmp_path):
                          env={"PATH": "/usr/bin:/bin"}, cwd=db.REPO_ROOT, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "3.0"
+
+
+def test_a_second_writer_is_refused_while_the_first_writes(tmp_path):
+    path = tmp_path / "w.duckdb"
+    with db.writing(path, fresh=True) as con:
+        con.execute("CREATE TABLE t AS SELECT 1 AS x")
+    with db.writing(path) as con:
+        con.execute("INSERT INTO t VALUES (2)")
+        code = f"from etl import db\nwith db.writing({str(path)!r}) as c:\n    c.execute('INSERT INTO t VALUES (3)')\n"
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=db.REPO_ROOT, timeout=120)
+        assert out.returncode != 0 and "另一个进程正在写入" in out.stderr
+    assert db.connect(path, read_only=True).execute("SELECT list(x ORDER BY x) FROM t").fetchone()[0] == [1, 2]
