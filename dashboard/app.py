@@ -16,6 +16,7 @@ st.set_page_config(page_title="民情地图", layout="wide")
 PAGES = [
     st.Page(ROOT / "views" / "overview.py", title="总览", default=True),
     st.Page(ROOT / "views" / "hotspots.py", title="热点地图", url_path="hotspots"),
+    st.Page(ROOT / "views" / "households.py", title="民情分类", url_path="households"),
     st.Page(ROOT / "views" / "open_cases.py", title="未办结", url_path="open_cases"),
     st.Page(ROOT / "views" / "must_visit.py", title="五必去", url_path="must_visit"),
     st.Page(ROOT / "views" / "rankings.py", title="排名", url_path="rankings"),

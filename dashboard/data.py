@@ -242,3 +242,17 @@ def _summary(path: str, mtime: float, start: dt.date, end: dt.date) -> dict:
 def summary(start: dt.date, end: dt.date) -> dict:
     """Every headline figure of [start, end], including overdue_buckets (etl.metrics.case_summary)."""
     return _summary(*_version(), start, end)
+
+
+@st.cache_data(show_spinner=False)
+def _households(path: str, mtime: float, level: str) -> dict[str, pd.DataFrame]:
+    from etl import households as hh
+
+    con = _con()
+    return {"categories": hh.category_counts(con, level), "pairing": hh.pairing_coverage(con, level),
+            "must_see": hh.must_see_counts(con, level)}
+
+
+def households(level: str = "town") -> dict[str, pd.DataFrame]:
+    """Aggregates only: categories with shares, pairing coverage of 连心户, 五必访 groups per area."""
+    return _households(*_version(), level)

@@ -12,7 +12,8 @@ from etl.cli import main
 from etl.db import REPO_ROOT, connect
 
 APP = str(REPO_ROOT / "dashboard" / "app.py")
-PAGES = ["views/overview.py", "views/hotspots.py", "views/open_cases.py", "views/must_visit.py", "views/rankings.py"]
+PAGES = ["views/overview.py", "views/hotspots.py", "views/households.py", "views/open_cases.py", "views/must_visit.py",
+         "views/rankings.py"]
 
 
 def _run(monkeypatch, db, page=None) -> AppTest:
@@ -190,3 +191,15 @@ def test_hotspot_page_counts_the_gi_hot_spots_of_the_period(monkeypatch, demo_db
     con.close()
     n_hot = int(hs["class"].isin(["hot_99", "hot_95", "hot_90"]).sum())
     assert any(s.value == f"热点村(社区): {n_hot:,} 个" for s in at.subheader), [s.value for s in at.subheader]
+
+
+def test_household_page_shows_the_shares_of_a_direct_query(monkeypatch, demo_db):
+    at = _run(monkeypatch, demo_db, "views/households.py")
+    assert not at.exception
+    shown = {m.label: m.value for m in at.metric}
+    con = connect(demo_db, read_only=True)
+    total, key = con.execute("SELECT count(*), count(*) FILTER (category = '连心户') FROM households").fetchone()
+    paired = con.execute("SELECT count(*) FROM households WHERE category = '连心户' AND paired_cadre_id IS NOT NULL").fetchone()[0]
+    con.close()
+    assert shown["建档户数"] == f"{total:,}" and shown["连心户"] == f"{key:,}"
+    assert shown["连心户结对覆盖率"] == f"{paired / key:.1%}"

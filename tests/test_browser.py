@@ -12,6 +12,7 @@ ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 PAGES = {
     "overview": ("", True),
     "hotspots": ("hotspots", True),
+    "households": ("households", True),
     "open_cases": ("open_cases", False),
     "must_visit": ("must_visit", True),
     "rankings": ("rankings", False),

@@ -1,0 +1,64 @@
+"""民情分类: 放心户 / 关心户 / 连心户 by area, pairing coverage of 连心户, the five must-see groups (五必访).
+Aggregates only: no individual household is shown."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import streamlit as st
+from streamlit_folium import st_folium
+
+from dashboard import data, maps
+from dashboard.ui import csv_bytes, page_start
+from etl import households as hh
+
+page_start("民情分类 · 放心户 / 关心户 / 连心户")
+towns = data.households("town")
+cats = towns["categories"]
+if cats.empty or int(cats["households"].sum()) == 0:
+    st.info("还没有户籍与民情分类数据。用 `minqing load households 民情台账.xlsx` 导入后刷新本页。")
+    st.stop()
+
+kinds = hh.categories()
+total = int(cats["households"].sum())
+cols = st.columns(len(kinds) + 2)
+cols[0].metric("建档户数", f"{total:,}")
+for c, k in zip(cols[1:], kinds):
+    n = int(cats[k["key"]].sum())
+    c.metric(k["term"], f"{n:,}", f"占 {n / total:.1%}", delta_color="off")
+pair = towns["pairing"]
+key_n, paired = int(pair["key_households"].sum()), int(pair["paired"].sum())
+cols[-1].metric("连心户结对覆盖率", f"{paired / key_n:.1%}" if key_n else "—", f"未结对 {key_n - paired:,} 户",
+                delta_color="off", help="已与干部一对一结对的连心户 ÷ 连心户")
+
+st.subheader("各乡镇(街道)分类构成")
+fig = go.Figure()
+for k in kinds:
+    fig.add_bar(name=k["term"], y=cats["name"], x=cats[k["key"]], orientation="h", marker_color=k.get("color"))
+fig.update_layout(barmode="stack", height=28 * len(cats) + 120, margin=dict(l=10, r=10, t=10, b=10),
+                  legend=dict(orientation="h"), xaxis_title="户数", yaxis=dict(autorange="reversed"))
+st.plotly_chart(fig, width="stretch")
+
+labels = hh.labels()
+table = cats.merge(pair[["code", "key_households", "paired", "coverage"]], on="code", how="left") \
+            .merge(towns["must_see"].drop(columns=["name", "households"]), on="code", how="left")
+show = ["name", "households", *[k["key"] for k in kinds], *[f"{k['key']}_share" for k in kinds], "paired", "coverage",
+        *hh.MUST_SEE, "any_must_see"]
+out = table[show].rename(columns=labels | {"name": "乡镇(街道)"})
+st.dataframe(out, hide_index=True, width="stretch",
+             column_config={labels[f"{k['key']}_share"]: st.column_config.NumberColumn(format="percent") for k in kinds}
+             | {labels["coverage"]: st.column_config.NumberColumn(format="percent")})
+st.download_button("下载分类统计 (CSV)", csv_bytes(out), file_name="民情分类_乡镇.csv", mime="text/csv", key="hh_csv",
+                   help="UTF-8 (带BOM) 编码, Excel 可直接打开; 内容与上表一致")
+
+st.subheader("各村(社区)连心户占比")
+shapes = data.village_shapes()
+if shapes.empty:
+    st.info("还没有村(社区)边界, 无法画图。")
+else:
+    vil = data.households("village")["categories"][["code", "households", "key_assistance", "key_assistance_share"]]
+    gdf = shapes.merge(vil, on="code", how="left").fillna({"households": 0, "key_assistance": 0, "key_assistance_share": 0})
+    gdf["share_pct"] = (gdf["key_assistance_share"] * 100).round(1)
+    m = maps.choropleth(gdf, "share_pct", "连心户占比 (%)", data.district_bounds(),
+                        {"name": "村(社区)", "town": "乡镇(街道)", "households": "户数", "key_assistance": "连心户",
+                         "share_pct": "连心户占比(%)"}, "边界为演示数据" if data.is_demo() else "")
+    st_folium(m, height=520, use_container_width=True, returned_objects=[], key="hh_map")
