@@ -5,7 +5,6 @@ never open connections or write SQL themselves."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import threading
 from pathlib import Path
@@ -158,10 +157,6 @@ def _district_bounds(path: str, mtime: float) -> list[list[float]] | None:
 
 def district_bounds() -> list[list[float]] | None:
     return _district_bounds(*_version())
-
-
-def as_geojson(gdf: gpd.GeoDataFrame) -> dict:
-    return json.loads(gdf.to_json(drop_id=True))
 
 
 # ---------------------------------------------------------------------------- analysis pages

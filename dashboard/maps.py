@@ -58,14 +58,7 @@ def legend_html(title: str, breaks: list[float], caption: str = "") -> str:
             label = f"{_fmt(lo)}–{_fmt(hi)}"
         rows.append(f'<div><span style="background:{colour}"></span>{label}</div>')
         lo = hi
-    cap = f'<div class="cap">{html.escape(caption)}</div>' if caption else ""
-    return (
-        '<style>.mq-legend{position:absolute;bottom:24px;right:12px;z-index:1000;background:#fff;padding:8px 10px;'
-        'border:1px solid #bbb;border-radius:4px;font:12px/1.5 "Noto Sans CJK SC","Microsoft YaHei",sans-serif}'
-        '.mq-legend span{display:inline-block;width:14px;height:12px;margin-right:6px;border:1px solid #999;vertical-align:middle}'
-        '.mq-legend .cap{color:#b00;margin-top:4px}</style>'
-        f'<div class="mq-legend"><b>{html.escape(title)}</b>{"".join(rows)}{cap}</div>'
-    )
+    return _legend(title, "".join(rows), caption)
 
 
 def _colour(v: float, breaks: list[float]) -> str:
@@ -75,6 +68,18 @@ def _colour(v: float, breaks: list[float]) -> str:
         if v <= hi:
             return PALETTE[min(i, len(PALETTE) - 1)]
     return PALETTE[-1]
+
+
+def _legend(title: str, body: str, caption: str) -> str:
+    """The legend box in the map's corner around `body` (rows of HTML); title and caption escaped."""
+    cap = f'<div class="cap">{html.escape(caption)}</div>' if caption else ""
+    return (
+        '<style>.mq-legend{position:absolute;bottom:24px;right:12px;z-index:1000;background:#fff;padding:8px 10px;'
+        'border:1px solid #bbb;border-radius:4px;font:12px/1.5 "Noto Sans CJK SC","Microsoft YaHei",sans-serif}'
+        '.mq-legend span{display:inline-block;width:14px;height:12px;margin-right:6px;border:1px solid #999;vertical-align:middle}'
+        '.mq-legend .cap{color:#b00;margin-top:4px}</style>'
+        f'<div class="mq-legend"><b>{html.escape(title)}</b>{body}{cap}</div>'
+    )
 
 
 def _filled_map(gdf: gpd.GeoDataFrame, fills: list[str], name: str, tooltip: dict[str, str]) -> folium.Map:
@@ -124,14 +129,7 @@ def category_legend_html(title: str, rows: list[tuple[str, str, int]], caption: 
     """Legend of (label, colour, count) rows; labels are escaped."""
     body = "".join(f'<div><span style="background:{html.escape(c)}"></span>{html.escape(label)} ({n:,})</div>'
                    for label, c, n in rows)
-    cap = f'<div class="cap">{html.escape(caption)}</div>' if caption else ""
-    return (
-        '<style>.mq-legend{position:absolute;bottom:24px;right:12px;z-index:1000;background:#fff;padding:8px 10px;'
-        'border:1px solid #bbb;border-radius:4px;font:12px/1.5 "Noto Sans CJK SC","Microsoft YaHei",sans-serif}'
-        '.mq-legend span{display:inline-block;width:14px;height:12px;margin-right:6px;border:1px solid #999;vertical-align:middle}'
-        '.mq-legend .cap{color:#b00;margin-top:4px}</style>'
-        f'<div class="mq-legend"><b>{html.escape(title)}</b>{body}{cap}</div>'
-    )
+    return _legend(title, body, caption)
 
 
 def _escape(gdf: gpd.GeoDataFrame, tooltip: dict[str, str]) -> gpd.GeoDataFrame:

@@ -49,17 +49,10 @@ def wgs84_to_gcj02(lon, lat) -> tuple[np.ndarray, np.ndarray]:
 
 
 def gcj02_to_wgs84(lon, lat, tol: float = 1e-9, max_iter: int = 30) -> tuple[np.ndarray, np.ndarray]:
-    """Inverse of `wgs84_to_gcj02` by fixed-point iteration: x <- x - (f(x) - target)."""
+    """Inverse of `wgs84_to_gcj02` by fixed-point iteration, starting from the GCJ-02 point."""
     lon = np.asarray(lon, dtype=float)
     lat = np.asarray(lat, dtype=float)
-    x, y = lon.copy(), lat.copy()
-    for _ in range(max_iter):
-        fx, fy = wgs84_to_gcj02(x, y)
-        dx, dy = fx - lon, fy - lat
-        x, y = x - dx, y - dy
-        if not np.any(np.abs(np.nan_to_num(dx)) > tol) and not np.any(np.abs(np.nan_to_num(dy)) > tol):
-            break
-    return x, y
+    return _invert(wgs84_to_gcj02, lon, lat, lon.copy(), lat.copy(), tol, max_iter)
 
 
 def gcj02_to_bd09(lon, lat) -> tuple[np.ndarray, np.ndarray]:
@@ -74,19 +67,23 @@ def bd09_to_gcj02(lon, lat, tol: float = 1e-9, max_iter: int = 30) -> tuple[np.n
     """Inverse of `gcj02_to_bd09` by fixed-point iteration (the usual closed-form guess is ~1 m off)."""
     lon = np.asarray(lon, dtype=float)
     lat = np.asarray(lat, dtype=float)
-    x, y = lon - _BD_DLON, lat - _BD_DLAT
-    for _ in range(max_iter):
-        fx, fy = gcj02_to_bd09(x, y)
-        dx, dy = fx - lon, fy - lat
-        x, y = x - dx, y - dy
-        if not np.any(np.abs(np.nan_to_num(dx)) > tol) and not np.any(np.abs(np.nan_to_num(dy)) > tol):
-            break
-    return x, y
+    return _invert(gcj02_to_bd09, lon, lat, lon - _BD_DLON, lat - _BD_DLAT, tol, max_iter)
 
 
 def in_china(lon, lat) -> np.ndarray:
     """The rectangle inside which GCJ-02 shifts points."""
     return (lon >= 72.004) & (lon <= 137.8347) & (lat >= 0.8293) & (lat <= 55.8271)
+
+
+def _invert(forward, lon, lat, x, y, tol: float, max_iter: int) -> tuple[np.ndarray, np.ndarray]:
+    """Solve forward(x, y) = (lon, lat) by fixed-point iteration x <- x - (forward(x) - target)."""
+    for _ in range(max_iter):
+        fx, fy = forward(x, y)
+        dx, dy = fx - lon, fy - lat
+        x, y = x - dx, y - dy
+        if not np.any(np.abs(np.nan_to_num(dx)) > tol) and not np.any(np.abs(np.nan_to_num(dy)) > tol):
+            break
+    return x, y
 
 
 def _delta_lat(x, y):

@@ -30,8 +30,9 @@ def demo_truth(demo_dir) -> dict:
     return json.loads((demo_dir / "demo_truth.json").read_text(encoding="utf-8"))
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def con(demo_db):
+    """One read-only connection to the small demo, shared by the session (nothing writes it)."""
     from etl.db import connect
 
     c = connect(demo_db, read_only=True)

@@ -17,12 +17,8 @@ EQUAL_AREA = "+proj=aea +lat_1=25 +lat_2=47 +lon_0=105 +ellps=GRS80"  # Albers f
 
 
 @pytest.fixture(scope="module")
-def shapes(demo_db):
-    from etl.db import connect
-
-    con = connect(demo_db, read_only=True)
+def shapes(con):
     df = con.execute("SELECT code, level, parent_code, ST_AsWKB(geom) AS wkb FROM areas ORDER BY code").df()
-    con.close()
     g = gpd.GeoDataFrame(df.drop(columns="wkb"), geometry=shapely.from_wkb(df["wkb"].map(bytes)), crs="EPSG:4326")
     return g.to_crs(EQUAL_AREA)
 

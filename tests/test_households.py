@@ -20,13 +20,6 @@ DIGITS = {"village": 12, "town": 9, "district": 6}
 
 
 @pytest.fixture(scope="module")
-def con(demo_db):
-    c = connect(demo_db, read_only=True)
-    yield c
-    c.close()
-
-
-@pytest.fixture(scope="module")
 def raw(demo_db):
     c = connect(demo_db, read_only=True)
     out = {t: c.execute(f"SELECT * FROM {t}").df() for t in ("households", "household_categories", "areas", "cadres")}

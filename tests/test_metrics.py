@@ -114,14 +114,6 @@ def assert_figures(got: dict, want: dict) -> None:
 # --------------------------------------------------------------------------- the demo
 
 @pytest.fixture(scope="module")
-def con(demo_db):
-    """One read-only connection to the demo for the module (shadows conftest's per-test one)."""
-    c = connect(demo_db, read_only=True)
-    yield c
-    c.close()
-
-
-@pytest.fixture(scope="module")
 def demo(demo_db):
     con = connect(demo_db, read_only=True)
     cases = con.execute("SELECT * FROM cases").df()
