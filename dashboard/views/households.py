@@ -24,11 +24,11 @@ cols = st.columns(len(kinds) + 2)
 cols[0].metric("建档户数", f"{total:,}")
 for c, k in zip(cols[1:], kinds):
     n = int(cats[k["key"]].sum())
-    c.metric(k["term"], f"{n:,}", f"占 {n / total:.1%}", delta_color="off")
+    c.metric(k["term"], f"{n:,}", f"占 {n / total:.1%}", delta_color="off", delta_arrow="off")
 pair = towns["pairing"]
 key_n, paired = int(pair["key_households"].sum()), int(pair["paired"].sum())
 cols[-1].metric("连心户结对覆盖率", f"{paired / key_n:.1%}" if key_n else "—", f"未结对 {key_n - paired:,} 户",
-                delta_color="off", help="已与干部一对一结对的连心户 ÷ 连心户")
+                delta_color="off", delta_arrow="off", help="已与干部一对一结对的连心户 ÷ 连心户")
 
 st.subheader("各乡镇(街道)分类构成")
 fig = go.Figure()
