@@ -19,7 +19,9 @@ PAGES = [
     st.Page(ROOT / "views" / "households.py", title="民情分类", url_path="households"),
     st.Page(ROOT / "views" / "open_cases.py", title="未办结", url_path="open_cases"),
     st.Page(ROOT / "views" / "must_visit.py", title="五必去", url_path="must_visit"),
+    st.Page(ROOT / "views" / "area.py", title="区域档案", url_path="area"),
     st.Page(ROOT / "views" / "rankings.py", title="排名", url_path="rankings"),
+    st.Page(ROOT / "views" / "export.py", title="导出", url_path="export"),
 ]
 
 st.navigation(PAGES).run()

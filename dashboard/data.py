@@ -1,14 +1,21 @@
 """The dashboard's only door to the warehouse: one read-only DuckDB connection per
-process and cached queries keyed by their filters. Pages call these functions and
-never open connections or write SQL themselves."""
+process and cached queries keyed by the warehouse version and their arguments. Pages call
+these functions and never open connections or write SQL themselves.
+
+A query is a function `f(con, *args)` decorated with `@query`; pages call it as `f(*args)`.
+Arguments are usually an `etl.filters.CaseFilter` (hashable) and plain values. Results are
+cached per (warehouse file, its modification time, function, arguments): a load swaps the
+file, so the next call sees the new data.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
+import functools
 import os
 import threading
 from pathlib import Path
 
+import duckdb
 import geopandas as gpd
 import pandas as pd
 import shapely
@@ -16,6 +23,10 @@ import streamlit as st
 
 from etl import metrics, settings
 from etl.db import REPO_ROOT, connect
+from etl.filters import CaseFilter
+
+# Simplification tolerance (degrees) per level: about 40 m for villages, 100 m for towns.
+TOLERANCE = {"village": 0.0004, "town": 0.001, "district": 0.001}
 
 
 class NoWarehouse(RuntimeError):
@@ -25,6 +36,8 @@ class NoWarehouse(RuntimeError):
 def db_path() -> Path:
     return Path(os.environ.get("MINQING_DB") or REPO_ROOT / str(settings.get("db")))
 
+
+# ---------------------------------------------------------------------------- connection and cache
 
 def _version() -> tuple[str, float]:
     """Cache key of the warehouse: its path and modification time (a load swaps the file)."""
@@ -61,7 +74,7 @@ def _holder() -> _Holder:
     return _Holder()
 
 
-def _con():
+def _con() -> duckdb.DuckDBPyConnection:
     path, mtime = _version()
     try:
         return _holder().get(path, mtime)
@@ -69,113 +82,162 @@ def _con():
         raise NoWarehouse(f"无法打开数据仓库 {path}: {e}") from None
 
 
-@st.cache_data(show_spinner=False)
-def _meta(path: str, mtime: float) -> dict:
-    return dict(_con().execute("SELECT key, value FROM meta").fetchall())
+_QUERIES: dict[str, object] = {}
 
 
-def meta() -> dict:
-    return _meta(*_version())
+def query(fn):
+    """Make `fn(con, *args)` a cached query called as `fn(*args)`."""
+    _QUERIES[fn.__name__] = fn
+
+    @functools.wraps(fn)
+    def call(*args, **kwargs):
+        return _cached(fn.__name__, *_version(), *args, **kwargs)
+
+    return call
+
+
+@st.cache_data(show_spinner=False, max_entries=1024)
+def _cached(name: str, path: str, mtime: float, *args, **kwargs):
+    con = _con()
+    try:
+        return _QUERIES[name](con, *args, **kwargs)
+    finally:
+        con.close()
+
+
+# ---------------------------------------------------------------------------- warehouse and areas
+
+@query
+def meta(con) -> dict:
+    return dict(con.execute("SELECT key, value FROM meta").fetchall())
 
 
 def is_demo() -> bool:
     return meta().get("demo") == "true"
 
 
-@st.cache_data(show_spinner=False)
-def _period(path: str, mtime: float):
-    return metrics.case_period(_con())
+def demo_caption() -> str:
+    return "边界为演示数据" if is_demo() else ""
 
 
-def case_period() -> tuple[dt.date, dt.date] | None:
-    return _period(*_version())
+@query
+def case_period(con):
+    """First and last day with a received case, or None when there are no cases."""
+    return metrics.case_period(con)
 
 
-@st.cache_data(show_spinner=False)
-def _kpis(path: str, mtime: float, start: dt.date, end: dt.date, prefix: str) -> dict:
-    return metrics.case_kpis(_con(), start, end, prefix)
+@query
+def _area_names(con) -> dict[str, tuple[str, str]]:
+    return {c: (n, lv) for c, n, lv in con.execute("SELECT code, name, level FROM areas ORDER BY code").fetchall()}
 
 
-def kpis(start: dt.date, end: dt.date, prefix: str = "") -> dict:
-    return _kpis(*_version(), start, end, prefix)
+def towns() -> dict[str, str]:
+    """Town code -> name, in code order."""
+    return {c: n for c, (n, lv) in _area_names().items() if lv == "town"}
 
 
-def previous_period(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
-    """The period of the same length just before [start, end]."""
-    days = (end - start).days + 1
-    return start - dt.timedelta(days=days), start - dt.timedelta(days=1)
+def villages(town: str) -> dict[str, str]:
+    """Village code -> name for the villages of `town`."""
+    return {c: n for c, (n, lv) in _area_names().items() if lv == "village" and c.startswith(town)}
 
 
-@st.cache_data(show_spinner=False)
-def _village_cases(path: str, mtime: float, start: dt.date, end: dt.date) -> pd.DataFrame:
-    rows = metrics.cases_by_village(_con(), start, end)
-    return pd.DataFrame(rows, columns=["code", "cases", "open"])
+def area_name(code: str) -> str:
+    """The area's name with its town for a village (e.g. '五里镇 · 新村'); the code when unknown."""
+    names = _area_names()
+    if code not in names:
+        return code
+    if len(code) == 12 and code[:9] in names:
+        return f"{names[code[:9]][0]} · {names[code][0]}"
+    return names[code][0]
 
 
-def village_cases(start: dt.date, end: dt.date) -> pd.DataFrame:
-    return _village_cases(*_version(), start, end)
-
-
-@st.cache_data(show_spinner=False)
-def _village_shapes(path: str, mtime: float) -> gpd.GeoDataFrame:
-    """Village outlines simplified as one coverage, so neighbours keep shared borders."""
-    df = _con().execute("""
-        SELECT v.code, v.name, t.name AS town, ST_AsWKB(v.geom) AS wkb
-        FROM areas v LEFT JOIN areas t ON t.code = v.parent_code
-        WHERE v.level = 'village' AND v.geom IS NOT NULL ORDER BY v.code""").df()
+@query
+def area_shapes(con, level: str = "village", prefix: str = "") -> gpd.GeoDataFrame:
+    """Outlines of one level (code, name, town, geometry) inside `prefix`, simplified as one
+    coverage so neighbours keep their shared borders (the whole level is simplified, then cut)."""
+    df = con.execute("""
+        SELECT v.code, v.name, coalesce(t.name, '') AS town, ST_AsWKB(v.geom) AS wkb
+        FROM areas v LEFT JOIN areas t ON t.code = left(v.code, 9) AND t.level = 'town'
+        WHERE v.level = ? AND v.geom IS NOT NULL ORDER BY v.code""", [level]).df()
     geoms = shapely.from_wkb(df.pop("wkb").map(bytes))
     if len(geoms):
-        geoms = shapely.coverage_simplify(geoms, tolerance=0.0004)
-    return gpd.GeoDataFrame(df, geometry=geoms, crs="EPSG:4326")
+        geoms = shapely.coverage_simplify(geoms, tolerance=TOLERANCE.get(level, 0.0004))
+    gdf = gpd.GeoDataFrame(df, geometry=geoms, crs="EPSG:4326")
+    return gdf[gdf["code"].str.startswith(prefix)].reset_index(drop=True) if prefix else gdf
 
 
-def village_map_data(start: dt.date, end: dt.date) -> gpd.GeoDataFrame:
-    """Village shapes with case counts (text not escaped: dashboard.maps escapes what it renders)."""
-    shapes = _village_shapes(*_version())
-    return shapes.merge(village_cases(start, end), on="code", how="left").fillna({"cases": 0, "open": 0})
+def village_shapes(prefix: str = "") -> gpd.GeoDataFrame:
+    return area_shapes("village", prefix)
 
 
-@st.cache_data(show_spinner=False)
-def _town_level_cases(path: str, mtime: float, start: dt.date, end: dt.date) -> int:
-    return _con().execute(
-        """SELECT count(*) FROM cases c JOIN areas a ON a.code = c.area_code
-           WHERE a.level <> 'village' AND c.received_at::DATE BETWEEN ? AND ?""", [start, end]).fetchone()[0]
-
-
-def town_level_cases(start: dt.date, end: dt.date) -> int:
-    """Cases placed only at town level (no usable point or village): on no village of the map."""
-    return _town_level_cases(*_version(), start, end)
-
-
-@st.cache_data(show_spinner=False)
-def _district_bounds(path: str, mtime: float) -> list[list[float]] | None:
-    row = _con().execute("SELECT ST_XMin(geom), ST_YMin(geom), ST_XMax(geom), ST_YMax(geom) FROM areas WHERE level = 'district'").fetchone()
+@query
+def bounds(con, code: str = "") -> list[list[float]] | None:
+    """[[south, west], [north, east]] of an area (the district when `code` is empty)."""
+    where, params = ("code = ?", [code]) if code else ("level = 'district'", [])
+    row = con.execute(f"SELECT ST_XMin(geom), ST_YMin(geom), ST_XMax(geom), ST_YMax(geom) FROM areas WHERE {where}",
+                      params).fetchone()
     if not row or row[0] is None:
         return None
     return [[row[1], row[0]], [row[3], row[2]]]
 
 
 def district_bounds() -> list[list[float]] | None:
-    return _district_bounds(*_version())
+    return bounds("")
 
 
-# ---------------------------------------------------------------------------- analysis pages
+# ---------------------------------------------------------------------------- case figures
 
-def village_shapes() -> gpd.GeoDataFrame:
-    """Village outlines (code, name, town, geometry), simplified and cached."""
-    return _village_shapes(*_version())
+@query
+def summary(con, flt: CaseFilter, compare: bool = False) -> dict:
+    """Every headline figure of the filtered cases (etl.metrics.case_summary), with 环比/同比 if `compare`."""
+    return metrics.case_summary(con, flt.start, flt.end, compare=compare, **flt.metric_kwargs())
 
 
-@st.cache_data(show_spinner=False)
-def _must_visit(path: str, mtime: float) -> pd.DataFrame:
+@query
+def metrics_by(con, flt: CaseFilter, by: str = "town") -> pd.DataFrame:
+    """Case figures per town / village / unit / category / channel / month ... (etl.metrics.case_metrics_by)."""
+    return metrics.case_metrics_by(con, flt.start, flt.end, by, **flt.metric_kwargs())
+
+
+def map_data(flt: CaseFilter, level: str = "village") -> gpd.GeoDataFrame:
+    """Shapes of the level inside the filter's area with every case figure of `metrics_by`
+    (text not escaped: dashboard.maps escapes what it renders)."""
+    shapes = area_shapes(level, flt.area_prefix[:9] if level == "village" else "")
+    figures = metrics_by(flt, level)
+    return shapes.merge(figures.drop(columns=["name"]), on="code", how="left")
+
+
+@query
+def town_level_cases(con, flt: CaseFilter) -> int:
+    """Cases placed only at town level (no usable point or village): on no village of the map."""
+    where, params = flt.where("c")
+    return con.execute(f"SELECT count(*) FROM cases c WHERE length(c.area_code) < 12 AND {where}", params).fetchone()[0]
+
+
+@query
+def rankings(con, flt: CaseFilter, by: str = "town") -> pd.DataFrame:
+    """Towns or handling units ranked by the three rates, with score and flags (etl.metrics.rankings)."""
+    kw = flt.metric_kwargs()
+    kw.pop("status")  # rankings are over every case a unit received
+    return metrics.rankings(con, flt.start, flt.end, by, **kw)
+
+
+@query
+def overdue_cases(con, flt: CaseFilter) -> pd.DataFrame:
+    """The overdue list (masked identifiers only), most overdue first (etl.case_lists)."""
+    from etl.case_lists import overdue_cases as oc
+
+    return oc(con, flt)
+
+
+# ---------------------------------------------------------------------------- analyses
+
+@query
+def must_visit(con) -> pd.DataFrame:
+    """五必去: one row per village with flags (list of keys), reasons (list), score (etl.must_visit)."""
     from etl.must_visit import must_visit as mv
 
-    return mv(_con())
-
-
-def must_visit() -> pd.DataFrame:
-    """五必去: one row per village with flags (list of keys), reasons (list), score (etl.must_visit)."""
-    return _must_visit(*_version()).copy()
+    return mv(con)
 
 
 def must_visit_labels() -> dict[str, str]:
@@ -184,70 +246,27 @@ def must_visit_labels() -> dict[str, str]:
     return dict(FLAG_LABELS)
 
 
-@st.cache_data(show_spinner=False)
-def _area_hotspots(path: str, mtime: float, start: dt.date, end: dt.date, level: str) -> pd.DataFrame:
-    from etl.hotspots import CaseFilter, area_hotspots
+@query
+def area_hotspots(con, flt: CaseFilter, level: str = "village") -> pd.DataFrame:
+    """Gi* class and LISA cluster per area for the filtered cases of the whole district (etl.hotspots)."""
+    from etl.hotspots import area_hotspots as ah
 
-    return area_hotspots(_con(), level, CaseFilter(start, end))
-
-
-def area_hotspots(start: dt.date, end: dt.date, level: str = "village") -> pd.DataFrame:
-    """Gi* class and LISA cluster per area for the cases received in [start, end] (etl.hotspots)."""
-    return _area_hotspots(*_version(), start, end, level)
+    return ah(con, level, flt.without_area())
 
 
-@st.cache_data(show_spinner=False)
-def _emerging(path: str, mtime: float, start: dt.date, end: dt.date, level: str) -> pd.DataFrame:
-    from etl.hotspots import CaseFilter, emerging
+@query
+def emerging(con, flt: CaseFilter, level: str = "village") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(emerging hot-spot category per area, Gi* per area and month) over the monthly bins of the filter."""
+    from etl.hotspots import emerging as em
 
-    cats, _bins = emerging(_con(), CaseFilter(start, end), level=level)
-    return cats
-
-
-def emerging(start: dt.date, end: dt.date, level: str = "village") -> pd.DataFrame:
-    """Emerging hot-spot category per area over the monthly bins of [start, end]."""
-    return _emerging(*_version(), start, end, level)
+    return em(con, flt.without_area(), level=level)
 
 
-@st.cache_data(show_spinner=False)
-def _rankings(path: str, mtime: float, start: dt.date, end: dt.date, by: str) -> pd.DataFrame:
-    return metrics.rankings(_con(), start, end, by)
-
-
-def rankings(start: dt.date, end: dt.date, by: str = "town") -> pd.DataFrame:
-    """Towns or handling units ranked by the three rates, with score and flags (etl.metrics.rankings)."""
-    return _rankings(*_version(), start, end, by)
-
-
-@st.cache_data(show_spinner=False)
-def _metrics_by(path: str, mtime: float, start: dt.date, end: dt.date, by: str) -> pd.DataFrame:
-    return metrics.case_metrics_by(_con(), start, end, by)
-
-
-def metrics_by(start: dt.date, end: dt.date, by: str = "town") -> pd.DataFrame:
-    """Case figures per town / village / unit / ... (etl.metrics.case_metrics_by)."""
-    return _metrics_by(*_version(), start, end, by)
-
-
-@st.cache_data(show_spinner=False)
-def _summary(path: str, mtime: float, start: dt.date, end: dt.date) -> dict:
-    return metrics.case_summary(_con(), start, end, compare=False)
-
-
-def summary(start: dt.date, end: dt.date) -> dict:
-    """Every headline figure of [start, end], including overdue_buckets (etl.metrics.case_summary)."""
-    return _summary(*_version(), start, end)
-
-
-@st.cache_data(show_spinner=False)
-def _households(path: str, mtime: float, level: str) -> dict[str, pd.DataFrame]:
+@query
+def households(con, level: str = "town", prefix: str = "") -> dict[str, pd.DataFrame]:
+    """Aggregates only: categories with shares, pairing coverage of 连心户, 五必访 groups per area."""
     from etl import households as hh
 
-    con = _con()
-    return {"categories": hh.category_counts(con, level), "pairing": hh.pairing_coverage(con, level),
-            "must_see": hh.must_see_counts(con, level)}
-
-
-def households(level: str = "town") -> dict[str, pd.DataFrame]:
-    """Aggregates only: categories with shares, pairing coverage of 连心户, 五必访 groups per area."""
-    return _households(*_version(), level)
+    return {"categories": hh.category_counts(con, level, area_prefix=prefix),
+            "pairing": hh.pairing_coverage(con, level, area_prefix=prefix),
+            "must_see": hh.must_see_counts(con, level, area_prefix=prefix)}

@@ -12,8 +12,14 @@ import html
 import folium
 import geopandas as gpd
 import numpy as np
+import shapely
+
+from etl import settings
+from geo.datum import wgs84_to_gcj02
 
 from .offline import localize
+
+BASEMAPS = ("none", "osm", "tianditu", "amap")
 
 # Sequential palette (ColorBrewer YlOrRd, 6 classes) for counts.
 PALETTE = ["#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026"]
@@ -30,8 +36,7 @@ def choropleth(gdf: gpd.GeoDataFrame, value: str, label: str, bounds, tooltip: d
     fills = [_colour(v, breaks) for v in gdf[value].to_numpy(dtype=float)]
     m = _filled_map(gdf, fills, label, tooltip)
     m.get_root().html.add_child(folium.Element(legend_html(label, breaks, caption)))
-    if bounds:
-        m.fit_bounds(bounds)
+    fit(m, bounds)
     return localize(m)
 
 
@@ -82,16 +87,72 @@ def _legend(title: str, body: str, caption: str) -> str:
     )
 
 
+def base_map(basemap: str | None = None) -> folium.Map:
+    """An empty map on the configured base map (setting `map_basemap`): none (a plain
+    background, works without internet), osm, tianditu (needs `map_tianditu_key`) or amap.
+    For amap, whose tiles are in GCJ-02, draw data through `to_basemap` so it lines up."""
+    basemap = basemap or str(settings.get("map_basemap"))
+    if basemap not in BASEMAPS:
+        raise ValueError(f"unknown base map {basemap!r}; expected one of {', '.join(BASEMAPS)}")
+    m = folium.Map(tiles=None, control_scale=True, prefer_canvas=False, zoom_snap=0.25, maxZoom=18)
+    if basemap == "osm":
+        folium.TileLayer("https://tile.openstreetmap.org/{z}/{x}/{y}.png", attr="© OpenStreetMap contributors",
+                         name="OpenStreetMap", max_zoom=18).add_to(m)
+    elif basemap == "tianditu":
+        key = str(settings.get("map_tianditu_key"))
+        if not key:
+            raise ValueError("map_basemap=tianditu needs a key: set MINQING_MAP_TIANDITU_KEY")
+        for layer in ("vec", "cva"):  # roads and places, then their Chinese labels
+            folium.TileLayer(
+                f"https://t{{s}}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER={layer}"
+                f"&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={key}",
+                attr="天地图 © 国家地理信息公共服务平台", name=f"天地图 {layer}", subdomains="01234567", max_zoom=18,
+                overlay=layer == "cva").add_to(m)
+    elif basemap == "amap":
+        folium.TileLayer("https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}",
+                         attr="© 高德地图 AutoNavi", name="高德地图", subdomains="1234", max_zoom=18).add_to(m)
+    return m
+
+
+def to_basemap(obj, basemap: str | None = None):
+    """Shift WGS-84 geometries (a GeoDataFrame, a shapely geometry) or [[lat, lon], ...] bounds
+    to the base map's datum: GCJ-02 for amap, unchanged otherwise."""
+    if (basemap or str(settings.get("map_basemap"))) != "amap" or obj is None:
+        return obj
+    if isinstance(obj, list):
+        lon, lat = wgs84_to_gcj02(np.array([p[1] for p in obj]), np.array([p[0] for p in obj]))
+        return [[float(a), float(o)] for a, o in zip(lat, lon)]
+
+    def shift(xy):
+        x, y = wgs84_to_gcj02(xy[:, 0], xy[:, 1])
+        return np.column_stack([x, y])
+
+    if isinstance(obj, gpd.GeoDataFrame):
+        return obj.set_geometry(shapely.transform(obj.geometry.to_numpy(), shift))
+    return shapely.transform(obj, shift)
+
+
+def fit(m: folium.Map, bounds) -> None:
+    """Zoom the map to [[south, west], [north, east]] (in WGS-84), shifted like the data."""
+    if bounds:
+        m.fit_bounds(to_basemap(bounds))
+
+
 def _filled_map(gdf: gpd.GeoDataFrame, fills: list[str], name: str, tooltip: dict[str, str]) -> folium.Map:
-    """A base-map-free folium map with the areas filled in `fills` and escaped tooltips."""
-    m = folium.Map(tiles=None, control_scale=True, prefer_canvas=False, zoom_snap=0.25)
-    gdf = _escape(gdf.assign(_fill=fills), tooltip)
+    """A folium map (see `base_map`) with the areas filled in `fills` and escaped tooltips;
+    each feature carries its `code` so a click can drill into the area."""
+    m = base_map()
+    if len(gdf) > int(settings.get("map_max_villages_tooltip")):
+        tooltip = {}  # a province's villages: the tooltip text would outweigh the shapes
+    gdf = _escape(to_basemap(gdf).assign(_fill=fills), tooltip)
+    props = [*tooltip, "_fill", *(["code"] if "code" in gdf.columns and "code" not in tooltip else [])]
     folium.GeoJson(
-        gdf[[*tooltip, "_fill", "geometry"]].to_json(drop_id=True),
+        gdf[[*props, "geometry"]].to_json(drop_id=True),
         name=name,
         style_function=_style,
         highlight_function=lambda f: {"weight": 2.5, "color": "#08306b"},
-        tooltip=folium.GeoJsonTooltip(fields=list(tooltip), aliases=list(tooltip.values()), localize=True, sticky=True),
+        tooltip=folium.GeoJsonTooltip(fields=list(tooltip), aliases=list(tooltip.values()), localize=True, sticky=True)
+        if tooltip else None,
     ).add_to(m)
     return m
 
@@ -120,8 +181,7 @@ def categorical(gdf: gpd.GeoDataFrame, column: str, classes: dict[str, tuple[str
     if n_other:
         rows.append((other[0], other[1], n_other))
     m.get_root().html.add_child(folium.Element(category_legend_html(title, rows, caption)))
-    if bounds:
-        m.fit_bounds(bounds)
+    fit(m, bounds)
     return localize(m)
 
 

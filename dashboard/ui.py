@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import streamlit as st
+
+from dashboard import filters
+from etl.filters import CaseFilter
 
 
 def demo_banner(meta: dict) -> None:
@@ -13,18 +14,6 @@ def demo_banner(meta: dict) -> None:
         st.warning(f"演示数据: {name} 的区划代码、名称和区界真实; 其下的乡镇、村边界及全部户、干部、诉求记录均为合成的演示数据。")
     else:
         st.caption(f"{name} ({meta.get('district_code', '')})")
-
-
-def period_filter(first: dt.date, last: dt.date) -> tuple[dt.date, dt.date]:
-    """Sidebar date range, default: the last 12 calendar months with data (this month and 11 before)."""
-    y, m = divmod(last.year * 12 + last.month - 1 - 11, 12)
-    default_start = max(first, dt.date(y, m + 1, 1))
-    value = st.sidebar.date_input("受理时段", (default_start, last), min_value=first, max_value=last,
-                                  format="YYYY-MM-DD", key="period")
-    if isinstance(value, (tuple, list)) and len(value) == 2:
-        return value[0], value[1]
-    start = value[0] if isinstance(value, (tuple, list)) and value else default_start
-    return start, start  # a range being picked: show its first day until the second is chosen
 
 
 def fmt_rate(r: float | None) -> str:
@@ -76,3 +65,53 @@ def xlsx_bytes(df, sheet: str = "Sheet1") -> bytes:
             ws.column_dimensions[ws.cell(row=1, column=i).column_letter].width = min(max(width + 2, 8), 80)
         ws.freeze_panes = "A2"
     return buf.getvalue()
+
+
+def case_page(title: str) -> CaseFilter:
+    """Title, demo banner and the sidebar filters of a page about cases; stops with an
+    explanation when the warehouse has no cases yet."""
+    page_start(title)
+    flt = filters.sidebar()
+    if flt.start is None:
+        st.info(NO_CASES)
+        st.stop()
+    return flt
+
+
+def area_page(title: str) -> CaseFilter:
+    """Title, demo banner and the sidebar filters of a page that works without cases."""
+    page_start(title)
+    return filters.sidebar()
+
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def downloads(df, name: str, key: str, caption: str = "") -> None:
+    """CSV (UTF-8 with BOM) and XLSX buttons for exactly the table shown above them."""
+    left, right, _ = st.columns([1, 1, 4])
+    left.download_button("下载 CSV", csv_bytes(df), file_name=f"{name}.csv", mime="text/csv", key=f"{key}_csv",
+                         help="UTF-8 (带BOM) 编码, Excel 可直接打开; 内容与上表一致", icon=":material/download:")
+    right.download_button("下载 XLSX", xlsx_bytes(df, name[:31]), file_name=f"{name}.xlsx", mime=XLSX_MIME,
+                          key=f"{key}_xlsx", help="内容与上表一致", icon=":material/download:")
+    if caption:
+        st.caption(caption)
+
+
+def show_map(m, key: str, height: int = 560, drill: bool = True) -> None:
+    """Render a folium map; with `drill`, a click on an area opens 区域档案 on it.
+
+    Only the clicked feature travels back from the browser (returned_objects), and a click
+    is acted on once (the component keeps returning its last click on later reruns)."""
+    from streamlit_folium import st_folium
+
+    out = st_folium(m, height=height, use_container_width=True, key=key,
+                    returned_objects=["last_active_drawing"] if drill else [])
+    if not drill or not out:
+        return
+    feature = out.get("last_active_drawing") or {}
+    code = (feature.get("properties") or {}).get("code")
+    seen = f"_{key}_clicked"
+    if code and st.session_state.get(seen) != feature:
+        st.session_state[seen] = feature
+        filters.drill(str(code))

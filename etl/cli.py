@@ -36,24 +36,33 @@ def main(ctx: click.Context, db: str) -> None:
 
 
 @main.command()
-@click.option("--district", required=True, help="6-digit code (610902) or name (汉滨区, 安康市汉滨区).")
+@click.option("--district", help="6-digit code (610902) or name (汉滨区, 安康市汉滨区).")
+@click.option("--region", help="A whole province or city instead: code (13, 1301) or name (河北省, 石家庄市).")
 @click.option("--force", is_flag=True, help="Replace an existing warehouse at --db.")
 @click.pass_context
-def init(ctx: click.Context, district: str, force: bool) -> None:
-    """Create an empty warehouse for one district with its real towns, villages and outline."""
+def init(ctx: click.Context, district: str | None, region: str | None, force: bool) -> None:
+    """Create an empty warehouse for one district (or a province or city) with its real towns, villages and outline."""
     from . import divisions
-    from .warehouse import init_warehouse
+    from .warehouse import init_region_warehouse, init_warehouse
 
     db: Path = ctx.obj["db"]
+    if (district is None) == (region is None):
+        raise click.UsageError("请给出 --district 区县 或 --region 省/市 (二者之一)")
     if db.exists() and not force:
         raise click.UsageError(f"{db} 已存在; 如需重建请加 --force")
     try:
-        divisions.resolve_district(district)
+        if district is not None:
+            divisions.resolve_district(district)
+        else:
+            divisions.resolve_region(region)
     except ValueError as e:
-        raise click.BadParameter(str(e), param_hint="--district") from None
+        raise click.BadParameter(str(e), param_hint="--district" if district is not None else "--region") from None
     key = create_key(db)
     with writing(db, fresh=True) as con:
-        d = init_warehouse(con, district, key=key)
+        if district is not None:
+            d = init_warehouse(con, district, key=key)
+        else:
+            d = init_region_warehouse(con, region, key=key)
         n = dict(con.execute("SELECT level, count(*) FROM areas GROUP BY 1").fetchall())
     click.echo(f"已创建 {db}: {d.full_name} ({d.code}), 乡镇/街道 {n.get('town', 0)} 个, 村/社区 {n.get('village', 0)} 个")
 

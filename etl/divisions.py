@@ -244,6 +244,102 @@ def villages(district_code: str) -> pd.DataFrame:
     return _children("village", code, 6, {"code": "code", "name": "name", "parent_code": "town_code"})
 
 
+def towns_within(region_code: str) -> pd.DataFrame:
+    """Towns and streets under a province (2 digits), city (4) or county (6): ``code``, ``name``, sorted."""
+    code = _region_code(region_code)
+    return _children("town", code, 9 - len(code), {"code": "code", "name": "name"})
+
+
+def villages_within(region_code: str) -> pd.DataFrame:
+    """Villages and communities under a province, city or county: ``code``, ``name``, ``town_code``."""
+    code = _region_code(region_code)
+    return _children("village", code, 12 - len(code), {"code": "code", "name": "name", "parent_code": "town_code"})
+
+
+def counties_within(region_code: str) -> pd.DataFrame:
+    """County-level divisions under a province or city: ``code``, ``name``, ``has_outline``
+    (False for NBS development zones, which ship no outline), sorted by code."""
+    code = _region_code(region_code)
+    out = _children("county", code, 6 - len(code), {"code": "code", "name": "name"})
+    rows, _ = _outlines()
+    out["has_outline"] = out["code"].isin(rows)
+    return out
+
+
+# --------------------------------------------------------------------------
+# Provinces and cities (a warehouse for more than one district)
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Region:
+    """A province (2-digit code), city (4) or county (6) as the root of a warehouse."""
+
+    code: str
+    name: str
+    level: str  # province, city or county
+    full_name: str
+
+
+def resolve_region(query: str) -> Region:
+    """Find a province or city by code (``13``, ``1301``) or name (``河北省``, ``石家庄市``,
+    ``河北省石家庄市``); a county query resolves as `resolve_district` does.
+
+    Raises `ValueError` naming the query when nothing or several places match.
+    """
+    q = _normalise(query)
+    if not q:
+        raise ValueError("省、市或区县名称/代码为空")
+    divisions = _divisions()
+    provinces = dict(zip(*(divisions.take("province")[c].to_pylist() for c in ("code", "name"))))
+    cities = dict(zip(*(divisions.take("city")[c].to_pylist() for c in ("code", "name"))))
+    if q.isdigit() and len(q) == 2:
+        if q not in provinces:
+            raise ValueError(f"未找到省级区划代码“{query}”")
+        return Region(q, provinces[q], "province", provinces[q])
+    if q.isdigit() and len(q) == 4:
+        if q not in cities or cities[q] in PLACEHOLDER_CITY_NAMES:
+            raise ValueError(f"“{query}”不是地级区划代码（4 位数字，例如 1301）")
+        return Region(q, cities[q], "city", provinces[q[:2]] + cities[q])
+    if not q.isdigit():
+        hits = [Region(c, n, "province", n) for c, n in provinces.items() if q == n]
+        hits += [Region(c, n, "city", provinces[c[:2]] + n) for c, n in cities.items()
+                 if n not in PLACEHOLDER_CITY_NAMES and q in (n, provinces[c[:2]] + n)]
+        if len(hits) == 1:
+            return hits[0]
+        if len(hits) > 1:
+            listed = "；".join(f"{h.code} {h.full_name}" for h in hits)
+            raise ValueError(f"“{query}”对应 {len(hits)} 个地区，请加上所属省，或直接使用代码：{listed}")
+    d = resolve_district(query)  # a county, or its error message (unknown code or name)
+    return Region(d.code, d.name, "county", d.full_name)
+
+
+def region_outline(region_code: str) -> BaseGeometry:
+    """Outline of a province, city or county: the union of its counties' outlines
+    (development zones without an outline lie inside them)."""
+    code = _region_code(region_code)
+    if len(code) == 6:
+        return county_outline(code)
+    codes = [c for c, has in zip(*counties_within(code)[["code", "has_outline"]].T.to_numpy()) if has]
+    if not codes:
+        raise ValueError(f"{code} 下没有随附边界数据的区县（data/county_outlines.parquet）")
+    return shapely.union_all([_outline(c) for c in codes])
+
+
+def _region_code(region_code: str) -> str:
+    code = _normalise(region_code)
+    if len(code) == 6:
+        return _county_code(code)
+    if not (code.isdigit() and len(code) in (2, 4)):
+        raise ValueError(f"“{region_code}”不是省（2 位）、市（4 位）或区县（6 位）区划代码")
+    level = "province" if len(code) == 2 else "city"
+    codes = _divisions().levels[level].codes
+    i = int(np.searchsorted(codes, int(code)))
+    if i >= len(codes) or codes[i] != int(code):
+        raise ValueError(f"未找到区划代码“{region_code}”（2023 年统计用区划代码中没有该代码）")
+    return code
+
+
 # --------------------------------------------------------------------------
 # Outlines
 # --------------------------------------------------------------------------
@@ -285,8 +381,14 @@ def county_outline(district_code: str) -> BaseGeometry:
 __all__ = [
     "DATA_DIR",
     "District",
+    "Region",
+    "counties_within",
     "county_outline",
+    "region_outline",
     "resolve_district",
+    "resolve_region",
     "towns",
+    "towns_within",
     "villages",
+    "villages_within",
 ]

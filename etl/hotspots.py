@@ -3,8 +3,6 @@ statistics from geo.hotspots (PySAL). Returns plain DataFrames; never imports st
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass
 
 import duckdb
 import numpy as np
@@ -15,32 +13,9 @@ import shapely
 
 from geo import hotspots as hs
 
+from .filters import CaseFilter  # noqa: F401 - re-exported: callers import it from here
+
 LEVELS = ("village", "town", "hex")
-
-
-@dataclass(frozen=True)
-class CaseFilter:
-    """Which cases count: received in [start, end] (dates, inclusive) and optional terms."""
-    start: dt.date | None = None
-    end: dt.date | None = None
-    category: str | None = None
-    channel: str | None = None
-    status: str | None = None
-
-    def where(self, alias: str = "c") -> tuple[str, list]:
-        parts, params = ["true"], []
-        if self.start:
-            parts.append(f"{alias}.received_at::DATE >= ?")
-            params.append(self.start)
-        if self.end:
-            parts.append(f"{alias}.received_at::DATE <= ?")
-            params.append(self.end)
-        for col in ("category", "channel", "status"):
-            v = getattr(self, col)
-            if v:
-                parts.append(f"{alias}.{col} = ?")
-                params.append(v)
-        return " AND ".join(parts), params
 
 
 def area_hotspots(con: duckdb.DuckDBPyConnection, level: str = "village", flt: CaseFilter = CaseFilter(), *,

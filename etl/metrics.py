@@ -367,6 +367,7 @@ _GROUPS: dict[str, tuple[str, str, str | None]] = {
     "status": ("status", "status", None),
     "month": ("strftime(received_date, '%Y-%m')", "month", None),
     "tier": ("tier", "tier", None),
+    "escalation": ("escalation_level", "escalation_level", None),
     "received_level": ("received_level", "received_level", None),
 }
 
@@ -378,7 +379,8 @@ def case_metrics_by(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date
 
     `by`: village or town (every area of that level inside `area_prefix`, or containing it,
     is listed, zeros included, with `code` and `name`), unit (handling unit; cases without one are left out),
-    category, channel, status, month (YYYY-MM of the received date), tier, received_level.
+    category, channel, status, month (YYYY-MM of the received date), tier, escalation (the
+    level of the problem database, escalation_level), received_level.
     open/overdue count the backlog received up to `end`, so a group can have open cases and
     nothing received in the period.
     """

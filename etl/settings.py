@@ -23,6 +23,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("deadline_days_major", 14, "Days allowed to close a major or difficult case (重大疑难问题两周办结)."),
     Setting("demo_seed", 20241, "Random seed of the embedded demo; the same seed gives the same warehouse."),
     Setting("demo_as_of", "2026-10-31", "Last day covered by the demo's records (its 'today')."),
+    Setting("map_basemap", "none", "Base map under the dashboard's maps: none (plain background, works on an intranet without internet), osm, tianditu or amap (data shifted to GCJ-02 to match)."),
+    Setting("map_tianditu_key", "", "Tianditu (天地图) browser key, required when map_basemap is tianditu."),
     Setting("map_max_villages_tooltip", 5000, "Above this many areas the map drops tooltips to stay light."),
     Setting("metric_repeat_window_days", 90, "A petition repeats an earlier one of the same petitioner and category within this many days (重复访)."),
     Setting("metric_multichannel_window_days", 90, "Channels of one petitioner on one issue are counted within this many days (多头访)."),

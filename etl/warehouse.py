@@ -1,9 +1,10 @@
-"""Create a warehouse for one district from the shipped NBS codes and county outline."""
+"""Create a warehouse for one district (or a whole province or city) from the shipped NBS codes and county outlines."""
 
 from __future__ import annotations
 
 import datetime as dt
 import duckdb
+import pyarrow as pa
 
 from . import divisions
 from .db import run_sql_file
@@ -19,37 +20,59 @@ def init_warehouse(con: duckdb.DuckDBPyConnection, district: str, *, key: str, d
     file is loaded (`minqing load areas`) or, in the demo, synthetic geometry.
     """
     d = divisions.resolve_district(district)
+    _create(con, d.code, d.name, d.full_name, divisions.county_outline(d.code),
+            divisions.towns(d.code), divisions.villages(d.code), key=key, demo=demo)
+    return d
+
+
+def init_region_warehouse(con: duckdb.DuckDBPyConnection, region: str, *, key: str) -> divisions.Region:
+    """Like `init_warehouse` for a whole province or city (`region`: code or name, see
+    divisions.resolve_region): every town and village under it.
+
+    The root area (level 'district' in `areas`, the outline boundary files are checked
+    against) is the province or city itself, with the union of its counties' outlines;
+    counties are not rows of `areas` (a town's first 6 digits are its county).
+    `meta.region_level` says which (province, city or county).
+    """
+    r = divisions.resolve_region(region)
+    _create(con, r.code, r.name, r.full_name, divisions.region_outline(r.code),
+            divisions.towns_within(r.code), divisions.villages_within(r.code), key=key, demo=False,
+            extra={"region_level": r.level})
+    return r
+
+
+def _create(con: duckdb.DuckDBPyConnection, code: str, name: str, full_name: str, outline, towns, villages, *,
+            key: str, demo: bool, extra: dict[str, str] | None = None) -> None:
     run_sql_file(con, "schema")
-    outline = divisions.county_outline(d.code)
-    towns = divisions.towns(d.code)
-    villages = divisions.villages(d.code)
     con.execute(
         "INSERT INTO areas (code, name, level, parent_code, geom) VALUES (?, ?, 'district', NULL, ST_GeomFromWKB(?))",
-        [d.code, d.name, outline.wkb],
+        [code, name, outline.wkb],
     )
-    con.executemany(
-        "INSERT INTO areas (code, name, level, parent_code) VALUES (?, ?, 'town', ?)",
-        [(c, n, d.code) for c, n in zip(towns["code"], towns["name"])],
-    )
-    con.executemany(
-        "INSERT INTO areas (code, name, level, parent_code) VALUES (?, ?, 'village', ?)",
-        [(c, n, t) for c, n, t in zip(villages["code"], villages["name"], villages["town_code"])],
-    )
+    # Town parents are the root (a county code under a province or city is not an area row).
+    rows = pa.table({
+        "code": pa.array([*towns["code"], *villages["code"]], pa.string()),
+        "name": pa.array([*towns["name"], *villages["name"]], pa.string()),
+        "level": pa.array(["town"] * len(towns) + ["village"] * len(villages), pa.string()),
+        "parent_code": pa.array([code] * len(towns) + list(villages["town_code"]), pa.string()),
+    })
+    con.register("_init_areas", rows)  # one bulk insert: executemany takes seconds per 10,000 rows
+    con.execute("INSERT INTO areas (code, name, level, parent_code) SELECT * FROM _init_areas")
+    con.unregister("_init_areas")
     meta = {
         "schema_version": SCHEMA_VERSION,
-        "district_code": d.code,
-        "district_name": d.name,
-        "district_full_name": d.full_name,
+        "district_code": code,
+        "district_name": name,
+        "district_full_name": full_name,
         "created_at": dt.datetime.now().replace(microsecond=0).isoformat(),
         "demo": "true" if demo else "false",
         # The key itself lives beside the warehouse (etl.keys), only its fingerprint here.
         "key_fingerprint": fingerprint_of(key),
+        **(extra or {}),
     }
     con.executemany("INSERT INTO meta VALUES (?, ?)", list(meta.items()))
     from .metrics import create_views
 
     create_views(con)  # case_facts, household_facts: the metric definitions, for SQL users
-    return d
 
 
 def meta(con: duckdb.DuckDBPyConnection) -> dict[str, str]:

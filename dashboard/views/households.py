@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 import streamlit as st
-from streamlit_folium import st_folium
 
-from dashboard import data, maps
-from dashboard.ui import csv_bytes, page_start
+from dashboard import data, filters, maps
+from dashboard.ui import area_page, downloads, show_map
 from etl import households as hh
 
-page_start("民情分类 · 放心户 / 关心户 / 连心户")
-towns = data.households("town")
+flt = area_page("民情分类 · 放心户 / 关心户 / 连心户")
+filters.note_unused(flt, {"period", "category", "channel", "status"}, ": 户情为最新建档状态, 与诉求无关")
+# a town (or nothing) chosen: its villages (or the towns); a village chosen: that village
+level = "village" if flt.town else "town"
+unit = "村(社区)" if flt.town else "乡镇(街道)"
+towns = data.households(level, flt.area_prefix)
 cats = towns["categories"]
 if cats.empty or int(cats["households"].sum()) == 0:
     st.info("还没有户籍与民情分类数据。用 `minqing load households 民情台账.xlsx` 导入后刷新本页。")
@@ -30,7 +33,7 @@ key_n, paired = int(pair["key_households"].sum()), int(pair["paired"].sum())
 cols[-1].metric("连心户结对覆盖率", f"{paired / key_n:.1%}" if key_n else "—", f"未结对 {key_n - paired:,} 户",
                 delta_color="off", delta_arrow="off", help="已与干部一对一结对的连心户 ÷ 连心户")
 
-st.subheader("各乡镇(街道)分类构成")
+st.subheader(f"各{unit}分类构成")
 fig = go.Figure()
 for k in kinds:
     fig.add_bar(name=k["term"], y=cats["name"], x=cats[k["key"]], orientation="h", marker_color=k.get("color"))
@@ -43,22 +46,21 @@ table = cats.merge(pair[["code", "key_households", "paired", "coverage"]], on="c
             .merge(towns["must_see"].drop(columns=["name", "households"]), on="code", how="left")
 show = ["name", "households", *[k["key"] for k in kinds], *[f"{k['key']}_share" for k in kinds], "paired", "coverage",
         *hh.MUST_SEE, "any_must_see"]
-out = table[show].rename(columns=labels | {"name": "乡镇(街道)"})
+out = table[show].rename(columns=labels | {"name": unit})
 st.dataframe(out, hide_index=True, width="stretch",
              column_config={labels[f"{k['key']}_share"]: st.column_config.NumberColumn(format="percent") for k in kinds}
              | {labels["coverage"]: st.column_config.NumberColumn(format="percent")})
-st.download_button("下载分类统计 (CSV)", csv_bytes(out), file_name="民情分类_乡镇.csv", mime="text/csv", key="hh_csv",
-                   help="UTF-8 (带BOM) 编码, Excel 可直接打开; 内容与上表一致")
+downloads(out, f"民情分类_{data.area_name(flt.area_prefix) if flt.area_prefix else '全区'}", "hh_table")
 
 st.subheader("各村(社区)连心户占比")
-shapes = data.village_shapes()
+shapes = data.village_shapes(flt.town or "")
 if shapes.empty:
     st.info("还没有村(社区)边界, 无法画图。")
 else:
-    vil = data.households("village")["categories"][["code", "households", "key_assistance", "key_assistance_share"]]
+    vil = data.households("village", flt.town or "")["categories"][["code", "households", "key_assistance", "key_assistance_share"]]
     gdf = shapes.merge(vil, on="code", how="left").fillna({"households": 0, "key_assistance": 0, "key_assistance_share": 0})
     gdf["share_pct"] = (gdf["key_assistance_share"] * 100).round(1)
-    m = maps.choropleth(gdf, "share_pct", "连心户占比 (%)", data.district_bounds(),
+    m = maps.choropleth(gdf, "share_pct", "连心户占比 (%)", data.bounds(flt.area_prefix),
                         {"name": "村(社区)", "town": "乡镇(街道)", "households": "户数", "key_assistance": "连心户",
-                         "share_pct": "连心户占比(%)"}, "边界为演示数据" if data.is_demo() else "")
-    st_folium(m, height=520, use_container_width=True, returned_objects=[], key="hh_map")
+                         "share_pct": "连心户占比(%)"}, data.demo_caption())
+    show_map(m, "hh_map", height=520)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
-from dashboard import data, maps
-from dashboard.ui import NO_SHAPES, page_start, xlsx_bytes
+from dashboard import data, filters, maps
+from dashboard.ui import NO_SHAPES, XLSX_MIME, area_page, csv_bytes, show_map, xlsx_bytes
 
-page_start("五必去 · 干部必去的村(社区)")
+flt = area_page("五必去 · 干部必去的村(社区)")
+filters.note_unused(flt, {"period", "category", "channel", "status"}, ": 五必去按 etl/must_visit.toml 中的固定窗口判定")
 labels = data.must_visit_labels()
 try:
     mv = data.must_visit()
@@ -25,11 +25,8 @@ if flagged.empty:
 
 chosen = st.multiselect("标记条件(满足任一所选条件即列出)", list(labels), default=list(labels),
                         format_func=labels.get, key="mv_flags")
-towns = sorted(flagged["town"].dropna().unique())
-town = st.selectbox("乡镇(街道)", ["全部", *towns], key="mv_town")
 rows = flagged[flagged["flags"].map(lambda fs: any(f in chosen for f in fs))]
-if town != "全部":
-    rows = rows[rows["town"] == town]
+rows = rows[rows["area_code"].str.startswith(flt.area_prefix)]
 
 cols = st.columns(len(labels) + 1)
 cols[0].metric("列出的村(社区)", f"{len(rows):,}", help="满足所选任一条件的村(社区)数; 全区共 "
@@ -54,12 +51,14 @@ st.subheader("走访优先顺序")
 st.dataframe(plan, hide_index=True, width="stretch", height=min(38 + 35 * len(plan), 460),
              column_config={"原因": st.column_config.TextColumn(width="large"),
                             "优先得分": st.column_config.NumberColumn(format="%.1f")})
-st.download_button("下载走访计划 (XLSX)", xlsx_bytes(plan, "五必去走访计划"), file_name="五必去走访计划.xlsx",
-                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="mv_xlsx",
-                   help="内容与上表完全一致(当前筛选条件下的村)")
+b = st.columns([1, 1, 4])
+b[0].download_button("下载走访计划 (XLSX)", xlsx_bytes(plan, "五必去走访计划"), file_name="五必去走访计划.xlsx",
+                     mime=XLSX_MIME, key="mv_xlsx", help="内容与上表完全一致(当前筛选条件下的村)")
+b[1].download_button("下载 CSV", csv_bytes(plan), file_name="五必去走访计划.csv", mime="text/csv", key="mv_csv",
+                     help="UTF-8 (带BOM) 编码, Excel 可直接打开; 内容与上表一致")
 
 st.subheader("地图")
-shapes = data.village_shapes()
+shapes = data.village_shapes(flt.town or "")
 if shapes.empty:
     st.info(NO_SHAPES)
 else:
@@ -68,8 +67,8 @@ else:
         score=shapes["code"].map(shown["score"]).fillna(0.0),
         flags=shapes["code"].map(plan.set_index("区划代码")["五必去标记"]).fillna(""),
     )
-    m = maps.choropleth(gdf, "score", "五必去优先得分", data.district_bounds(),
+    m = maps.choropleth(gdf, "score", "五必去优先得分", data.bounds(flt.area_prefix),
                         {"name": "村(社区)", "town": "乡镇(街道)", "score": "优先得分", "flags": "五必去标记"},
-                        "边界为演示数据" if data.is_demo() else "")
-    st_folium(m, height=560, use_container_width=True, returned_objects=[], key="mv_map")
+                        data.demo_caption())
+    show_map(m, "mv_map")
     st.caption("灰色: 未列出的村(社区)。颜色越深, 满足的条件越多、权重越高。")

@@ -1,46 +1,92 @@
-"""总览: headline case figures and a village map coloured by case count."""
+"""总览: headline figures with their change, the monthly trend, categories and channels, and a
+map of the villages by a chosen figure."""
 
 from __future__ import annotations
 
-import datetime as dt
-
+import pandas as pd
+import plotly.express as px
 import streamlit as st
-from streamlit_folium import st_folium
 
-from dashboard import data, maps
-from dashboard.ui import NO_CASES, fmt_change, fmt_rate, page_start, period_filter
+from dashboard import data, filters, maps
+from dashboard.ui import case_page, downloads, fmt_rate, show_map
+from etl import metrics
 
-meta = page_start("民情地图 · 总览")
-period = data.case_period()
-if period is None:
-    st.info(NO_CASES)
-    st.stop()
-start, end = period_filter(*period)
-prev = data.previous_period(start, end)
+flt = case_page("民情地图 · 总览")
+s = data.summary(flt, compare=True)
+ch = s["changes"]
 
-k = data.kpis(start, end)
-p = data.kpis(*prev)
-cols = st.columns(5)
-cols[0].metric("受理诉求", f"{k['received']:,}", fmt_change(k["received"], p["received"]), delta_color="off",
-               help="所选时段内受理的诉求件数; 变化为与上一等长时段相比")
-cols[1].metric("已办结", f"{k['closed']:,}", fmt_change(k["closed"], p["closed"]), delta_color="off",
+
+def pop(key: str, rate: bool = False) -> str | None:
+    c = ch[key]
+    if c["pop_change"] is None:
+        return None
+    if rate:
+        return f"{c['pop_change'] * 100:+.1f} 个百分点 环比"
+    return None if c["pop_pct"] is None else f"{c['pop_pct'] * 100:+.1f}% 环比"
+
+
+cols = st.columns(6)
+cols[0].metric("受理诉求", f"{s['received']:,}", pop("received"), delta_color="off",
+               help="所选时段内受理的诉求件数; 环比为与上一等长时段相比")
+cols[1].metric("已办结", f"{s['closed']:,}", pop("closed"), delta_color="off",
                help="所选时段内受理、目前已办结(含已回访、已归档)的件数")
-cols[2].metric("办结率", fmt_rate(k["closure_rate"]),
-               None if k["closure_rate"] is None or p["closure_rate"] is None
-               else f"{(k['closure_rate'] - p['closure_rate']) * 100:+.1f} 个百分点",
-               help="已办结 ÷ 受理诉求")
-cols[3].metric("未办结", f"{k['open']:,}", help="截至时段末受理、目前仍在受理/交办/办理中的件数")
-cols[4].metric("超期未办结", f"{k['overdue']:,}", help="未办结且已超过办理时限(一般问题7天, 重大疑难14天)")
+cols[2].metric("办结率", fmt_rate(s["closure_rate"]), pop("closure_rate", True), help="已办结 ÷ 受理诉求")
+cols[3].metric("满意率", fmt_rate(s["satisfaction_rate"]), pop("satisfaction_rate", True),
+               help="满意与基本满意 ÷ 已评价")
+cols[4].metric("未办结", f"{s['open']:,}", help="截至时段末受理、目前仍在受理/交办/办理中的件数")
+cols[5].metric("超期未办结", f"{s['overdue']:,}", help="未办结且已超过办理时限(一般问题7天, 重大疑难14天)")
+st.caption(f"{filters.describe(flt)}。")
 
-st.subheader("各村(社区)诉求分布")
-gdf = data.village_map_data(start, end)
+left, right = st.columns([3, 2])
+with left:
+    st.subheader("按月趋势")
+    months = data.metrics_by(flt, "month")
+    if months.empty:
+        st.info("所选条件下没有诉求。")
+    else:
+        long = months.melt(id_vars="month", value_vars=["received", "closed"], var_name="k", value_name="件数")
+        long["指标"] = long["k"].map({"received": "受理", "closed": "已办结"})
+        fig = px.line(long, x="month", y="件数", color="指标", markers=True,
+                      color_discrete_map={"受理": "#3182bd", "已办结": "#31a354"})
+        fig.update_layout(height=320, margin=dict(l=0, r=10, t=10, b=0), xaxis_title="受理月份", legend_title_text="")
+        st.plotly_chart(fig, width="stretch", key="trend")
+with right:
+    st.subheader("问题类别与诉求来源")
+    by = st.segmented_control("分组", ["category", "channel"], default="category", key="ov_by",
+                              format_func={"category": "问题类别", "channel": "诉求来源"}.get,
+                              label_visibility="collapsed") or "category"
+    groups = data.metrics_by(flt, by).sort_values("received", ascending=False)
+    groups = groups[groups["received"] > 0]
+    if not groups.empty:
+        fig = px.bar(groups, x="received", y=by, orientation="h", color_discrete_sequence=["#3182bd"],
+                     labels={"received": "受理诉求", by: ""})
+        fig.update_layout(height=320, margin=dict(l=0, r=10, t=10, b=0), yaxis=dict(autorange="reversed"))
+        st.plotly_chart(fig, width="stretch", key="groups")
+
+st.subheader("各村(社区)分布")
+MAP_FIGURES = {"received": "受理诉求", "per_1000": "每千户诉求", "open": "未办结", "overdue": "超期未办结",
+               "closure_rate": "办结率(%)", "satisfaction_rate": "满意率(%)"}
+figure = st.selectbox("地图指标", list(MAP_FIGURES), format_func=MAP_FIGURES.get, key="ov_figure")
+gdf = data.map_data(flt, "village")
 if gdf.empty:
     st.info("还没有村(社区)边界。用 `minqing load areas 边界.geojson` 导入边界后即可显示地图。")
 else:
-    caption = "边界为演示数据" if data.is_demo() else ""
-    m = maps.choropleth(gdf, "cases", "诉求件数", data.district_bounds(),
-                        {"name": "村(社区)", "town": "乡镇(街道)", "cases": "诉求件数", "open": "未办结"}, caption)
-    st_folium(m, height=560, use_container_width=True, returned_objects=[], key="overview_map")
-    town_only = data.town_level_cases(start, end)
+    hh = data.households("village", flt.town or "")["categories"][["code", "households"]]
+    gdf = gdf.merge(hh, on="code", how="left")
+    gdf["per_1000"] = (gdf["received"] / gdf["households"].where(gdf["households"] > 0) * 1000).round(1)
+    for r in ("closure_rate", "satisfaction_rate"):
+        gdf[r] = (gdf[r] * 100).round(1)
+    gdf[figure] = gdf[figure].fillna(0)
+    tooltip = {"name": "村(社区)", "town": "乡镇(街道)", "received": "受理诉求", "open": "未办结", figure: MAP_FIGURES[figure]}
+    m = maps.choropleth(gdf, figure, MAP_FIGURES[figure], data.bounds(flt.area_prefix), tooltip, data.demo_caption())
+    show_map(m, "overview_map")
+    st.caption("点击地图上的村(社区)可查看其区域档案。" + ("比率在没有诉求的村(社区)记为 0。" if figure.endswith("rate") else ""))
+    town_only = data.town_level_cases(flt)
     if town_only:
         st.caption(f"另有 {town_only:,} 件诉求只定位到乡镇(街道), 未画在村级地图上。")
+    table = pd.DataFrame({"乡镇(街道)": gdf["town"], "村(社区)": gdf["name"], "区划代码": gdf["code"],
+                          **{metrics.LABELS[k]: gdf[k] for k in ("received", "closed", "open", "overdue")},
+                          "每千户诉求": gdf["per_1000"]})
+    with st.expander("各村(社区)数据表"):
+        st.dataframe(table, hide_index=True, width="stretch")
+        downloads(table, f"总览_村社区_{flt.start}_{flt.end}", "ov_table")

@@ -5,24 +5,21 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import data
-from dashboard.ui import NO_CASES, csv_bytes, page_start, period_filter
+from dashboard import data, filters
+from dashboard.ui import case_page, downloads
 from etl import metrics
 
-page_start("排名 · 乡镇(街道)与承办单位")
-period = data.case_period()
-if period is None:
-    st.info(NO_CASES)
-    st.stop()
-start, end = period_filter(*period)
+flt = case_page("排名 · 乡镇(街道)与承办单位")
+start, end = flt.start, flt.end
+filters.note_unused(flt, {"status"}, ": 三率按单位受理的全部诉求计算")
 
 by = st.radio("排名对象", ["town", "unit"], format_func={"town": "乡镇(街道)", "unit": "承办单位"}.get,
               horizontal=True, key="rank_by")
-df = data.rankings(start, end, by)
+df = data.rankings(flt, by)
 not_ranked = f"未达最少件数({metrics.RANKING_MIN_CASES}件), 不排名"
 name_col = "乡镇(街道)" if by == "town" else "承办单位"
 table = pd.DataFrame({
-    "排名": df["rank"].astype("Int64").astype(object).where(df["ranked"], "—"),
+    "排名": [str(int(r)) if ok else "—" for r, ok in zip(df["rank"], df["ranked"])],
     name_col: (df["name"] if by == "town" else df["handling_unit"]).to_numpy(),
     "受理诉求": df["received"].to_numpy(),
     "响应率": (df["response_rate"] * 100).round(1).to_numpy(),
@@ -44,6 +41,5 @@ st.dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(t
              column_config={k: st.column_config.NumberColumn(format="%.1f%%") for k in ("响应率", "解决率", "满意率")}
              | {"综合得分": st.column_config.NumberColumn(format="%.1f")})
 st.caption(f"综合得分 = 响应率、解决率、满意率的加权平均 × 100 (缺少某项比率时按其余各项计)。"
-           f"标记: {'、'.join(metrics.FLAG_LABELS.values())}。时段: {start} 至 {end}。")
-st.download_button("下载排名 (CSV)", csv_bytes(table), file_name=f"排名_{name_col}_{start}_{end}.csv",
-                   mime="text/csv", key="rank_csv", help="UTF-8 (带BOM) 编码, Excel 可直接打开; 内容与上表一致")
+           f"标记: {'、'.join(metrics.FLAG_LABELS.values())}。{filters.describe(flt)}。")
+downloads(table, f"排名_{name_col}_{start}_{end}", "rank")

@@ -1,0 +1,114 @@
+"""The global filters in the sidebar, kept in the URL query string so a link reproduces the view.
+
+Every page calls `sidebar()` first: period (受理时段), town -> village, categories, channels
+and statuses. Each widget is bound to a query parameter (`bind="query-params"`), so the
+URL carries the view across pages and into a shared link. Clicking an area on a map calls
+`drill(code)`, which selects the area and opens 区域档案.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+
+from etl import vocab
+from etl.filters import CaseFilter
+
+AREA_PAGE = "views/area.py"
+DOMAIN_LABELS = {"category": "问题类别", "channel": "诉求来源", "status": "办理状态"}
+_DRILL = "_drill_to"
+
+
+def sidebar() -> CaseFilter:
+    """Draw the filters and return them (period None..None when the warehouse has no cases)."""
+    from dashboard import data
+
+    _apply_drill()
+    period = data.case_period()
+    side = st.sidebar
+    side.header("筛选")
+    start = end = None
+    if period is not None:
+        start, end = _period(side, *period)
+    towns = data.towns()
+    town = side.selectbox("乡镇(街道)", list(towns), index=None, placeholder="全区", key="town",
+                          format_func=_unique_labels(towns), bind="query-params", on_change=_town_changed)
+    villages = data.villages(town) if town else {}
+    village = side.selectbox("村(社区)", list(villages), index=None, placeholder="全部村(社区)" if town else "先选乡镇(街道)",
+                             key="village", format_func=_unique_labels(villages), bind="query-params",
+                             disabled=not town)
+    chosen = {d: tuple(side.multiselect(label, vocab.terms(d), key=d, placeholder="全部", bind="query-params"))
+              for d, label in DOMAIN_LABELS.items()}
+    side.button("清除筛选", on_click=_reset, key="reset_filters", width="stretch")
+    side.caption("筛选条件保存在网址中: 复制浏览器地址栏即可分享当前视图。")
+    return CaseFilter(start, end, chosen["category"], chosen["channel"], chosen["status"],
+                      (village if village in villages else None) or town or "")
+
+
+def drill(code: str) -> None:
+    """Select the area `code` (a town or village) in the filters and open 区域档案 on it."""
+    st.session_state[_DRILL] = code
+    st.switch_page(AREA_PAGE)
+
+
+def note_unused(flt: CaseFilter, unused: set[str], why: str = "") -> None:
+    """A caption naming the filters that are set but do not apply to this page."""
+    names = {"period": "受理时段", "area": "区域", **DOMAIN_LABELS}
+    active = [k for k in unused if (k == "area" and flt.area_prefix) or (k in DOMAIN_LABELS and getattr(flt, k))
+              or k == "period" and flt.start is not None]
+    if active:
+        st.caption(f"本页不按{'、'.join(names[k] for k in sorted(active, key=list(names).index))}筛选{why}。")
+
+
+def describe(flt: CaseFilter) -> str:
+    """The filters in words, for captions and the header of exports."""
+    from dashboard import data
+
+    parts = []
+    if flt.start is not None:
+        parts.append(f"受理时段 {flt.start} 至 {flt.end}")
+    parts.append(f"区域 {data.area_name(flt.area_prefix) if flt.area_prefix else '全区'}")
+    for d, label in DOMAIN_LABELS.items():
+        terms = getattr(flt, d)
+        if terms:
+            parts.append(f"{label} {'、'.join(terms)}")
+    return "; ".join(parts)
+
+
+def _period(side, first: dt.date, last: dt.date) -> tuple[dt.date, dt.date]:
+    """Date range, default: the last 12 calendar months with data (this month and 11 before)."""
+    y, m = divmod(last.year * 12 + last.month - 1 - 11, 12)
+    default_start = max(first, dt.date(y, m + 1, 1))
+    value = side.date_input("受理时段", (default_start, last), min_value=first, max_value=last,
+                            format="YYYY-MM-DD", key="period", bind="query-params")
+    if isinstance(value, (tuple, list)) and len(value) == 2:
+        return value[0], value[1]
+    start = value[0] if isinstance(value, (tuple, list)) and value else default_start
+    return start, start  # a range being picked: show its first day until the second is chosen
+
+
+def _unique_labels(names: dict[str, str]):
+    """format_func showing the name, with the code's tail where two areas share a name (the URL
+    carries the label, so labels must be unique)."""
+    counts: dict[str, int] = {}
+    for n in names.values():
+        counts[n] = counts.get(n, 0) + 1
+    return lambda code: names.get(code, code) if counts.get(names.get(code), 0) <= 1 else f"{names[code]} ({code[-3:]})"
+
+
+def _apply_drill() -> None:
+    code = st.session_state.pop(_DRILL, None)
+    if code:
+        st.session_state["town"] = code[:9] if len(code) >= 9 else None
+        st.session_state["village"] = code if len(code) == 12 else None
+
+
+def _town_changed() -> None:
+    st.session_state["village"] = None
+
+
+def _reset() -> None:
+    for k in ("town", "village", *DOMAIN_LABELS):
+        st.session_state[k] = [] if k in DOMAIN_LABELS else None
+    st.session_state.pop("period", None)
