@@ -24,4 +24,6 @@ PAGES = [
     st.Page(ROOT / "views" / "export.py", title="导出", url_path="export"),
 ]
 
-st.navigation(PAGES).run()
+page = st.navigation(PAGES)
+st.session_state["_current_page"] = page.url_path  # dashboard.filters links to 区域档案 from other pages
+page.run()

@@ -3,7 +3,7 @@
 Every page calls `sidebar()` first: period (受理时段), town -> village, categories, channels
 and statuses. Each widget is bound to a query parameter (`bind="query-params"`), so the
 URL carries the view across pages and into a shared link. Clicking an area on a map calls
-`drill(code)`, which selects the area and opens 区域档案.
+`drill(code)`, which selects the area; the sidebar then links to its 区域档案.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from etl.filters import CaseFilter
 AREA_PAGE = "views/area.py"
 DOMAIN_LABELS = {"category": "问题类别", "channel": "诉求来源", "status": "办理状态"}
 _DRILL = "_drill_to"
+CURRENT_PAGE = "_current_page"
 
 
 def sidebar() -> CaseFilter:
@@ -40,16 +41,22 @@ def sidebar() -> CaseFilter:
                              disabled=not town)
     chosen = {d: tuple(side.multiselect(label, vocab.terms(d), key=d, placeholder="全部", bind="query-params"))
               for d, label in DOMAIN_LABELS.items()}
+    area = (village if village in villages else None) or town
+    if area and not _on_area_page():
+        side.page_link(AREA_PAGE, label=f"查看{data.area_name(area)}的区域档案", icon=":material/location_on:")
     side.button("清除筛选", on_click=_reset, key="reset_filters", width="stretch")
     side.caption("筛选条件保存在网址中: 复制浏览器地址栏即可分享当前视图。")
-    return CaseFilter(start, end, chosen["category"], chosen["channel"], chosen["status"],
-                      (village if village in villages else None) or town or "")
+    return CaseFilter(start, end, chosen["category"], chosen["channel"], chosen["status"], area or "")
 
 
 def drill(code: str) -> None:
-    """Select the area `code` (a town or village) in the filters and open 区域档案 on it."""
+    """Select the area `code` (a town or village) in the filters: the page reruns zoomed to it,
+    and the sidebar links to its 区域档案.
+
+    (st.switch_page would clear the URL, and with it every filter bound to it; the sidebar's
+    st.page_link keeps them.)"""
     st.session_state[_DRILL] = code
-    st.switch_page(AREA_PAGE)
+    st.rerun()
 
 
 def note_unused(flt: CaseFilter, unused: set[str], why: str = "") -> None:
@@ -102,6 +109,10 @@ def _apply_drill() -> None:
     if code:
         st.session_state["town"] = code[:9] if len(code) >= 9 else None
         st.session_state["village"] = code if len(code) == 12 else None
+
+
+def _on_area_page() -> bool:
+    return st.session_state.get(CURRENT_PAGE) == "area"  # set by app.py from st.navigation
 
 
 def _town_changed() -> None:

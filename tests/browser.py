@@ -244,6 +244,10 @@ class PageResult:
     http_errors: list[str] = field(default_factory=list)
     #: ``document.title`` of the top page.
     title: str = ""
+    #: Bytes the server sent over Streamlit's websocket (the page's data, maps included).
+    ws_bytes: int = 0
+    #: Whatever ``then`` recorded.
+    extra: dict = field(default_factory=dict)
 
 
 def _is_local(url: str) -> bool:
@@ -262,6 +266,7 @@ def open_page(
     expect_map: bool = True,
     viewport: tuple[int, int] = (1400, 1000),
     settle_ms: int = 500,
+    then=None,
 ) -> PageResult:
     """Open ``url`` in headless Chromium (no internet) and report what it shows.
 
@@ -270,7 +275,9 @@ def open_page(
     at least one interactive path, then saves a full-page screenshot. Never
     raises for what it observes (a missing map, exceptions, ...): it reports
     them in the returned ``PageResult``; only a page that never becomes
-    ready within ``timeout`` leaves ``app_ready`` False.
+    ready within ``timeout`` leaves ``app_ready`` False. ``then(page, result)``,
+    if given, runs after the map check (to click, navigate, and record into
+    ``result.extra``); the screenshot shows the page after it.
     """
     if not browser_available():
         raise RuntimeError(_missing_browser_reason())
@@ -312,6 +319,13 @@ def open_page(
             page.on("pageerror", lambda exc: result.console_errors.append(str(exc)))
             page.on("response", on_response)
 
+            def on_ws(ws) -> None:
+                def count(payload) -> None:
+                    result.ws_bytes += len(payload.encode() if isinstance(payload, str) else payload)
+                ws.on("framereceived", count)
+
+            page.on("websocket", on_ws)
+
             page.goto(url, wait_until="domcontentloaded", timeout=timeout * 1000)
             try:
                 page.wait_for_selector(APP_READY, timeout=timeout * 1000)
@@ -323,6 +337,8 @@ def open_page(
 
             if expect_map:
                 _look_at_map(page, result, map_timeout)
+            if then is not None:
+                then(page, result)
 
             page.wait_for_timeout(settle_ms)
             result.exceptions = [

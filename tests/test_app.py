@@ -13,7 +13,7 @@ from etl.db import REPO_ROOT, connect
 
 APP = str(REPO_ROOT / "dashboard" / "app.py")
 PAGES = ["views/overview.py", "views/hotspots.py", "views/households.py", "views/open_cases.py", "views/must_visit.py",
-         "views/rankings.py"]
+         "views/area.py", "views/rankings.py", "views/export.py"]
 
 
 def _run(monkeypatch, db, page=None) -> AppTest:
@@ -47,29 +47,99 @@ def test_every_page_explains_an_empty_warehouse(monkeypatch, empty_db, page):
     assert at.info and any("minqing load" in i.value for i in at.info)
 
 
-def _independent_kpis(db, start: dt.date, end: dt.date) -> dict:
+def _independent_kpis(db, start: dt.date, end: dt.date, prefix: str = "", categories=(), channels=()) -> dict:
+    """The overview's headline figures by plain SQL over the raw cases table."""
     con = connect(db, read_only=True)
     now = dt.datetime(2026, 10, 31, 23, 59, 59)
-    q = lambda sql, *p: con.execute(sql, list(p)).fetchone()[0]  # noqa: E731
-    received = q("SELECT count(*) FROM cases WHERE CAST(received_at AS DATE) >= ? AND CAST(received_at AS DATE) <= ?", start, end)
-    closed = q("""SELECT count(*) FROM cases WHERE CAST(received_at AS DATE) >= ? AND CAST(received_at AS DATE) <= ?
-                  AND status IN ('办结', '已回访', '已归档')""", start, end)
-    open_ = q("SELECT count(*) FROM cases WHERE CAST(received_at AS DATE) <= ? AND status IN ('受理', '交办', '办理中')", end)
-    overdue = q("""SELECT count(*) FROM cases WHERE CAST(received_at AS DATE) <= ? AND status IN ('受理', '交办', '办理中')
-                   AND deadline < ?""", end, now)
+    cond = "starts_with(area_code, ?)"
+    params: list = [prefix]
+    for col, terms in (("category", categories), ("channel", channels)):
+        if terms:
+            cond += f" AND {col} IN ({', '.join('?' * len(terms))})"
+            params += list(terms)
+    q = lambda sql, *p: con.execute(sql, [*p, *params]).fetchone()[0]  # noqa: E731
+    period = "CAST(received_at AS DATE) >= ? AND CAST(received_at AS DATE) <= ?"
+    received = q(f"SELECT count(*) FROM cases WHERE {period} AND {cond}", start, end)
+    closed = q(f"""SELECT count(*) FROM cases WHERE {period} AND status IN ('办结', '已回访', '已归档') AND {cond}""", start, end)
+    open_ = q(f"SELECT count(*) FROM cases WHERE CAST(received_at AS DATE) <= ? AND status IN ('受理', '交办', '办理中') AND {cond}", end)
+    overdue = q(f"""SELECT count(*) FROM cases WHERE CAST(received_at AS DATE) <= ? AND status IN ('受理', '交办', '办理中')
+                   AND deadline < ? AND {cond}""", end, now)
     con.close()
-    return {"受理诉求": f"{received:,}", "已办结": f"{closed:,}", "办结率": f"{closed / received * 100:.1f}%",
+    return {"受理诉求": f"{received:,}", "已办结": f"{closed:,}", "办结率": f"{closed / received * 100:.1f}%" if received else "—",
             "未办结": f"{open_:,}", "超期未办结": f"{overdue:,}"}
+
+
+def _kpis_shown(at) -> dict:
+    return {m.label: m.value for m in at.metric if m.label in ("受理诉求", "已办结", "办结率", "未办结", "超期未办结")}
 
 
 def test_kpis_follow_the_period_filter_and_match_sql(monkeypatch, demo_db):
     at = _run(monkeypatch, demo_db)
-    shown = {m.label: m.value for m in at.metric}
     start, end = at.date_input(key="period").value
-    assert shown == _independent_kpis(demo_db, start, end)
+    assert _kpis_shown(at) == _independent_kpis(demo_db, start, end)
     at.date_input(key="period").set_value((dt.date(2024, 1, 1), dt.date(2024, 12, 31))).run()
     assert not at.exception
-    assert {m.label: m.value for m in at.metric} == _independent_kpis(demo_db, dt.date(2024, 1, 1), dt.date(2024, 12, 31))
+    assert _kpis_shown(at) == _independent_kpis(demo_db, dt.date(2024, 1, 1), dt.date(2024, 12, 31))
+
+
+def _town(db) -> tuple[str, str]:
+    con = connect(db, read_only=True)
+    code, name = con.execute("""SELECT t.code, t.name FROM areas t JOIN cases c ON left(c.area_code, 9) = t.code
+                                WHERE t.level = 'town' GROUP BY 1, 2 ORDER BY count(*) DESC LIMIT 1""").fetchone()
+    con.close()
+    return code, name
+
+
+def test_sidebar_filters_drive_the_numbers(monkeypatch, demo_db):
+    code, _name = _town(demo_db)
+    at = _run(monkeypatch, demo_db)
+    start, end = at.date_input(key="period").value
+    at.selectbox(key="town").set_value(code).run()
+    at.multiselect(key="channel").set_value(["群工热线", "网上信访"]).run()
+    assert not at.exception
+    want = _independent_kpis(demo_db, start, end, code, channels=["群工热线", "网上信访"])
+    assert _kpis_shown(at) == want
+    assert want != _independent_kpis(demo_db, start, end)  # the filter made a difference
+    # the village list follows the town, and choosing one narrows the figures to it
+    villages = at.selectbox(key="village").options
+    con = connect(demo_db, read_only=True)
+    n = con.execute("SELECT count(*) FROM areas WHERE level = 'village' AND starts_with(code, ?)", [code]).fetchone()[0]
+    con.close()
+    assert len(villages) == n
+    at.selectbox(key="village").select_index(0).run()
+    village = at.selectbox(key="village").value
+    assert village.startswith(code) and len(village) == 12
+    assert _kpis_shown(at) == _independent_kpis(demo_db, start, end, village, channels=["群工热线", "网上信访"])
+    at.button(key="reset_filters").click().run()
+    assert at.selectbox(key="town").value is None and at.multiselect(key="channel").value == []
+    assert _kpis_shown(at) == _independent_kpis(demo_db, start, end)
+
+
+def test_a_link_with_filters_in_its_query_string_reproduces_the_view(monkeypatch, demo_db):
+    code, name = _town(demo_db)
+    monkeypatch.setenv("MINQING_DB", str(demo_db))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["town"] = name  # the URL carries the names users read
+    at.query_params["category"] = ["道路", "饮水"]
+    at.query_params["period"] = ["2025-01-01", "2025-12-31"]
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="town").value == code
+    assert at.date_input(key="period").value == (dt.date(2025, 1, 1), dt.date(2025, 12, 31))
+    assert _kpis_shown(at) == _independent_kpis(demo_db, dt.date(2025, 1, 1), dt.date(2025, 12, 31), code,
+                                                 categories=["道路", "饮水"])
+
+
+def test_a_click_on_an_area_drills_into_its_profile(monkeypatch, demo_db):
+    code, _name = _town(demo_db)
+    con = connect(demo_db, read_only=True)
+    village = con.execute("SELECT min(code) FROM areas WHERE level = 'village' AND starts_with(code, ?)", [code]).fetchone()[0]
+    con.close()
+    at = _run(monkeypatch, demo_db)
+    at.session_state["_drill_to"] = village  # what dashboard.filters.drill leaves for the next run
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="town").value == code and at.selectbox(key="village").value == village
 
 
 def test_an_empty_warehouse_explains_what_to_do(monkeypatch, tmp_path):
@@ -170,6 +240,10 @@ def test_open_cases_page_totals_match_sql(monkeypatch, demo_db):
     assert shown["未办结"] == want["未办结"] and shown["超期未办结"] == want["超期未办结"]
     table = at.dataframe[0].value
     assert f"{int(table['未办结'].sum()):,}" == want["未办结"]
+    listing = next(d.value for d in at.dataframe if "诉求编号" in d.value.columns)
+    assert f"{len(listing):,}" == want["超期未办结"]
+    assert listing["超期天数"].is_monotonic_decreasing
+    assert not listing["诉求人"].dropna().map(lambda n: len(n) > 1 and set(n[1:]) != {"*"}).any()  # masked
 
 
 @pytest.mark.parametrize("mode", ["gi", "lisa", "emerging"])

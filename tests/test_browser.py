@@ -15,8 +15,11 @@ PAGES = {
     "households": ("households", True),
     "open_cases": ("open_cases", False),
     "must_visit": ("must_visit", True),
+    "area": ("area", True),
     "rankings": ("rankings", False),
+    "export": ("export", False),
 }
+MAP_PAGE_BUDGET = 1_500_000  # bytes a village-level map page may send (issue #5)
 
 
 @pytest.fixture(scope="module")
@@ -37,5 +40,52 @@ def test_page_draws_offline_without_errors(app_url, page):
     # those 404s are how it finds the server, not missing files.
     assert [e for e in result.http_errors if "/_stcore/" not in e] == []
     if has_map:
-        assert result.map_found and result.map_paths >= 529 and result.map_size[1] > 0
+        assert result.map_found and result.map_paths > 0 and result.map_size[1] > 0
+        assert result.ws_bytes < MAP_PAGE_BUDGET, f"{page} sent {result.ws_bytes:,} bytes"
     assert "民情地图" in result.title
+
+
+@needs_browser
+def test_overview_draws_every_village(app_url):
+    result = open_page(f"{app_url}/", ARTIFACTS / "overview_villages.png")
+    assert result.map_paths >= 529  # the demo's villages, all drawn
+
+
+def _town_with_cases(db) -> tuple[str, str]:
+    from etl.db import connect
+
+    con = connect(db, read_only=True)
+    row = con.execute("""SELECT t.code, t.name FROM areas t JOIN cases c ON left(c.area_code, 9) = t.code
+                         WHERE t.level = 'town' GROUP BY 1, 2 ORDER BY count(*) DESC LIMIT 1""").fetchone()
+    n = con.execute("SELECT count(*) FROM areas WHERE level = 'village' AND starts_with(code, ?)", [row[0]]).fetchone()[0]
+    con.close()
+    return row[1], n
+
+
+@needs_browser
+def test_a_shared_link_reproduces_the_view_and_a_click_drills_down(app_url, demo_db):
+    from urllib.parse import quote, unquote
+
+    from browser import FOLIUM_IFRAME
+
+    town, n_villages = _town_with_cases(demo_db)
+
+    def click_a_village(page, result):
+        frame = page.frame_locator(FOLIUM_IFRAME).first
+        frame.locator("path.leaflet-interactive").nth(0).click(force=True)
+        page.wait_for_url("**village=**", timeout=30_000)
+        result.extra["after_click"] = unquote(page.url)
+        page.get_by_text("的区域档案").first.click()
+        page.wait_for_url("**/area?**", timeout=30_000)
+        page.wait_for_timeout(3000)
+        result.extra["after_link"] = unquote(page.url)
+        result.extra["heading"] = page.locator("h1").first.inner_text()
+
+    result = open_page(f"{app_url}/?town={quote(town)}&category={quote('道路')}", ARTIFACTS / "drill.png",
+                       then=click_a_village)
+    assert result.exceptions == [] and result.external_requests == []
+    assert result.map_paths == n_villages  # the link's town: only its villages are drawn
+    assert f"town={town}" in result.extra["after_click"] and "category=道路" in result.extra["after_click"]
+    assert "/area?" in result.extra["after_link"] and "village=" in result.extra["after_link"]
+    assert "category=道路" in result.extra["after_link"]  # the other filters travel along
+    assert "区域档案" in result.extra["heading"]

@@ -8,7 +8,7 @@ import plotly.express as px
 import streamlit as st
 
 from dashboard import data, filters, maps
-from dashboard.ui import case_page, downloads, fmt_rate, show_map
+from dashboard.ui import NO_SHAPES, case_page, downloads, fmt_rate, show_map
 from etl import metrics
 
 flt = case_page("民情地图 · 总览")
@@ -50,7 +50,9 @@ with left:
                       color_discrete_map={"受理": "#3182bd", "已办结": "#31a354"})
         fig.update_layout(height=320, margin=dict(l=0, r=10, t=10, b=0), xaxis_title="受理月份", legend_title_text="")
         st.plotly_chart(fig, width="stretch", key="trend")
-with right:
+@st.fragment
+def groups_chart() -> None:
+    """Categories or channels: the toggle reruns only this chart."""
     st.subheader("问题类别与诉求来源")
     by = st.segmented_control("分组", ["category", "channel"], default="category", key="ov_by",
                               format_func={"category": "问题类别", "channel": "诉求来源"}.get,
@@ -62,31 +64,45 @@ with right:
                      labels={"received": "受理诉求", by: ""})
         fig.update_layout(height=320, margin=dict(l=0, r=10, t=10, b=0), yaxis=dict(autorange="reversed"))
         st.plotly_chart(fig, width="stretch", key="groups")
+        downloads(groups[[by, "received", "closed", "open", "overdue"]].rename(columns=metrics.LABELS | {
+            by: "问题类别" if by == "category" else "诉求来源"}), f"总览_{by}_{flt.start}_{flt.end}", "ov_groups")
 
-st.subheader("各村(社区)分布")
+
+with right:
+    groups_chart()
+
 MAP_FIGURES = {"received": "受理诉求", "per_1000": "每千户诉求", "open": "未办结", "overdue": "超期未办结",
                "closure_rate": "办结率(%)", "satisfaction_rate": "满意率(%)"}
-figure = st.selectbox("地图指标", list(MAP_FIGURES), format_func=MAP_FIGURES.get, key="ov_figure")
-gdf = data.map_data(flt, "village")
-if gdf.empty:
-    st.info("还没有村(社区)边界。用 `minqing load areas 边界.geojson` 导入边界后即可显示地图。")
-else:
-    hh = data.households("village", flt.town or "")["categories"][["code", "households"]]
-    gdf = gdf.merge(hh, on="code", how="left")
-    gdf["per_1000"] = (gdf["received"] / gdf["households"].where(gdf["households"] > 0) * 1000).round(1)
-    for r in ("closure_rate", "satisfaction_rate"):
-        gdf[r] = (gdf[r] * 100).round(1)
-    gdf[figure] = gdf[figure].fillna(0)
-    tooltip = {"name": "村(社区)", "town": "乡镇(街道)", "received": "受理诉求", "open": "未办结", figure: MAP_FIGURES[figure]}
-    m = maps.choropleth(gdf, figure, MAP_FIGURES[figure], data.bounds(flt.area_prefix), tooltip, data.demo_caption())
-    show_map(m, "overview_map")
-    st.caption("点击地图上的村(社区)可查看其区域档案。" + ("比率在没有诉求的村(社区)记为 0。" if figure.endswith("rate") else ""))
-    town_only = data.town_level_cases(flt)
-    if town_only:
-        st.caption(f"另有 {town_only:,} 件诉求只定位到乡镇(街道), 未画在村级地图上。")
-    table = pd.DataFrame({"乡镇(街道)": gdf["town"], "村(社区)": gdf["name"], "区划代码": gdf["code"],
-                          **{metrics.LABELS[k]: gdf[k] for k in ("received", "closed", "open", "overdue")},
-                          "每千户诉求": gdf["per_1000"]})
-    with st.expander("各村(社区)数据表"):
-        st.dataframe(table, hide_index=True, width="stretch")
-        downloads(table, f"总览_村社区_{flt.start}_{flt.end}", "ov_table")
+
+
+@st.fragment
+def village_map() -> None:
+    """The village map and its table: choosing the figure reruns only this part."""
+    st.subheader("各村(社区)分布")
+    figure = st.selectbox("地图指标", list(MAP_FIGURES), format_func=MAP_FIGURES.get, key="ov_figure")
+    gdf = data.map_data(flt, "village")
+    if gdf.empty:
+        st.info(NO_SHAPES)
+    else:
+        hh = data.households("village", flt.town or "")["categories"][["code", "households"]]
+        gdf = gdf.merge(hh, on="code", how="left")
+        gdf["per_1000"] = (gdf["received"] / gdf["households"].where(gdf["households"] > 0) * 1000).round(1)
+        for r in ("closure_rate", "satisfaction_rate"):
+            gdf[r] = (gdf[r] * 100).round(1)
+        gdf[figure] = gdf[figure].fillna(0)
+        tooltip = {"name": "村(社区)", "town": "乡镇(街道)", "received": "受理诉求", "open": "未办结", figure: MAP_FIGURES[figure]}
+        m = maps.choropleth(gdf, figure, MAP_FIGURES[figure], data.bounds(flt.area_prefix), tooltip, data.demo_caption())
+        show_map(m, "overview_map")
+        st.caption("点击地图上的村(社区)可查看其区域档案。" + ("比率在没有诉求的村(社区)记为 0。" if figure.endswith("rate") else ""))
+        town_only = data.town_level_cases(flt)
+        if town_only:
+            st.caption(f"另有 {town_only:,} 件诉求只定位到乡镇(街道), 未画在村级地图上。")
+        table = pd.DataFrame({"乡镇(街道)": gdf["town"], "村(社区)": gdf["name"], "区划代码": gdf["code"],
+                              **{metrics.LABELS[k]: gdf[k] for k in ("received", "closed", "open", "overdue")},
+                              "每千户诉求": gdf["per_1000"]})
+        with st.expander("各村(社区)数据表"):
+            st.dataframe(table, hide_index=True, width="stretch")
+            downloads(table, f"总览_村社区_{flt.start}_{flt.end}", "ov_table")
+
+
+village_map()
