@@ -155,12 +155,31 @@ def create_views(con: duckdb.DuckDBPyConnection, *, temporary: bool = False) -> 
     """Define the parameter macros and run etl/sql/views.sql (case_facts, household_facts).
 
     Call it after init and after every load so the warehouse file carries the views for
-    SQL users. `temporary=True` creates them for this connection only (works read-only).
+    SQL users; it also rebuilds the table case_history (etl/sql/case_history.sql) that
+    case_facts reads. `temporary=True` creates them for this connection only (works read-only).
     """
     sql = (SQL_DIR / "views.sql").read_text(encoding="utf-8")
     if temporary:
         sql = sql.replace("CREATE OR REPLACE VIEW", "CREATE OR REPLACE TEMP VIEW")
+        have = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'case_history'").fetchone()[0]
+        if not have:  # a warehouse written by an older version: compute it for this connection
+            refresh_case_history(con, temporary=True)
+    else:
+        refresh_case_history(con)
     con.execute(_macros_sql(temporary))
+    con.execute(sql)
+
+
+def refresh_case_history(con: duckdb.DuckDBPyConnection, *, temporary: bool | None = None) -> None:
+    """Rebuild the table case_history from `cases` (etl/sql/case_history.sql). Loads do it
+    through create_views; whoever writes `cases` another way calls this afterwards.
+    `temporary`: build it for this connection only; None: temporary if a temporary one exists."""
+    if temporary is None:
+        temporary = bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'case_history' "
+                                     "AND temporary").fetchone()[0])
+    sql = (SQL_DIR / "case_history.sql").read_text(encoding="utf-8")
+    if temporary:
+        sql = sql.replace("CREATE OR REPLACE TABLE", "CREATE OR REPLACE TEMP TABLE")
     con.execute(sql)
 
 

@@ -340,6 +340,7 @@ def add_case(con, received: str | dt.datetime, **kw) -> str:
     row.update(kw)
     cols = ", ".join(row)
     con.execute(f"INSERT INTO cases ({cols}) VALUES ({', '.join('?' * len(row))})", list(row.values()))
+    metrics.refresh_case_history(con)  # written outside a load: the derived table follows by hand
     return row["case_id"]
 
 

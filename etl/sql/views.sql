@@ -16,18 +16,14 @@
 -- One row per case with its derived flags. Flags of closed-case rules are false on open cases.
 CREATE OR REPLACE VIEW case_facts AS
 WITH earlier AS (
-    -- For each case, what the same petitioner (keyed hash) did earlier on the same category.
-    -- "Earlier" orders by received_at, then case_id for cases received at the same moment.
-    SELECT c.case_id,
-        bool_or(date_diff('day', CAST(e.received_at AS DATE), CAST(c.received_at AS DATE)) <= mq_repeat_days())
-            AS is_repeat,
-        bool_or(date_diff('day', CAST(e.received_at AS DATE), CAST(c.received_at AS DATE)) <= mq_multichannel_days()
-                AND e.channel <> c.channel) AS is_multichannel,
-        bool_or(e.received_level IN ('village', 'town')) AS had_local_case
-    FROM cases c
-    JOIN cases e ON e.petitioner_hash = c.petitioner_hash AND e.category = c.category
-        AND (e.received_at < c.received_at OR (e.received_at = c.received_at AND e.case_id < c.case_id))
-    GROUP BY c.case_id
+    -- What the same petitioner did earlier on the same category, from the table case_history
+    -- (etl/sql/case_history.sql, rebuilt after every load): the windows are applied here, so a
+    -- changed setting takes effect without a rebuild.
+    SELECT h.case_id,
+        h.days_since_same <= mq_repeat_days() AS is_repeat,
+        h.days_since_other_channel <= mq_multichannel_days() AS is_multichannel,
+        h.had_local_case
+    FROM case_history h
 ),
 base AS (
     SELECT c.*,
