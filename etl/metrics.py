@@ -168,6 +168,15 @@ def create_views(con: duckdb.DuckDBPyConnection, *, temporary: bool = False) -> 
         refresh_case_history(con)
     con.execute(_macros_sql(temporary))
     con.execute(sql)
+    if not temporary:  # the stored views are this version's: read-only connections can use them as they are
+        con.execute("INSERT OR REPLACE INTO meta VALUES ('views_fingerprint', ?)", [_views_fingerprint()])
+
+
+def _views_fingerprint() -> str:
+    import hashlib
+
+    text = "".join((SQL_DIR / f).read_text(encoding="utf-8") for f in ("views.sql", "case_history.sql"))
+    return hashlib.sha256((text + _macros_sql(False)).encode()).hexdigest()[:16]
 
 
 def refresh_case_history(con: duckdb.DuckDBPyConnection, *, temporary: bool | None = None) -> None:
@@ -184,13 +193,23 @@ def refresh_case_history(con: duckdb.DuckDBPyConnection, *, temporary: bool | No
 
 
 def ensure_views(con: duckdb.DuckDBPyConnection) -> None:
-    """Temporary views on this connection, from the current code and vocabularies (they take
-    precedence over views stored in the file, which may come from an older version)."""
-    have = con.execute(
-        "SELECT count(*) FROM duckdb_views() WHERE database_name = 'temp' AND view_name = 'case_facts'"
-    ).fetchone()[0]
-    if not have:
+    """Make sure this connection sees the current code's views: the ones stored in the file
+    when they were written by this version (same definitions, vocabularies and settings),
+    otherwise temporary ones (they take precedence over the stored ones)."""
+    have, stored = con.execute(
+        """SELECT (SELECT count(*) FROM duckdb_views() WHERE database_name = 'temp' AND view_name = 'case_facts'),
+                  (SELECT max(value) FROM meta WHERE key = 'views_fingerprint')""").fetchone()
+    if not have and stored != _fingerprint_cached():
         create_views(con, temporary=True)
+
+
+_FINGERPRINT: list[str] = []
+
+
+def _fingerprint_cached() -> str:
+    if not _FINGERPRINT:
+        _FINGERPRINT.append(_views_fingerprint())
+    return _FINGERPRINT[0]
 
 
 # ---------------------------------------------------------------------------- basics
