@@ -277,3 +277,32 @@ def test_household_page_shows_the_shares_of_a_direct_query(monkeypatch, demo_db)
     con.close()
     assert shown["建档户数"] == f"{total:,}" and shown["连心户"] == f"{key:,}"
     assert shown["连心户结对覆盖率"] == f"{paired / key:.1%}"
+
+
+def test_household_page_narrows_to_the_chosen_town(monkeypatch, demo_db):
+    code, _name = _town(demo_db)
+    at = _run(monkeypatch, demo_db, "views/households.py")
+    at.selectbox(key="town").set_value(code).run()
+    assert not at.exception
+    con = connect(demo_db, read_only=True)
+    total = con.execute("SELECT count(*) FROM households WHERE starts_with(area_code, ?)", [code]).fetchone()[0]
+    per_village = con.execute("""SELECT a.name, count(h.household_id) FROM areas a
+                                 LEFT JOIN households h ON h.area_code = a.code
+                                 WHERE a.level = 'village' AND starts_with(a.code, ?) GROUP BY a.code, a.name
+                                 ORDER BY a.code""", [code]).fetchall()
+    con.close()
+    assert {m.label: m.value for m in at.metric}["建档户数"] == f"{total:,}"
+    table = at.dataframe[0].value
+    assert list(zip(table["村(社区)"], table["户数"])) == per_village  # the town's villages, not the towns
+
+
+def test_open_cases_follow_the_status_filter(monkeypatch, demo_db):
+    at = _run(monkeypatch, demo_db, "views/open_cases.py")
+    start, end = at.date_input(key="period").value
+    at.multiselect(key="status").set_value(["办理中"]).run()
+    assert not at.exception
+    con = connect(demo_db, read_only=True)
+    want = con.execute("""SELECT count(*) FROM cases WHERE CAST(received_at AS DATE) <= ? AND status = '办理中'""",
+                       [end]).fetchone()[0]
+    con.close()
+    assert {m.label: m.value for m in at.metric}["未办结"] == f"{want:,}"
