@@ -270,3 +270,29 @@ def households(con, level: str = "town", prefix: str = "") -> dict[str, pd.DataF
     return {"categories": hh.category_counts(con, level, area_prefix=prefix),
             "pairing": hh.pairing_coverage(con, level, area_prefix=prefix),
             "must_see": hh.must_see_counts(con, level, area_prefix=prefix)}
+
+
+# ---------------------------------------------------------------------------- 导出
+
+@query
+def export_summary(con, flt: CaseFilter, level: str, metric_keys: tuple[str, ...]) -> gpd.GeoDataFrame:
+    """One row per town or village inside the filter's area with the chosen figures under their
+    Chinese labels and the unsimplified outlines (etl.export.area_summary)."""
+    from etl import export
+
+    return export.area_summary(con, flt, level, list(metric_keys))
+
+
+@query
+def export_file(con, flt: CaseFilter, level: str, metric_keys: tuple[str, ...], fmt: str, filters_text: str) -> bytes:
+    """The same summary as a csv / xlsx / geojson / gpkg file, its notes stating `filters_text`."""
+    from etl import export
+
+    gdf = export_summary(flt, level, metric_keys)  # the cached summary: computed once for every format
+    return export.to_bytes(gdf, fmt, export.notes(con, flt, level, gdf, filters_text))
+
+
+@query
+def as_of_date(con):
+    """The warehouse's 'today' (the demo's fixed date, otherwise today)."""
+    return metrics.as_of(con).date()

@@ -245,3 +245,81 @@ def households(ctx, level, as_json):
         click.echo(f"[{k}]")
         for r in (rows if isinstance(rows, list) else [rows])[:40]:
             click.echo("  " + json.dumps(_plain(r), ensure_ascii=False))
+
+
+@main.command(name="export")
+@click.option("--level", type=click.Choice(["town", "village"]), default="town", show_default=True,
+              help="One row per town/street (乡镇/街道) or per village/community (村/社区).")
+@click.option("--area", default="", help="Only areas inside this town or village (code or exact name); default: the district.")
+@_filter_options
+@click.option("--metrics", "metric_list", metavar="K1,K2,...",
+              help="Figures to export, keys or Chinese labels separated by commas (e.g. received,closure_rate or "
+                   "受理诉求,办结率); default: received, closed, closure_rate, open, overdue, satisfaction_rate, "
+                   "households, key_assistance_share, coverage. --list-metrics shows them all.")
+@click.option("--list-metrics", is_flag=True, help="Print every metric key with its label and exit.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "geojson", "gpkg"]),
+              help="File format; default: from the -o suffix, else csv (UTF-8 with BOM).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True),
+              help="Output file ('-' for stdout); default: a name from level, period and area in the current folder.")
+@click.pass_context
+def export_cmd(ctx, level, area, start, end, category, channel, status, metric_list, list_metrics, fmt, output):
+    """Area summaries (乡镇 or 村 level) with chosen case and household figures, as CSV (UTF-8 with BOM),
+    XLSX (with a 说明 sheet), GeoJSON or GeoPackage (unsimplified outlines, EPSG:4326); the same
+    rows and numbers as the dashboard's 导出 page for the same filters."""
+    import dataclasses
+    import sys
+
+    from . import export
+
+    if list_metrics:
+        for k, label in export.metric_labels().items():
+            click.echo(f"{k}\t{label}")
+        return
+    try:
+        keys = export.parse_metrics(metric_list.split(",") if metric_list else export.DEFAULT_METRICS)
+    except export.UnknownMetric as e:
+        raise click.BadParameter(f"没有指标 {e.item!r}; 用 --list-metrics 查看全部指标", param_hint="--metrics") from None
+    if fmt is None:
+        suffix = Path(output).suffix.lower().lstrip(".") if output and output != "-" else ""
+        fmt = suffix if suffix in export.FORMATS else "csv"
+    flt = _case_filter(start, end, category, channel, status)
+    con = _open(ctx)
+    prefix, area_label = _area_code(con, area)
+    flt = dataclasses.replace(flt, area_prefix=prefix)
+    try:
+        gdf = export.area_summary(con, flt, level, keys)
+    except ValueError as e:
+        raise click.UsageError(str(e)) from None
+    period = export.resolve_period(con, flt)
+    if period is None and any(k in export.case_metric_labels() for k in keys):
+        click.echo("注意: 数据仓库中还没有诉求记录, 诉求指标均为 0", err=True)
+    meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
+    data = export.to_bytes(gdf, fmt, export.notes(con, flt, level, gdf))
+    if output == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    path = Path(output) if output else Path(export.file_name(level, period, area_label or meta.get("district_name", ""),
+                                                             fmt, meta.get("demo") == "true"))
+    try:
+        path.write_bytes(data)
+    except OSError as e:
+        raise click.BadParameter(f"无法写入 {path}: {e}", param_hint="-o") from None
+    missing = int(gdf.geometry.isna().sum())
+    note = f"; {missing} 个区域无边界 (几何为空)" if missing and fmt in ("geojson", "gpkg") else ""
+    click.echo(f"已写出 {path}: {len(gdf)} 个区域, {len(keys)} 项指标{note}")
+
+
+def _area_code(con, area: str) -> tuple[str, str]:
+    """(code prefix, display name) of --area: a code or an exact, unique name; ('', '') for the district."""
+    area = (area or "").strip()
+    if not area:
+        return "", ""
+    rows = con.execute("SELECT code, name, level FROM areas WHERE code = ? OR name = ? ORDER BY code", [area, area]).fetchall()
+    if not rows:
+        raise click.BadParameter(f"{area!r} 不是本数据仓库中的区划代码或名称", param_hint="--area")
+    if len(rows) > 1:
+        raise click.BadParameter(f"{area!r} 对应多个区域 ({', '.join(c for c, _, _ in rows)}); 请用区划代码",
+                                 param_hint="--area")
+    code, name, lv = rows[0]
+    return ("" if lv == "district" else code), name

@@ -7,6 +7,7 @@ import streamlit as st
 
 from dashboard import data, filters, maps
 from dashboard.ui import NO_SHAPES, XLSX_MIME, area_page, csv_bytes, show_map, xlsx_bytes
+from etl.visit_plan import visit_plan_html
 
 flt = area_page("五必去 · 干部必去的村(社区)")
 filters.note_unused(flt, {"period", "category", "channel", "status"}, ": 五必去按 etl/must_visit.toml 中的固定窗口判定")
@@ -51,11 +52,27 @@ st.subheader("走访优先顺序")
 st.dataframe(plan, hide_index=True, width="stretch", height=min(38 + 35 * len(plan), 460),
              column_config={"原因": st.column_config.TextColumn(width="large"),
                             "优先得分": st.column_config.NumberColumn(format="%.1f")})
-b = st.columns([1, 1, 4])
-b[0].download_button("下载走访计划 (XLSX)", xlsx_bytes(plan, "五必去走访计划"), file_name="五必去走访计划.xlsx",
+district = data.meta().get("district_name", "")
+place = f"{district} · {data.area_name(flt.area_prefix)}" if flt.area_prefix else district
+as_of = data.as_of_date()
+print_title = f"{place} 五必去走访计划 · {as_of}"
+print_doc = visit_plan_html(
+    plan[["序号", "乡镇(街道)", "村(社区)", "五必去标记", "原因", "优先得分"]], print_title,
+    f"数据截至 {as_of} · 共 {len(plan):,} 个村(社区), 按优先得分排序", data.is_demo(),
+    notes=[f"标记条件: {'、'.join(labels[k] for k in labels if k in chosen) or '无'} (满足任一即列出)",
+           f"区域: {data.area_name(flt.area_prefix) if flt.area_prefix else '全区'}",
+           "依据: etl/must_visit.toml 中的固定时间窗口与阈值 (不按侧栏的受理时段、问题类别、诉求来源、办理状态筛选)"])
+stem = f"五必去走访计划_{data.area_name(flt.area_prefix).replace(' · ', '_') if flt.area_prefix else district}_{as_of}"
+b = st.columns([3, 2, 2, 5])
+b[0].download_button("下载走访计划 (XLSX)", xlsx_bytes(plan, "五必去走访计划"), file_name=f"{stem}.xlsx",
                      mime=XLSX_MIME, key="mv_xlsx", help="内容与上表完全一致(当前筛选条件下的村)")
-b[1].download_button("下载 CSV", csv_bytes(plan), file_name="五必去走访计划.csv", mime="text/csv", key="mv_csv",
+b[1].download_button("下载 CSV", csv_bytes(plan), file_name=f"{stem}.csv", mime="text/csv", key="mv_csv",
                      help="UTF-8 (带BOM) 编码, Excel 可直接打开; 内容与上表一致")
+b[2].download_button("打印版 (HTML)", print_doc.encode("utf-8"), file_name=f"{stem}.html", mime="text/html",
+                     key="mv_html", help="A4 横向打印页: 上表的村(社区)与原因, 留有走访干部、走访日期、签字栏; "
+                     "用浏览器打开后打印 (Ctrl+P)", on_click="ignore")
+with st.expander("打印预览"):
+    st.iframe(print_doc, height=620)
 
 st.subheader("地图")
 shapes = data.village_shapes(flt.town or "")
