@@ -13,10 +13,9 @@ import datetime as dt
 import streamlit as st
 
 from etl import vocab
-from etl.filters import CaseFilter
+from etl.filters import DOMAIN_LABELS, CaseFilter
 
 AREA_PAGE = "views/area.py"
-DOMAIN_LABELS = {"category": "问题类别", "channel": "诉求来源", "status": "办理状态"}
 _DRILL = "_drill_to"
 CURRENT_PAGE = "_current_page"
 
@@ -72,15 +71,7 @@ def describe(flt: CaseFilter) -> str:
     """The filters in words, for captions and the header of exports."""
     from dashboard import data
 
-    parts = []
-    if flt.start is not None:
-        parts.append(f"受理时段 {flt.start} 至 {flt.end}")
-    parts.append(f"区域 {data.area_name(flt.area_prefix) if flt.area_prefix else '全区'}")
-    for d, label in DOMAIN_LABELS.items():
-        terms = getattr(flt, d)
-        if terms:
-            parts.append(f"{label} {'、'.join(terms)}")
-    return "; ".join(parts)
+    return flt.describe(data.area_name(flt.area_prefix) if flt.area_prefix else "")
 
 
 def _period(side, first: dt.date, last: dt.date) -> tuple[dt.date, dt.date]:

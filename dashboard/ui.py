@@ -50,21 +50,10 @@ def csv_bytes(df) -> bytes:
 
 
 def xlsx_bytes(df, sheet: str = "Sheet1") -> bytes:
-    """One-sheet XLSX built in memory, column widths fitted to the (CJK) text."""
-    import io
+    """One-sheet XLSX built in memory (etl.export.xlsx_bytes: widths fitted, no formulas)."""
+    from etl.export import xlsx_bytes as build
 
-    import pandas as pd
-
-    buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="openpyxl") as xw:
-        df.to_excel(xw, sheet_name=sheet, index=False)
-        ws = xw.sheets[sheet]
-        for i, col in enumerate(df.columns, start=1):
-            texts = [str(col), *(str(v) for v in df[col].head(500))]
-            width = max(sum(2 if ord(ch) > 127 else 1 for ch in t) for t in texts)
-            ws.column_dimensions[ws.cell(row=1, column=i).column_letter].width = min(max(width + 2, 8), 80)
-        ws.freeze_panes = "A2"
-    return buf.getvalue()
+    return build(df, sheet)
 
 
 def case_page(title: str) -> CaseFilter:

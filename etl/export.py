@@ -187,19 +187,12 @@ def notes(con: duckdb.DuckDBPyConnection, flt: CaseFilter, level: str, gdf: gpd.
 
 def describe(con: duckdb.DuckDBPyConnection, flt: CaseFilter) -> str:
     """The filters in words (as the dashboard's sidebar describes them)."""
-    parts = []
-    if flt.start is not None or flt.end is not None:
-        parts.append(f"受理时段 {flt.start or '最早'} 至 {flt.end or '最近'}")
-    area = "全区"
+    area = ""
     if flt.area_prefix:
         names = dict(con.execute("SELECT code, name FROM areas WHERE starts_with(?, code) AND length(code) > 6",
                                  [flt.area_prefix]).fetchall())
         area = " · ".join(names.get(c, c) for c in (flt.area_prefix[:9], flt.area_prefix)[: 1 + (len(flt.area_prefix) > 9)])
-    parts.append(f"区域 {area}")
-    for d, label in (("category", "问题类别"), ("channel", "诉求来源"), ("status", "办理状态")):
-        if getattr(flt, d):
-            parts.append(f"{label} {'、'.join(getattr(flt, d))}")
-    return "; ".join(parts)
+    return flt.describe(area)
 
 
 def file_name(level: str, period: tuple[dt.date, dt.date] | None, area: str, fmt: str, demo: bool = False) -> str:
@@ -233,15 +226,23 @@ def _width(values) -> int:
 
 
 def _xlsx(df: pd.DataFrame, notes: Sequence[tuple[str, str]]) -> bytes:
+    return xlsx_bytes(df, SHEET, notes=notes, percent_columns=rate_labels())
+
+
+def xlsx_bytes(df: pd.DataFrame, sheet: str = "Sheet1", *, notes: Sequence[tuple[str, str]] = (),
+               percent_columns: Iterable[str] = ()) -> bytes:
+    """One table as XLSX built in memory: column widths fitted to the (CJK) text, header frozen,
+    `percent_columns` shown as 0.0%, text never read as a formula (a name may start with "="),
+    and `notes` (item, text) on a second sheet 说明."""
     buf = io.BytesIO()
-    rates = rate_labels()
+    percent = set(percent_columns)
     with pd.ExcelWriter(buf, engine="openpyxl") as xw:
-        df.to_excel(xw, sheet_name=SHEET, index=False)
-        ws = xw.sheets[SHEET]
+        df.to_excel(xw, sheet_name=sheet, index=False)
+        ws = xw.sheets[sheet]
         for i, col in enumerate(df.columns, start=1):
             letter = ws.cell(row=1, column=i).column_letter
             ws.column_dimensions[letter].width = min(max(_width([col, *df[col].head(500)]) + 2, 8), 60)
-            if col in rates:
+            if col in percent:
                 for (cell,) in ws.iter_rows(min_row=2, min_col=i, max_col=i):
                     cell.number_format = "0.0%"
         for row in ws.iter_rows(min_row=2):  # a name like "=..." is text, never a formula

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from . import vocab
 
 DOMAINS = ("category", "channel", "status")
+DOMAIN_LABELS = {"category": "问题类别", "channel": "诉求来源", "status": "办理状态"}
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,18 @@ class CaseFilter:
     def without_area(self) -> CaseFilter:
         """The same filter over the whole warehouse (spatial statistics need every area)."""
         return replace(self, area_prefix="")
+
+    def describe(self, area_name: str = "") -> str:
+        """The filter in words (Chinese), as captions and export headers show it; `area_name` names
+        `area_prefix` (e.g. '五里镇 · 新村'), the whole warehouse is 全区."""
+        parts = []
+        if self.start is not None or self.end is not None:
+            parts.append(f"受理时段 {self.start or '最早'} 至 {self.end or '最近'}")
+        parts.append(f"区域 {area_name or self.area_prefix or '全区'}")
+        for d, label in DOMAIN_LABELS.items():
+            if getattr(self, d):
+                parts.append(f"{label} {'、'.join(getattr(self, d))}")
+        return "; ".join(parts)
 
     @property
     def town(self) -> str | None:

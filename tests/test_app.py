@@ -191,7 +191,7 @@ def test_visit_plan_xlsx_holds_exactly_the_filtered_rows():
 
     from dashboard.ui import xlsx_bytes
 
-    plan = pd.DataFrame({"村(社区)": ["甲村", "<b>乙村</b>"], "优先得分": [3.0, 1.5]})
+    plan = pd.DataFrame({"村(社区)": ["甲村", "<b>乙村</b>", "=HYPERLINK(\"http://x\")"], "优先得分": [3.0, 1.5, 1.0]})
     back = pd.read_excel(io.BytesIO(xlsx_bytes(plan, "五必去走访计划")), sheet_name="五必去走访计划")
     pd.testing.assert_frame_equal(back, plan)
 
