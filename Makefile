@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DB ?= $(or $(MINQING_DB),data/minqing.duckdb)
 PORT ?= 8501
 
-.PHONY: install install-test run demo test clean
+.PHONY: install install-test install-bench run demo test bench clean
 
 install: $(VENV)/.installed
 
@@ -35,6 +35,18 @@ run: install $(DB)
 
 test: install-test
 	$(BIN)/python -m pytest -q
+
+install-bench: $(VENV)/.installed-bench
+
+$(VENV)/.installed-bench: $(VENV)/.installed pyproject.toml
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[bench]'
+	touch $@
+
+# Province benchmark (河北省, 1M and 10M cases; about an hour and 20 GB of disk in bench/data/ the
+# first time): writes bench/results.json. `make bench BENCH_SIZES=100k` for a quick check.
+BENCH_SIZES ?= 1m,10m
+bench: install-bench
+	nice -n 10 $(BIN)/python -m bench.run --sizes $(BENCH_SIZES)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis tests/artifacts
