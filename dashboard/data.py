@@ -296,3 +296,71 @@ def export_file(con, flt: CaseFilter, level: str, metric_keys: tuple[str, ...], 
 def as_of_date(con):
     """The warehouse's 'today' (the demo's fixed date, otherwise today)."""
     return metrics.as_of(con).date()
+
+
+# ---------------------------------------------------------------------------- 区域档案
+# The parts that do not depend on the area (figures of every town/village, the district's months
+# and groups) are cached once per filter, so moving between areas only computes the area's own.
+
+@query
+def area_neighbours(con, code: str) -> pd.DataFrame:
+    """Areas of the same level sharing a border or corner with `code` (etl.areas.neighbours)."""
+    from etl import areas
+
+    return areas.neighbours(con, code)
+
+
+@query
+def _area_figures(con, flt: CaseFilter, level: str) -> pd.DataFrame:
+    from etl import areas
+
+    return areas.figures(con, flt, level)
+
+
+def area_figures(flt: CaseFilter, level: str) -> pd.DataFrame:
+    """Case and household figures of every town or village of the district (etl.areas.figures);
+    the filter's area is ignored."""
+    return _area_figures(flt.without_area(), level)
+
+
+@query
+def _area_comparison(con, code: str, flt: CaseFilter) -> pd.DataFrame:
+    from etl import areas
+
+    figs = area_figures(flt, "town" if areas.level_of(code) == "district" else areas.level_of(code))
+    return areas.comparison(con, code, flt, figs)
+
+
+def area_comparison(code: str, flt: CaseFilter) -> pd.DataFrame:
+    """The area with its neighbours (the district: its towns) and the average rows (etl.areas.comparison)."""
+    return _area_comparison(code, flt.without_area())
+
+
+@query
+def _area_months(con, prefix: str, flt: CaseFilter) -> pd.DataFrame:
+    from etl import areas
+
+    return areas.monthly_counts(con, prefix, flt)
+
+
+def area_monthly(code: str, flt: CaseFilter) -> pd.DataFrame:
+    """Monthly received/closed of the area and the district, per 1,000 households (etl.areas.monthly)."""
+    from etl import areas
+
+    flt = flt.without_area()
+    return areas.combine_monthly(_area_months(code, flt) if code else None, _area_months("", flt))
+
+
+@query
+def _area_groups(con, prefix: str, flt: CaseFilter, by: str) -> pd.DataFrame:
+    from etl import areas
+
+    return areas.group_counts(con, prefix, flt, by)
+
+
+def area_breakdown(code: str, flt: CaseFilter, by: str) -> pd.DataFrame:
+    """The area's cases per category or channel with the district's shares (etl.areas.breakdown)."""
+    from etl import areas
+
+    flt = flt.without_area()
+    return areas.combine_breakdown(_area_groups(code, flt, by), _area_groups("", flt, by), by)
