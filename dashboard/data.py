@@ -272,6 +272,44 @@ def households(con, level: str = "town", prefix: str = "") -> dict[str, pd.DataF
             "must_see": hh.must_see_counts(con, level, area_prefix=prefix)}
 
 
+# ---------------------------------------------------------------------------- 热点地图
+
+@query
+def case_points(con, flt: CaseFilter, cell_m: float = 100.0) -> pd.DataFrame:
+    """Geocoded filtered cases counted on a grid of about `cell_m` metres: lat, lon (cell centre), weight."""
+    from etl.hotspots import case_points as cp
+
+    return cp(con, flt, cell_m)
+
+
+@query
+def point_coverage(con, flt: CaseFilter) -> pd.DataFrame:
+    """Per town: the filtered cases and those with a point (code, name, cases, with_point)."""
+    from etl.hotspots import point_coverage as pc
+
+    return pc(con, flt)
+
+
+@query
+def hex_hotspots(con, flt: CaseFilter, resolution: int = 7) -> pd.DataFrame:
+    """Gi* on counts of geocoded filtered cases in H3 cells over the whole district (h3, value, z, p, class).
+
+    Runs on a private in-memory database that attaches the warehouse read-only, not on `con`:
+    etl.hotspots registers a Python function (h3_cell) that DuckDB keeps for the whole database,
+    and calling it after the cursor that registered it was closed crashes the process (duckdb
+    1.5.5, segmentation fault). The private database is closed together with its function."""
+    from etl.hotspots import hex_hotspots as hh
+
+    private = connect(None)
+    try:
+        path = str(db_path()).replace("'", "''")
+        private.execute(f"ATTACH '{path}' AS warehouse (READ_ONLY)")
+        private.execute("USE warehouse")
+        return hh(private, resolution, flt.without_area())
+    finally:
+        private.close()
+
+
 # ---------------------------------------------------------------------------- 导出
 
 @query

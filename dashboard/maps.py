@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 
 import folium
+import folium.plugins
 import geopandas as gpd
 import numpy as np
 import shapely
@@ -166,15 +167,19 @@ def _fmt(x: float) -> str:
 
 
 def categorical(gdf: gpd.GeoDataFrame, column: str, classes: dict[str, tuple[str, str]], title: str, bounds,
-                tooltip: dict[str, str], caption: str = "", other: tuple[str, str] = ("无数据", NO_DATA)) -> folium.Map:
+                tooltip: dict[str, str], caption: str = "", other: tuple[str, str] = ("无数据", NO_DATA),
+                outlines: gpd.GeoDataFrame | None = None) -> folium.Map:
     """Areas coloured by the class in `column`, with a legend listing the classes present.
 
     `classes` maps class key -> (Chinese label, colour), in legend order; keys not in it
     are drawn with `other`. `tooltip` maps column -> Chinese label (text is HTML-escaped).
+    `outlines` (e.g. towns) are drawn on top as thin lines, for orientation.
     """
     keys = gdf[column].astype(object).where(gdf[column].notna(), None)
     fills = [classes.get(k, other)[1] if isinstance(k, str) else other[1] for k in keys]
     m = _filled_map(gdf, fills, title, tooltip)
+    if outlines is not None and len(outlines):
+        add_outlines(m, outlines)
     present = set(k for k in keys if isinstance(k, str))
     rows = [(label, colour, int((keys == k).sum())) for k, (label, colour) in classes.items() if k in present]
     n_other = int(sum(1 for k in keys if k not in classes))
@@ -199,6 +204,71 @@ def _escape(gdf: gpd.GeoDataFrame, tooltip: dict[str, str]) -> gpd.GeoDataFrame:
         if gdf[col].dtype == object or str(gdf[col].dtype).startswith("str"):
             gdf[col] = gdf[col].fillna("").astype(str).map(html.escape)
     return gdf
+
+
+def add_outlines(m: folium.Map, gdf: gpd.GeoDataFrame, name: str = "乡镇(街道)界") -> None:
+    """Draw the outlines (geometry only) of `gdf` as thin dark lines with no fill and no
+    tooltip, so they neither hide nor catch the clicks of the layer below."""
+    gdf = to_basemap(gdf)
+    folium.GeoJson(
+        gdf[["geometry"]].to_json(drop_id=True),
+        name=name,
+        style_function=lambda f: {"fill": False, "color": "#333", "weight": 1.2, "opacity": 0.7},
+        interactive=False,
+        control=False,
+    ).add_to(m)
+
+
+# Leaflet.heat's default gradient (folium.plugins.HeatMap), drawn in the legend too.
+HEAT_GRADIENT = {0.4: "blue", 0.6: "cyan", 0.7: "lime", 0.8: "yellow", 1.0: "red"}
+
+
+def heat(points, bounds, title: str, caption: str = "", outlines: gpd.GeoDataFrame | None = None,
+         radius: int = 9, blur: int = 12) -> folium.Map:
+    """A heat map of weighted points (a DataFrame with `lat`, `lon` in WGS-84 and `weight`),
+    with optional outlines for orientation and a legend explaining the colours.
+
+    Leaflet.heat sums the weights of the points near each pixel and scales the colours to the
+    densest place in view, so colours are relative: the legend says so."""
+    m = base_map()
+    if outlines is not None and len(outlines):
+        add_outlines(m, outlines)
+    lat = points["lat"].to_numpy(dtype=float)
+    lon = points["lon"].to_numpy(dtype=float)
+    if str(settings.get("map_basemap")) == "amap":
+        lon, lat = wgs84_to_gcj02(lon, lat)
+    data = np.column_stack([np.round(lat, 6), np.round(lon, 6), points["weight"].to_numpy(dtype=float)])
+    folium.plugins.HeatMap(data.tolist(), name=title, radius=radius, blur=blur, min_opacity=0.35,
+                           gradient=HEAT_GRADIENT, control=False).add_to(m)
+    m.get_root().html.add_child(folium.Element(heat_legend_html(title, caption)))
+    fit(m, bounds)
+    return localize(m)
+
+
+def heat_legend_html(title: str, caption: str = "") -> str:
+    """Legend of the heat map: its colour ramp from sparse to dense (relative to the view)."""
+    stops = ", ".join(f"{c} {int(k * 100)}%" for k, c in sorted(HEAT_GRADIENT.items()))
+    body = (f'<div style="width:150px;height:10px;margin:4px 0 2px;background:linear-gradient(to right, '
+            f'rgba(0,0,255,0.25) 0%, {stops})"></div>'
+            '<div style="display:flex;justify-content:space-between;width:150px"><small>稀</small><small>密</small></div>'
+            '<div><small>颜色相对于当前视野中最密处</small></div>')
+    return _legend(title, body, caption)
+
+
+def hex_polygons(cells) -> np.ndarray:
+    """Shapely polygons (lon/lat, WGS-84, coordinates to 1e-6 degree) of H3 cells (hex strings, h3 4.x),
+    built in batches of equal vertex count (a cell across an icosahedron edge has more than 6)."""
+    import h3
+
+    rings = [h3.cell_to_boundary(c) for c in cells]  # ((lat, lng), ...)
+    out = np.empty(len(rings), dtype=object)
+    by_size: dict[int, list[int]] = {}
+    for i, ring in enumerate(rings):
+        by_size.setdefault(len(ring), []).append(i)
+    for idx in by_size.values():
+        latlng = np.array([rings[i] for i in idx], dtype=float)
+        out[idx] = shapely.polygons(latlng[:, :, ::-1].round(6))
+    return out
 
 
 # Gi* classes: hot reds, cold blues, not significant grey (ColorBrewer RdBu).

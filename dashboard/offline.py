@@ -98,6 +98,9 @@ LOCAL_ASSETS: dict[str, str | None] = {
         "leaflet.markercluster-1.1.0/MarkerCluster.css",
     "https://cdnjs.cloudflare.com/ajax/libs/leaflet.markercluster/1.1.0/MarkerCluster.Default.css":
         "leaflet.markercluster-1.1.0/MarkerCluster.Default.css",
+    # --- folium.plugins.HeatMap (Leaflet.heat + simpleheat, as folium ships it) ---
+    "https://cdn.jsdelivr.net/gh/python-visualization/folium@main/folium/templates/leaflet_heat.min.js":
+        "leaflet.heat-folium-0.20.0/leaflet_heat.min.js",
 }
 
 #: Leaflet's marker images (``L.Icon.Default``), under ``VENDOR_DIR``.

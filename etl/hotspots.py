@@ -165,3 +165,45 @@ def emerging(con: duckdb.DuckDBPyConnection, flt: CaseFilter = CaseFilter(), *, 
     cats = classify_emerging(bins).rename(columns={"location": "area_code"})
     cats.insert(1, "name", cats["area_code"].map(dict(zip(areas["code"], areas["name"]))))
     return cats, bins
+
+
+# Metres per degree of latitude (and of longitude at the equator) on the WGS-84 sphere used for the grid.
+_M_PER_DEG = 111_320.0
+
+
+def case_points(con: duckdb.DuckDBPyConnection, flt: CaseFilter = CaseFilter(), cell_m: float = 100.0) -> pd.DataFrame:
+    """Geocoded cases of the filter counted on a grid of about `cell_m` metres, for a heat map.
+
+    One row per grid cell holding at least one case: `lat`, `lon` (the cell's centre, WGS-84,
+    so no single case's exact point leaves the warehouse) and `weight` (its number of cases),
+    densest first. Rows of latitude are `cell_m` high; within a row, cells are `cell_m` wide
+    at the row's central latitude. Only cases with a point (`lon`/`lat`) count: cases placed
+    by village or town name have none.
+    """
+    if not cell_m > 0:
+        raise ValueError(f"cell_m={cell_m!r}; expected a positive size in metres")
+    where, params = flt.where("c")
+    cell = float(cell_m)  # numbers written into the SQL: a float, never user text
+    dlat = cell / _M_PER_DEG
+    width = f"({cell!r} / ({_M_PER_DEG!r} * cos(radians((r + 0.5) * {dlat!r}))))"  # a cell's width in degrees in row r
+    return con.execute(f"""
+        WITH p AS (
+            SELECT c.lon, floor(c.lat / {dlat!r}) AS r FROM cases c
+            WHERE c.lon IS NOT NULL AND c.lat IS NOT NULL AND {where}),
+        g AS (SELECT r, floor(lon / {width}) AS k, count(*) AS weight FROM p GROUP BY ALL)
+        SELECT round((r + 0.5) * {dlat!r}, 6) AS lat, round((k + 0.5) * {width}, 6) AS lon, weight
+        FROM g ORDER BY weight DESC, lat, lon""", params).df()
+
+
+def point_coverage(con: duckdb.DuckDBPyConnection, flt: CaseFilter = CaseFilter()) -> pd.DataFrame:
+    """Per town (in code order): the filter's cases (`cases`) and those with a point
+    (`with_point`), i.e. what a point map or hexagon grid can show of each town."""
+    where, params = flt.where("c")
+    return con.execute(f"""
+        WITH n AS (
+            SELECT left(c.area_code, 9) AS code, count(*) AS cases,
+                   count(*) FILTER (c.lon IS NOT NULL AND c.lat IS NOT NULL) AS with_point
+            FROM cases c WHERE {where} GROUP BY 1)
+        SELECT n.code, coalesce(t.name, n.code) AS name, n.cases, n.with_point
+        FROM n LEFT JOIN areas t ON t.code = n.code AND t.level = 'town' ORDER BY n.code""", params).df()
+

@@ -76,3 +76,68 @@ def test_every_hotspot_class_has_a_colour():
     assert set(maps.LISA_COLOURS) == set(LISA_LABELS)
     assert set(maps.EMERGING_COLOURS) == set(CATEGORY_LABELS)
     assert maps.GI_COLOURS["hot_99"] != maps.GI_COLOURS["cold_99"]
+
+
+def _heat_data(m) -> list[list[float]]:
+    import json
+    import re
+
+    found = re.search(r"L\.heatLayer\(\s*(\[\[.*?\]\])\s*,", m.get_root().render(), re.S)
+    assert found
+    return json.loads(found.group(1))
+
+
+def test_heat_map_carries_the_weighted_points_a_legend_and_local_scripts_only():
+    import pandas as pd
+
+    pts = pd.DataFrame({"lat": [32.68, 32.69, 32.70], "lon": [109.01, 109.02, 109.03], "weight": [5, 1, 2]})
+    m = maps.heat(pts, [[32.6, 108.9], [32.8, 109.1]], "诉求热力图", "边界为演示数据",
+                  outlines=_areas(["<b>甲镇</b>"], [0]))
+    assert _heat_data(m) == [[32.68, 109.01, 5.0], [32.69, 109.02, 1.0], [32.70, 109.03, 2.0]]
+    html = m.get_root().render()
+    assert "mq-legend" in html and "诉求热力图" in html and "稀" in html and "密" in html
+    assert "<b>甲镇</b>" not in html  # outlines carry no text at all
+    css, js = asset_links(m)
+    assert "/app/static/vendor/leaflet.heat-folium-0.20.0/leaflet_heat.min.js" in js
+    assert all(u.startswith("/app/static/vendor/") for u in css + js)
+
+
+def test_heat_points_follow_the_amap_datum(monkeypatch):
+    import pandas as pd
+
+    from geo.datum import wgs84_to_gcj02
+
+    pts = pd.DataFrame({"lat": [32.68], "lon": [109.01], "weight": [3]})
+    monkeypatch.setenv("MINQING_MAP_BASEMAP", "amap")
+    lat, lon, w = _heat_data(maps.heat(pts, None, "诉求热力图"))[0]
+    x, y = wgs84_to_gcj02(np.array([109.01]), np.array([32.68]))
+    assert (lat, lon, w) == (round(float(y[0]), 6), round(float(x[0]), 6), 3.0)
+    assert abs(lon - 109.01) > 1e-4  # GCJ-02 is hundreds of metres off in Shaanxi
+
+
+def test_hex_polygons_are_the_h3_cells():
+    import h3
+
+    cells = [h3.latlng_to_cell(32.68, 109.02, r) for r in (7, 8)] + list(h3.grid_ring(h3.latlng_to_cell(32.68, 109.02, 8), 1))
+    polys = maps.hex_polygons(cells)
+    assert len(polys) == len(cells)
+    for cell, poly in zip(cells, polys):
+        lat, lng = h3.cell_to_latlng(cell)
+        assert poly.is_valid and poly.contains(shapely.Point(lng, lat))  # lon/lat order
+        assert len(poly.exterior.coords) == len(h3.cell_to_boundary(cell)) + 1
+    # neighbours share an edge: the grid has no gaps
+    assert polys[1].intersection(polys[2]).length > 0
+    assert len(maps.hex_polygons([])) == 0
+
+
+def test_categorical_map_can_draw_outlines_on_top():
+    from geo.hotspots import CLASS_LABELS
+
+    gdf = _areas(["甲村", "乙村"], [3, 1])
+    gdf["class"] = ["hot_95", "not_significant"]
+    classes = {k: (CLASS_LABELS[k], maps.GI_COLOURS[k]) for k in CLASS_LABELS}
+    plain = maps.categorical(gdf, "class", classes, "Gi*", None, {"name": "村(社区)"}).get_root().render()
+    towns = gpd.GeoDataFrame({"name": ["<i>丙镇</i>"]}, geometry=[shapely.box(109, 32.6, 109.02, 32.61)], crs="EPSG:4326")
+    html = maps.categorical(gdf, "class", classes, "Gi*", None, {"name": "村(社区)"}, outlines=towns).get_root().render()
+    assert html.count("L.geoJson(") == plain.count("L.geoJson(") + 1
+    assert '"interactive": false' in html and "<i>丙镇</i>" not in html

@@ -59,6 +59,7 @@ def full_map() -> folium.Map:
         [39.91, 116.45], icon=folium.Icon(color="red", prefix="fa", icon="home")
     ).add_to(cluster)
     folium.CircleMarker([39.92, 116.40], radius=5, popup="点").add_to(m)
+    folium.plugins.HeatMap([[39.93, 116.35, 3], [39.91, 116.45, 1]], name="热力图").add_to(m)
     folium.LayerControl().add_to(m)
     return m
 
@@ -95,6 +96,7 @@ def test_localized_links_are_vendored_files():
     assert f"{VENDOR_URL}/leaflet-1.9.3/leaflet.js" == js[0]
     assert f"{VENDOR_URL}/jquery-3.7.1/jquery.min.js" in js  # folium.Popup uses $()
     assert f"{VENDOR_URL}/leaflet.markercluster-1.1.0/leaflet.markercluster.js" in js
+    assert f"{VENDOR_URL}/leaflet.heat-folium-0.20.0/leaflet_heat.min.js" in js  # folium.plugins.HeatMap
     assert f"{VENDOR_URL}/leaflet-1.9.3/leaflet.css" in css
     assert f"{VENDOR_URL}/leaflet.markercluster-1.1.0/MarkerCluster.Default.css" in css
 
@@ -145,10 +147,12 @@ def test_localize_twice_is_harmless():
 def test_localize_sets_instance_attributes_only():
     before_js, before_css = list(folium.Map.default_js), list(folium.Map.default_css)
     before_mc = list(folium.plugins.MarkerCluster.default_js)
+    before_heat = list(folium.plugins.HeatMap.default_js)
     localize(full_map())
     assert folium.Map.default_js == before_js
     assert folium.Map.default_css == before_css
     assert folium.plugins.MarkerCluster.default_js == before_mc
+    assert folium.plugins.HeatMap.default_js == before_heat
     assert asset_links(full_map())[1][0].startswith("https://")
 
 
@@ -212,7 +216,7 @@ def test_folium_choropleth_is_refused():
 
 
 def test_folium_defaults_of_map_and_marker_cluster_are_all_in_the_table():
-    for cls in (folium.Map, folium.plugins.MarkerCluster):
+    for cls in (folium.Map, folium.plugins.MarkerCluster, folium.plugins.HeatMap):
         for _, url in cls.default_js + cls.default_css:
             assert url in LOCAL_ASSETS, url
 
@@ -254,3 +258,21 @@ def test_urls_inside_vendored_css_resolve():
             if target.suffix == ".ttf" and target.with_suffix(".woff2").is_file():
                 continue
             assert target.is_file(), f"{css.relative_to(VENDOR_DIR)}: {ref} missing"
+
+
+def test_heat_map_script_is_the_one_folium_ships():
+    """The vendored heat-map script is byte for byte folium's own copy (folium links it from its
+    GitHub main branch, which could change under a pinned folium)."""
+    shipped = Path(folium.__file__).parent / "templates" / "leaflet_heat.min.js"
+    url = folium.plugins.HeatMap.default_js[0][1]
+    assert (VENDOR_DIR / LOCAL_ASSETS[url]).read_bytes() == shipped.read_bytes()
+    licence = (VENDOR_DIR / LOCAL_ASSETS[url]).parent / "LICENSE"
+    assert "BSD 2-Clause" in licence.read_text(encoding="utf-8") and "Agafonkin" in licence.read_text(encoding="utf-8")
+
+
+def test_heat_map_renders_with_no_remote_link(monkeypatch):
+    m = localize(full_map())
+    assert remote_links(m.get_root().render()) == []
+    css, js = links_sent_by_st_folium(m, monkeypatch)
+    assert f"{VENDOR_URL}/leaflet.heat-folium-0.20.0/leaflet_heat.min.js" in js
+    assert all(vendored_file(link).is_file() for link in css + js)
