@@ -247,19 +247,35 @@ def must_visit_labels() -> dict[str, str]:
 
 
 @query
-def area_hotspots(con, flt: CaseFilter, level: str = "village") -> pd.DataFrame:
-    """Gi* class and LISA cluster per area for the filtered cases of the whole district (etl.hotspots)."""
+def _area_hotspots(con, flt: CaseFilter, level: str = "village") -> pd.DataFrame:
+    """The district-wide analysis behind area_hotspots (cached without the area)."""
     from etl.hotspots import area_hotspots as ah
 
-    return ah(con, level, flt.without_area())
+    return ah(con, level, flt)
+
+
+def area_hotspots(flt: CaseFilter, level: str = "village") -> pd.DataFrame:
+    """Gi* class and LISA cluster per area for the filtered cases of the whole district (etl.hotspots).
+
+    The analysis covers the whole district whatever area is chosen, so it is cached once per
+    filter without its area."""
+    return _area_hotspots(flt.without_area(), level)
 
 
 @query
-def emerging(con, flt: CaseFilter, level: str = "village") -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(emerging hot-spot category per area, Gi* per area and month) over the monthly bins of the filter."""
+def _emerging(con, flt: CaseFilter, level: str = "village") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The district-wide analysis behind emerging (cached without the area)."""
     from etl.hotspots import emerging as em
 
-    return em(con, flt.without_area(), level=level)
+    return em(con, flt, level=level)
+
+
+def emerging(flt: CaseFilter, level: str = "village") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(emerging hot-spot category per area, Gi* per area and month) over the monthly bins of the filter.
+
+    The analysis covers the whole district whatever area is chosen, so it is cached once per
+    filter without its area."""
+    return _emerging(flt.without_area(), level)
 
 
 @query
@@ -291,23 +307,19 @@ def point_coverage(con, flt: CaseFilter) -> pd.DataFrame:
 
 
 @query
-def hex_hotspots(con, flt: CaseFilter, resolution: int = 7) -> pd.DataFrame:
-    """Gi* on counts of geocoded filtered cases in H3 cells over the whole district (h3, value, z, p, class).
-
-    Runs on a private in-memory database that attaches the warehouse read-only, not on `con`:
-    etl.hotspots registers a Python function (h3_cell) that DuckDB keeps for the whole database,
-    and calling it after the cursor that registered it was closed crashes the process (duckdb
-    1.5.5, segmentation fault). The private database is closed together with its function."""
+def _hex_hotspots(con, flt: CaseFilter, resolution: int = 7) -> pd.DataFrame:
+    """The district-wide analysis behind hex_hotspots (cached without the area)."""
     from etl.hotspots import hex_hotspots as hh
 
-    private = connect(None)
-    try:
-        path = str(db_path()).replace("'", "''")
-        private.execute(f"ATTACH '{path}' AS warehouse (READ_ONLY)")
-        private.execute("USE warehouse")
-        return hh(private, resolution, flt.without_area())
-    finally:
-        private.close()
+    return hh(con, resolution, flt)
+
+
+def hex_hotspots(flt: CaseFilter, resolution: int = 7) -> pd.DataFrame:
+    """Gi* on counts of geocoded filtered cases in H3 cells over the whole district (h3, value, z, p, class).
+
+    The analysis covers the whole district whatever area is chosen, so it is cached once per
+    filter without its area."""
+    return _hex_hotspots(flt.without_area(), resolution)
 
 
 # ---------------------------------------------------------------------------- 导出

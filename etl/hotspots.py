@@ -7,8 +7,6 @@ from __future__ import annotations
 import duckdb
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 import shapely
 
 from geo import hotspots as hs
@@ -61,11 +59,7 @@ def hex_hotspots(con: duckdb.DuckDBPyConnection, resolution: int = 7, flt: CaseF
     """Gi* on case counts in H3 cells covering the district (empty cells count as 0)."""
     import h3
 
-    register_h3(con)
-    where, params = flt.where("c")
-    counts = con.execute(f"""
-        SELECT h3_cell(c.lat, c.lon, ?) AS h3, count(*) AS n FROM cases c
-        WHERE c.lon IS NOT NULL AND c.lat IS NOT NULL AND {where} GROUP BY 1""", [resolution, *params]).df()
+    counts = _cell_counts(con, resolution, flt)
     row = con.execute("SELECT ST_AsWKB(geom) FROM areas WHERE level = 'district'").fetchone()
     cells = set(counts["h3"]) if len(counts) else set()
     if row and row[0] is not None:
@@ -83,25 +77,21 @@ def hex_hotspots(con: duckdb.DuckDBPyConnection, resolution: int = 7, flt: CaseF
                          "p": g["p"].to_numpy(), "p_sim": g["p_sim"].to_numpy(), "class": g["class"].to_numpy()})
 
 
-def register_h3(con: duckdb.DuckDBPyConnection) -> None:
-    """h3_cell(lat, lon, resolution) -> H3 cell id (hex string), vectorised with h3ronpy."""
-    from duckdb import sqltypes
+def _cell_counts(con: duckdb.DuckDBPyConnection, resolution: int, flt: CaseFilter) -> pd.DataFrame:
+    """Filtered cases with a point per H3 cell (h3 as hex string, n), cells computed with h3ronpy
+    on the fetched coordinates. (Not a DuckDB Python function: DuckDB keeps one for the whole
+    database and calling it after the cursor that registered it was closed crashes the process.)"""
     from h3ronpy import vector
 
-    def h3_cell(lat, lon, res):
-        r = res[0].as_py() if len(res) else 7
-        valid = pc.and_(pc.is_valid(lat), pc.is_valid(lon))
-        la = pc.fill_null(lat, 0.0).to_numpy(zero_copy_only=False)
-        lo = pc.fill_null(lon, 0.0).to_numpy(zero_copy_only=False)
-        cells = np.asarray(vector.coordinates_to_cells(la, lo, r), dtype=np.uint64)
-        hexes = pa.array(np.char.lower(np.char.mod("%x", cells)), pa.string())
-        return pc.if_else(valid, hexes, pa.nulls(len(hexes), pa.string()))
-
-    try:
-        con.create_function("h3_cell", h3_cell, [sqltypes.DOUBLE, sqltypes.DOUBLE, sqltypes.INTEGER], sqltypes.VARCHAR,
-                            type="arrow", null_handling="special", side_effects=False)
-    except (duckdb.CatalogException, duckdb.NotImplementedException):  # already registered here
-        pass
+    where, params = flt.where("c")
+    pts = con.execute(f"SELECT c.lat, c.lon FROM cases c WHERE c.lon IS NOT NULL AND c.lat IS NOT NULL AND {where}",
+                      params).fetchnumpy()
+    lat, lon = np.asarray(pts["lat"], dtype=float), np.asarray(pts["lon"], dtype=float)
+    if len(lat) == 0:
+        return pd.DataFrame({"h3": pd.Series(dtype=str), "n": pd.Series(dtype="int64")})
+    cells = np.asarray(vector.coordinates_to_cells(lat, lon, resolution), dtype=np.uint64)
+    ids, n = np.unique(cells, return_counts=True)
+    return pd.DataFrame({"h3": np.char.lower(np.char.mod("%x", ids)).astype(str), "n": n})
 
 
 def _contiguity(geoms, ids: list[str]):
