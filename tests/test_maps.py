@@ -141,3 +141,53 @@ def test_categorical_map_can_draw_outlines_on_top():
     html = maps.categorical(gdf, "class", classes, "Gi*", None, {"name": "村(社区)"}, outlines=towns).get_root().render()
     assert html.count("L.geoJson(") == plain.count("L.geoJson(") + 1
     assert '"interactive": false' in html and "<i>丙镇</i>" not in html
+
+
+def _geojson_coords(m) -> np.ndarray:
+    import json
+
+    import folium
+
+    layer = next(c for c in m._children.values() if isinstance(c, folium.GeoJson))
+    data = layer.data if isinstance(layer.data, dict) else json.loads(layer.data)
+    ring = data["features"][0]["geometry"]["coordinates"][0]
+    return np.array(ring)
+
+
+def test_default_base_map_is_none_and_needs_no_tiles(monkeypatch):
+    import folium
+
+    monkeypatch.delenv("MINQING_MAP_BASEMAP", raising=False)
+    m = maps.choropleth(_areas(["甲村"], [1]), "cases", "诉求件数", [[32.6, 109], [32.61, 109.02]], {"name": "村(社区)"})
+    assert not any(isinstance(c, folium.TileLayer) for c in m._children.values())
+    assert "tile.openstreetmap" not in m.get_root().render()
+
+
+def test_amap_shifts_the_data_to_gcj02_to_match_its_tiles(monkeypatch):
+    from prcoords import wgs_gcj
+
+    gdf = _areas(["甲村"], [1])
+    monkeypatch.setenv("MINQING_MAP_BASEMAP", "none")
+    plain = _geojson_coords(maps.choropleth(gdf, "cases", "诉求件数", None, {"name": "村(社区)"}))
+    monkeypatch.setenv("MINQING_MAP_BASEMAP", "amap")
+    m = maps.choropleth(gdf, "cases", "诉求件数", [[32.6, 109], [32.61, 109.02]], {"name": "村(社区)"})
+    shifted = _geojson_coords(m)
+    assert "autonavi.com" in m.get_root().render()
+    for (lon, lat), (x, y) in zip(plain, shifted):
+        want_lat, want_lon = wgs_gcj((lat, lon))  # independent implementation of GCJ-02
+        assert abs(x - want_lon) < 1e-7 and abs(y - want_lat) < 1e-7
+    assert np.abs(shifted - plain).max() > 1e-3  # a few hundred metres in Shaanxi: really moved
+
+
+def test_tianditu_needs_a_key_and_sends_it(monkeypatch):
+    import pytest
+
+    monkeypatch.setenv("MINQING_MAP_BASEMAP", "tianditu")
+    monkeypatch.delenv("MINQING_MAP_TIANDITU_KEY", raising=False)
+    with pytest.raises(ValueError, match="MINQING_MAP_TIANDITU_KEY"):
+        maps.base_map()
+    monkeypatch.setenv("MINQING_MAP_TIANDITU_KEY", "abc123")
+    html = maps.base_map().get_root().render()
+    assert "tianditu.gov.cn/vec_w" in html and "tk=abc123" in html
+    with pytest.raises(ValueError, match="'google'"):
+        maps.base_map("google")
