@@ -77,12 +77,14 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def downloads(df, name: str, key: str, caption: str = "") -> None:
-    """CSV (UTF-8 with BOM) and XLSX buttons for exactly the table shown above them."""
+    """CSV (UTF-8 with BOM) and XLSX buttons for exactly the table shown above them. The files
+    are built when a button is clicked (not on every rerun), and a download does not rerun the page."""
     left, right, _ = st.columns([1, 1, 4])
-    left.download_button("下载 CSV", csv_bytes(df), file_name=f"{name}.csv", mime="text/csv", key=f"{key}_csv",
-                         help="UTF-8 (带BOM) 编码, Excel 可直接打开; 内容与上表一致", icon=":material/download:")
-    right.download_button("下载 XLSX", xlsx_bytes(df, name[:31]), file_name=f"{name}.xlsx", mime=XLSX_MIME,
-                          key=f"{key}_xlsx", help="内容与上表一致", icon=":material/download:")
+    left.download_button("下载 CSV", lambda: csv_bytes(df), file_name=f"{name}.csv", mime="text/csv",
+                         key=f"{key}_csv", help="UTF-8 (带BOM) 编码, Excel 可直接打开; 内容与上表一致",
+                         icon=":material/download:", on_click="ignore")
+    right.download_button("下载 XLSX", lambda: xlsx_bytes(df, name[:31]), file_name=f"{name}.xlsx", mime=XLSX_MIME,
+                          key=f"{key}_xlsx", help="内容与上表一致", icon=":material/download:", on_click="ignore")
     if caption:
         st.caption(caption)
 
@@ -94,7 +96,9 @@ def show_map(m, key: str, height: int = 560, drill: bool = True) -> None:
     is acted on once (the component keeps returning its last click on later reruns)."""
     from streamlit_folium import st_folium
 
-    out = st_folium(m, height=height, use_container_width=True, key=key,
+    # render=False: st_folium renders the map itself again below; the first, whole-page render
+    # is not needed for the parts it sends (about a third of its time on a village map)
+    out = st_folium(m, height=height, use_container_width=True, key=key, render=False,
                     returned_objects=["last_active_drawing"] if drill else [])
     if not drill or not out:
         return

@@ -306,3 +306,28 @@ def test_open_cases_follow_the_status_filter(monkeypatch, demo_db):
                        [end]).fetchone()[0]
     con.close()
     assert {m.label: m.value for m in at.metric}["未办结"] == f"{want:,}"
+
+
+def test_table_downloads_hold_exactly_the_table(monkeypatch, demo_db):
+    import io
+
+    import pandas as pd
+    from streamlit.delta_generator import DeltaGenerator
+
+    seen = {}
+    original = DeltaGenerator.download_button
+
+    def spy(self, label, data, file_name=None, *args, **kwargs):
+        seen[kwargs.get("key")] = data
+        return original(self, label, data, file_name, *args, **kwargs)
+
+    monkeypatch.setattr(DeltaGenerator, "download_button", spy)
+    at = _run(monkeypatch, demo_db, "views/rankings.py")
+    table = at.dataframe[0].value
+    raw = seen["rank_csv"]() if callable(seen["rank_csv"]) else seen["rank_csv"]  # built on click
+    assert raw.startswith(b"\xef\xbb\xbf")
+    back = pd.read_csv(io.BytesIO(raw), encoding="utf-8-sig", dtype={"排名": str})
+    assert list(back.columns) == list(table.columns) and len(back) == len(table)
+    assert list(back.iloc[:, 1]) == list(table.iloc[:, 1])
+    xlsx = seen["rank_xlsx"]() if callable(seen["rank_xlsx"]) else seen["rank_xlsx"]
+    assert len(pd.read_excel(io.BytesIO(xlsx))) == len(table)

@@ -64,10 +64,10 @@ print_doc = visit_plan_html(
            "依据: etl/must_visit.toml 中的固定时间窗口与阈值 (不按侧栏的受理时段、问题类别、诉求来源、办理状态筛选)"])
 stem = f"五必去走访计划_{data.area_name(flt.area_prefix).replace(' · ', '_') if flt.area_prefix else district}_{as_of}"
 b = st.columns([3, 2, 2, 5])
-b[0].download_button("下载走访计划 (XLSX)", xlsx_bytes(plan, "五必去走访计划"), file_name=f"{stem}.xlsx",
-                     mime=XLSX_MIME, key="mv_xlsx", help="内容与上表完全一致(当前筛选条件下的村)")
-b[1].download_button("下载 CSV", csv_bytes(plan), file_name=f"{stem}.csv", mime="text/csv", key="mv_csv",
-                     help="UTF-8 (带BOM) 编码, Excel 可直接打开; 内容与上表一致")
+b[0].download_button("下载走访计划 (XLSX)", lambda: xlsx_bytes(plan, "五必去走访计划"), file_name=f"{stem}.xlsx",
+                     mime=XLSX_MIME, key="mv_xlsx", help="内容与上表完全一致(当前筛选条件下的村)", on_click="ignore")
+b[1].download_button("下载 CSV", lambda: csv_bytes(plan), file_name=f"{stem}.csv", mime="text/csv", key="mv_csv",
+                     help="UTF-8 (带BOM) 编码, Excel 可直接打开; 内容与上表一致", on_click="ignore")
 b[2].download_button("打印版 (HTML)", print_doc.encode("utf-8"), file_name=f"{stem}.html", mime="text/html",
                      key="mv_html", help="A4 横向打印页: 上表的村(社区)与原因, 留有走访干部、走访日期、签字栏; "
                      "用浏览器打开后打印 (Ctrl+P)", on_click="ignore")

@@ -4,7 +4,7 @@ resolution tier and escalation level, and closed cases that broke 三不结案."
 from __future__ import annotations
 
 import pandas as pd
-import plotly.express as px
+import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import data, filters
@@ -44,21 +44,20 @@ with left:
         st.info("截至所选时段末没有未办结的诉求。")
     else:
         shown = table.head(40)
-        long = shown.assign(按期办理中=shown["未办结"] - shown["超期未办结"]).melt(
-            id_vars=unit, value_vars=["超期未办结", "按期办理中"], var_name="状态", value_name="件数")
-        fig = px.bar(long, x="件数", y=unit, color="状态", orientation="h",
-                     color_discrete_map={"超期未办结": "#d7301f", "按期办理中": "#9ecae1"},
-                     category_orders={unit: shown[unit].tolist(), "状态": ["超期未办结", "按期办理中"]})
-        fig.update_layout(height=max(300, 26 * len(shown) + 80), margin=dict(l=0, r=10, t=10, b=0), legend_title_text="")
+        fig = go.Figure([go.Bar(y=shown[unit], x=shown["超期未办结"], name="超期未办结", orientation="h", marker_color="#d7301f"),
+                         go.Bar(y=shown[unit], x=shown["未办结"] - shown["超期未办结"], name="按期办理中", orientation="h",
+                                marker_color="#9ecae1")])
+        fig.update_layout(barmode="stack", height=max(300, 26 * len(shown) + 80), margin=dict(l=0, r=10, t=10, b=0),
+                          yaxis=dict(autorange="reversed"), xaxis_title="件数", legend=dict(orientation="h"))
         st.plotly_chart(fig, width="stretch", key="open_bar")
         if len(table) > len(shown):
             st.caption(f"图中为未办结最多的 {len(shown)} 个{unit}, 全部见下表。")
 with right:
     st.subheader("超期时长")
     ages = pd.DataFrame({"超期时长": buckets, "件数": [s["overdue_buckets"][b] for b in buckets]})
-    fig = px.bar(ages, x="超期时长", y="件数", color_discrete_sequence=["#d7301f"], text="件数")
-    fig.update_traces(textposition="outside", cliponaxis=False)
-    fig.update_layout(height=320, margin=dict(l=0, r=10, t=10, b=0))
+    fig = go.Figure(go.Bar(x=ages["超期时长"], y=ages["件数"], marker_color="#d7301f", text=ages["件数"],
+                           textposition="outside", cliponaxis=False))
+    fig.update_layout(height=320, margin=dict(l=0, r=10, t=10, b=0), yaxis_title="件数")
     st.plotly_chart(fig, width="stretch", key="age_bar")
     st.caption("超期天数 = 截至数据日期已超过办理时限的天数。")
 

@@ -4,7 +4,7 @@ map of the villages by a chosen figure."""
 from __future__ import annotations
 
 import pandas as pd
-import plotly.express as px
+import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import data, filters, maps
@@ -44,11 +44,10 @@ with left:
     if months.empty:
         st.info("所选条件下没有诉求。")
     else:
-        long = months.melt(id_vars="month", value_vars=["received", "closed"], var_name="k", value_name="件数")
-        long["指标"] = long["k"].map({"received": "受理", "closed": "已办结"})
-        fig = px.line(long, x="month", y="件数", color="指标", markers=True,
-                      color_discrete_map={"受理": "#3182bd", "已办结": "#31a354"})
-        fig.update_layout(height=320, margin=dict(l=0, r=10, t=10, b=0), xaxis_title="受理月份", legend_title_text="")
+        fig = go.Figure([go.Scatter(x=months["month"], y=months[k], name=label, mode="lines+markers", line_color=colour)
+                         for k, label, colour in (("received", "受理", "#3182bd"), ("closed", "已办结", "#31a354"))])
+        fig.update_layout(height=320, margin=dict(l=0, r=10, t=10, b=0), xaxis_title="受理月份", yaxis_title="件数",
+                          legend=dict(orientation="h"))
         st.plotly_chart(fig, width="stretch", key="trend")
 @st.fragment
 def groups_chart() -> None:
@@ -60,9 +59,9 @@ def groups_chart() -> None:
     groups = data.metrics_by(flt, by).sort_values("received", ascending=False)
     groups = groups[groups["received"] > 0]
     if not groups.empty:
-        fig = px.bar(groups, x="received", y=by, orientation="h", color_discrete_sequence=["#3182bd"],
-                     labels={"received": "受理诉求", by: ""})
-        fig.update_layout(height=320, margin=dict(l=0, r=10, t=10, b=0), yaxis=dict(autorange="reversed"))
+        fig = go.Figure(go.Bar(x=groups["received"], y=groups[by], orientation="h", marker_color="#3182bd"))
+        fig.update_layout(height=320, margin=dict(l=0, r=10, t=10, b=0), yaxis=dict(autorange="reversed"),
+                          xaxis_title="受理诉求")
         st.plotly_chart(fig, width="stretch", key="groups")
         downloads(groups[[by, "received", "closed", "open", "overdue"]].rename(columns=metrics.LABELS | {
             by: "问题类别" if by == "category" else "诉求来源"}), f"总览_{by}_{flt.start}_{flt.end}", "ov_groups")
