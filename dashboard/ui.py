@@ -79,11 +79,11 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def downloads(df, name: str, key: str, caption: str = "") -> None:
     """CSV (UTF-8 with BOM) and XLSX buttons for exactly the table shown above them. The files
     are built when a button is clicked (not on every rerun), and a download does not rerun the page."""
-    left, right, _ = st.columns([1, 1, 4])
-    left.download_button("下载 CSV", lambda: csv_bytes(df), file_name=f"{name}.csv", mime="text/csv",
+    row = st.container(horizontal=True, gap="small")
+    row.download_button("下载 CSV", lambda: csv_bytes(df), file_name=f"{name}.csv", mime="text/csv",
                          key=f"{key}_csv", help="UTF-8 (带BOM) 编码, Excel 可直接打开; 内容与上表一致",
                          icon=":material/download:", on_click="ignore")
-    right.download_button("下载 XLSX", lambda: xlsx_bytes(df, name[:31]), file_name=f"{name}.xlsx", mime=XLSX_MIME,
+    row.download_button("下载 XLSX", lambda: xlsx_bytes(df, name[:31]), file_name=f"{name}.xlsx", mime=XLSX_MIME,
                           key=f"{key}_xlsx", help="内容与上表一致", icon=":material/download:", on_click="ignore")
     if caption:
         st.caption(caption)

@@ -334,6 +334,13 @@ def open_page(
                 pass
             with contextlib.suppress(PlaywrightTimeout):
                 page.wait_for_load_state("networkidle", timeout=10_000)
+            # "notRunning" also holds for a moment before the first run starts: wait for the
+            # page's title and for the placeholders of a running script to be gone
+            with contextlib.suppress(PlaywrightTimeout):
+                page.wait_for_function(
+                    "() => document.querySelector('h1') && !document.querySelector('[data-testid=\"stSkeleton\"]')"
+                    " && document.querySelector('[data-testid=\"stApp\"]')?.dataset.testScriptState === 'notRunning'",
+                    timeout=timeout * 1000)
 
             if expect_map:
                 _look_at_map(page, result, map_timeout)

@@ -41,6 +41,7 @@ left, right = st.columns([3, 2])
 with left:
     st.subheader("按月趋势")
     months = data.metrics_by(flt, "month")
+    months = months[months["month"] >= f"{flt.start:%Y-%m}"]  # the backlog's earlier months are not in the period
     if months.empty:
         st.info("所选条件下没有诉求。")
     else:
