@@ -147,8 +147,9 @@ def _filled_map(gdf: gpd.GeoDataFrame, fills: list[str], name: str, tooltip: dic
         tooltip = {}  # a province's villages: the tooltip text would outweigh the shapes
     gdf = _escape(to_basemap(gdf).assign(_fill=fills), tooltip)
     props = [*tooltip, "_fill", *(["code"] if "code" in gdf.columns and "code" not in tooltip else [])]
-    folium.GeoJson(
+    _GeoJson(
         gdf[[*props, "geometry"]].to_json(drop_id=True),
+        bounds=_bounds(gdf),
         name=name,
         style_function=_style,
         highlight_function=lambda f: {"weight": 2.5, "color": "#08306b"},
@@ -156,6 +157,26 @@ def _filled_map(gdf: gpd.GeoDataFrame, fills: list[str], name: str, tooltip: dic
         if tooltip else None,
     ).add_to(m)
     return m
+
+
+class _GeoJson(folium.GeoJson):
+    """folium.GeoJson whose bounds are given (st_folium asks for the map's bounds on every
+    run, and folium would walk every coordinate of every feature in Python to find them)."""
+
+    def __init__(self, *args, bounds=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._known_bounds = bounds
+
+    def _get_self_bounds(self):
+        return self._known_bounds if self._known_bounds is not None else super()._get_self_bounds()
+
+
+def _bounds(gdf: gpd.GeoDataFrame):
+    """[[south, west], [north, east]] of the (non-empty) geometries, None when there are none."""
+    if gdf.empty or gdf.geometry.is_empty.all():
+        return None
+    x0, y0, x1, y1 = gdf.total_bounds
+    return [[float(y0), float(x0)], [float(y1), float(x1)]]
 
 
 def _style(feature: dict) -> dict:
