@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> dict:
     data.mkdir(parents=True, exist_ok=True)
     t_start = time.monotonic()
     res: dict = {"machine": machine(), "started_at": dt.datetime.now().replace(microsecond=0).isoformat(),
-                 "sizes": sizes, "province": args.province, "workloads": {}}
+                 "sizes": sizes, "province": args.province, "workloads": {}, "_out": args.out}
 
     geo_path = data / f"province_{args.province}.parquet"
     t0 = time.monotonic()
@@ -103,8 +103,7 @@ def main(argv: list[str] | None = None) -> dict:
         shutil.copyfile(f"{base}.key", f"{wh}.key")
         _say(f"loading {n:,} cases with the product")
         files = [csv] if n <= args.file_rows else _parts(csv, args.file_rows)
-        loads = [_run([str(BIN / "minqing"), "--db", str(wh), "load", "cases", str(f), "--crs", "gcj02", "--json"], parse=True)
-                 for f in files]
+        loads = [_load(wh, f, res) for f in files]
         r = loads[0] if len(loads) == 1 else {
             "files": len(loads), "rows_read": sum(x["rows_read"] for x in loads), "loaded": sum(x["loaded"] for x in loads),
             "rejected": sum(x["rejected"] for x in loads), "wall_s": round(sum(x["wall_s"] for x in loads), 2),
@@ -113,6 +112,7 @@ def main(argv: list[str] | None = None) -> dict:
         r["rows_per_s"] = round(n / r["wall_s"])
         r["warehouse_bytes"] = wh.stat().st_size
         res["workloads"][f"load_{tag}"] = r
+        _save(res)
         if n <= args.geopandas_max:
             _say(f"loading {n:,} cases with pandas + geopandas")
             out = data / f"geopandas_{tag}.parquet"
@@ -121,15 +121,19 @@ def main(argv: list[str] | None = None) -> dict:
             g["rows_per_s"] = round(n / g["wall_s"])
             g["product_speedup"] = round(g["wall_s"] / r["wall_s"], 2)
             res["workloads"][f"geopandas_load_{tag}"] = g
+            _save(res)
         _say(f"filter changes on {n:,} cases")
         res["workloads"][f"filter_{tag}"] = _workload("filter", db=str(wh))
+        _save(res)
         if n == sizes[-1]:
             for name in ("maps", "gi_star", "emerging"):
                 _say(f"{name} on {n:,} cases")
                 res["workloads"][f"{name}_{tag}"] = _workload(name, db=str(wh))
+                _save(res)
         if n == sizes[0]:
             _say(f"placement and counts on dask-geopandas, {n:,} cases")
             res["workloads"][f"distributed_{tag}"] = _workload("distributed", db=str(wh), out=str(data / "export"))
+            _save(res)
         if n != sizes[-1]:
             wh.unlink(missing_ok=True)  # keep the disk for the next size
 
@@ -137,9 +141,37 @@ def main(argv: list[str] | None = None) -> dict:
     res["results"] = summarise(res)
     res["targets"] = {k: {"target": f"{op} {v:,}", "value": res["results"].get(k),
                           "met": _met(res["results"].get(k), op, v)} for k, (op, v) in TARGETS.items()}
-    args.out.write_text(json.dumps(res, ensure_ascii=False, indent=1, default=str) + "\n", encoding="utf-8")
+    _save(res)
     _say(f"wrote {args.out} ({res['total_s']:.0f} s)")
     return res
+
+
+def _load(wh: Path, csv: Path, res: dict) -> dict:
+    """`minqing load cases` (as `python -m etl.cli`, with faulthandler on) of one file; a load
+    killed by a signal is recorded in res["crashes"] and run once more (the copy-on-write load
+    leaves the warehouse as it was)."""
+    cmd = [sys.executable, "-X", "faulthandler", "-m", "etl.cli", "--db", str(wh), "load", "cases", str(csv),
+           "--crs", "gcj02", "--json"]
+    try:
+        return _run(cmd, parse=True)
+    except _Crash as e:
+        res.setdefault("crashes", []).append({"file": csv.name, "returncode": e.returncode, "stderr_tail": e.stderr[-4000:]})
+        _save(res)
+        _say(f"  {csv.name}: the load died with signal {-e.returncode}; running it again")
+        return _run(cmd, parse=True)
+
+
+class _Crash(RuntimeError):
+    def __init__(self, returncode: int, stderr: str) -> None:
+        super().__init__(f"killed by signal {-returncode}")
+        self.returncode, self.stderr = returncode, stderr
+
+
+def _save(res: dict) -> None:
+    """Write what has been measured so far (a later failure keeps the earlier results)."""
+    out = res["_out"]
+    partial = {k: v for k, v in res.items() if k != "_out"}
+    out.write_text(json.dumps(partial, ensure_ascii=False, indent=1, default=str) + "\n", encoding="utf-8")
 
 
 def _parts(csv: Path, rows: int) -> list[Path]:
@@ -214,6 +246,8 @@ def _run(cmd: list[str], parse: bool = False) -> dict:
         p.returncode = os.waitstatus_to_exitcode(status)
         fout.seek(0), ferr.seek(0)
         out, err = fout.read(), ferr.read()
+    if p.returncode < 0:
+        raise _Crash(p.returncode, err)
     if p.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({p.returncode}):\n{err[-3000:]}")
     r = json.loads(out.strip().splitlines()[-1]) if parse else {}

@@ -1,0 +1,68 @@
+"""The README's benchmark table from bench/results.json: `python -m bench.table`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from bench.run import TARGETS
+
+RESULTS = Path(__file__).resolve().parent / "results.json"
+
+ROWS = [  # key, what, unit
+    ("load_rows_per_s_1m", "`minqing load cases --crs gcj02`, 1M-row GB18030 CSV, end to end", "rows/s"),
+    ("load_rows_per_s_10m", "the same, 10M rows as ten 1M-row files", "rows/s"),
+    ("load_vs_geopandas", "product speed / pandas+geopandas pipeline speed, same 1M file", "x"),
+    ("filter_ms_1m", "filter change (case_summary + case_metrics_by village), 1M cases, median", "ms"),
+    ("filter_ms_10m", "the same, 10M cases", "ms"),
+    ("overhead_ratio", "filter change / bare DuckDB aggregates, 10M cases", "x"),
+    ("map_bytes_village", "map page, all 54,145 villages (as the dashboard builds it)", "bytes"),
+    ("map_bytes_town", "map page, all 2,365 towns", "bytes"),
+    ("map_bytes_county", "map page, all 190 counties", "bytes"),
+    ("map_bytes_village_city", "map page, the villages of one city (保定市, 6,899)", "bytes"),
+    ("gi_star_s", "Gi* on every village: counts query + Queen weights + statistic", "s"),
+    ("area_hotspots_s", "the whole etl.hotspots.area_hotspots (adds EB rates, LISA with 999 permutations)", "s"),
+    ("emerging_s", "emerging hot spots, 36 monthly bins, every village", "s"),
+    ("peak_mem_gb_1m", "peak memory, largest workload at 1M (the load)", "GB"),
+    ("peak_mem_gb_10m", "peak memory, largest workload at 10M", "GB"),
+]
+
+
+def table(res: dict) -> str:
+    r, targets = res["results"], res["targets"]
+    out = ["| measure | result | target | met |", "|---|---|---|---|"]
+    for key, what, unit in ROWS:
+        v = r.get(key)
+        if v is None:
+            continue
+        t = targets.get(key)
+        met = "" if t is None or t["met"] is None else ("yes" if t["met"] else "**no**")
+        target = f"{TARGETS[key][0]} {_fmt(TARGETS[key][1], unit)}" if key in TARGETS else ""
+        out.append(f"| {what} | {_fmt(v, unit)} | {target} | {met} |")
+    return "\n".join(out)
+
+
+def machine_line(res: dict) -> str:
+    m = res["machine"]
+    return (f"{m['cores']} cores ({m['cpu']}), {m['ram_gb']} GB, {m['os']}, Python {m['python']}, "
+            f"duckdb {m['duckdb']}")
+
+
+def _fmt(v, unit: str) -> str:
+    if unit == "bytes":
+        return f"{v / 2**20:.1f} MB"
+    if unit == "ms":
+        return f"{v:,.0f} ms"
+    if unit == "x":
+        return f"{v:.2f}x"
+    if unit == "rows/s":
+        return f"{v:,.0f} rows/s"
+    return f"{v:,.2f} {unit}" if isinstance(v, float) and v < 10 else f"{v:,.0f} {unit}"
+
+
+if __name__ == "__main__":
+    res = json.loads((Path(sys.argv[1]) if len(sys.argv) > 1 else RESULTS).read_text(encoding="utf-8"))
+    print(machine_line(res))
+    print()
+    print(table(res))
