@@ -10,9 +10,11 @@ file, so the next call sees the new data.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import os
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
@@ -91,13 +93,19 @@ def query(fn):
 
     @functools.wraps(fn)
     def call(*args, **kwargs):
-        return _cached(fn.__name__, *_version(), *args, **kwargs)
+        return _cached(fn.__name__, *_version(), _hour(), *args, **kwargs)
 
     return call
 
 
+def _hour() -> str:
+    """Part of every cache key: figures that depend on 'now' (overdue, 五必去) are recomputed
+    at least hourly on a real warehouse, not frozen at the first page view."""
+    return dt.datetime.now().strftime("%Y-%m-%d %H")
+
+
 @st.cache_data(show_spinner=False, max_entries=1024)
-def _cached(name: str, path: str, mtime: float, *args, **kwargs):
+def _cached(name: str, path: str, mtime: float, hour: str, *args, **kwargs):
     con = _con()
     try:
         return _QUERIES[name](con, *args, **kwargs)
@@ -203,7 +211,8 @@ def map_data(flt: CaseFilter, level: str = "village") -> gpd.GeoDataFrame:
     """Shapes of the level inside the filter's area with every case figure of `metrics_by`
     (text not escaped: dashboard.maps escapes what it renders)."""
     shapes = area_shapes(level, flt.area_prefix[:9] if level == "village" else "")
-    figures = metrics_by(flt, level)
+    # a village chosen: its whole town is drawn, so every village of the town gets its figures
+    figures = metrics_by(replace(flt, area_prefix=flt.town or "") if level == "village" else flt, level)
     return shapes.merge(figures.drop(columns=["name"]), on="code", how="left")
 
 

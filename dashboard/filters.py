@@ -80,8 +80,9 @@ def _period(side, first: dt.date, last: dt.date) -> tuple[dt.date, dt.date]:
     default_start = max(first, dt.date(y, m + 1, 1))
     value = side.date_input("受理时段", (default_start, last), min_value=first, max_value=last,
                             format="YYYY-MM-DD", key="period", bind="query-params")
+    st.session_state["_period_default"] = (default_start, last)  # what 清除筛选 goes back to
     if isinstance(value, (tuple, list)) and len(value) == 2:
-        return value[0], value[1]
+        return min(value), max(value)  # a link may carry the dates the wrong way round
     start = value[0] if isinstance(value, (tuple, list)) and value else default_start
     return start, start  # a range being picked: show its first day until the second is chosen
 
@@ -113,4 +114,5 @@ def _town_changed() -> None:
 def _reset() -> None:
     for k in ("town", "village", *DOMAIN_LABELS):
         st.session_state[k] = [] if k in DOMAIN_LABELS else None
-    st.session_state.pop("period", None)
+    if "_period_default" in st.session_state:
+        st.session_state["period"] = st.session_state["_period_default"]

@@ -45,8 +45,11 @@ NO_SHAPES = "还没有村(社区)边界。用 `minqing load areas 边界.geojson
 
 
 def csv_bytes(df) -> bytes:
-    """CSV in UTF-8 with a byte-order mark, so Excel on a Chinese Windows desktop opens it correctly."""
-    return df.to_csv(index=False).encode("utf-8-sig")
+    """CSV in UTF-8 with a byte-order mark, so Excel on a Chinese Windows desktop opens it correctly;
+    text that Excel would run as a formula is kept as text (etl.export.csv_bytes)."""
+    from etl.export import csv_bytes as build
+
+    return build(df)
 
 
 def xlsx_bytes(df, sheet: str = "Sheet1") -> bytes:
@@ -79,6 +82,7 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def downloads(df, name: str, key: str, caption: str = "") -> None:
     """CSV (UTF-8 with BOM) and XLSX buttons for exactly the table shown above them. The files
     are built when a button is clicked (not on every rerun), and a download does not rerun the page."""
+    name = "".join("_" if ch in '[]:*?/\\"<>|' else ch for ch in name)  # safe as a file and sheet name
     row = st.container(horizontal=True, gap="small")
     row.download_button("下载 CSV", lambda: csv_bytes(df), file_name=f"{name}.csv", mime="text/csv",
                          key=f"{key}_csv", help="UTF-8 (带BOM) 编码, Excel 可直接打开; 内容与上表一致",
@@ -99,12 +103,14 @@ def show_map(m, key: str, height: int = 560, drill: bool = True) -> None:
     # render=False: st_folium renders the map itself again below; the first, whole-page render
     # is not needed for the parts it sends (about a third of its time on a village map)
     out = st_folium(m, height=height, use_container_width=True, key=key, render=False,
-                    returned_objects=["last_active_drawing"] if drill else [])
+                    returned_objects=["last_active_drawing", "last_object_clicked"] if drill else [])
     if not drill or not out:
         return
     feature = out.get("last_active_drawing") or {}
     code = (feature.get("properties") or {}).get("code")
-    seen = f"_{key}_clicked"
-    if code and st.session_state.get(seen) != feature:
-        st.session_state[seen] = feature
+    click = (code, str(out.get("last_object_clicked")))  # where it was clicked: a second click on one area differs
+    seen = f"_{key}_clicked"  # what the map returned on the previous run: it keeps returning its last click
+    previous = st.session_state.get(seen, (None, "None"))
+    st.session_state[seen] = click
+    if code and click != previous:
         filters.drill(str(code))

@@ -213,7 +213,7 @@ def to_bytes(gdf: gpd.GeoDataFrame, fmt: str, notes: Sequence[tuple[str, str]] =
     """The summary as a file: csv (UTF-8 with BOM, no geometry), xlsx (sheet 区域汇总, notes on
     sheet 说明), geojson or gpkg (layer 区域汇总, notes as its description)."""
     if fmt == "csv":
-        return pd.DataFrame(gdf.drop(columns=gdf.geometry.name)).to_csv(index=False).encode("utf-8-sig")
+        return csv_bytes(pd.DataFrame(gdf.drop(columns=gdf.geometry.name)))
     if fmt == "xlsx":
         return _xlsx(pd.DataFrame(gdf.drop(columns=gdf.geometry.name)), notes)
     if fmt in ("geojson", "gpkg"):
@@ -223,6 +223,20 @@ def to_bytes(gdf: gpd.GeoDataFrame, fmt: str, notes: Sequence[tuple[str, str]] =
 
 def _width(values) -> int:
     return max(sum(2 if ord(ch) > 127 else 1 for ch in str(v)) for v in values)
+
+
+def csv_bytes(df: pd.DataFrame) -> bytes:
+    """CSV in UTF-8 with a byte-order mark (Excel on a Chinese Windows desktop reads it). Text
+    starting with = + - @ (which Excel would run as a formula: ledger text comes from citizens)
+    gets a leading apostrophe; numbers are untouched."""
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(lambda v: "'" + v if isinstance(v, str) and v[:1] in _FORMULA_START else v)
+    return out.to_csv(index=False).encode("utf-8-sig")
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _xlsx(df: pd.DataFrame, notes: Sequence[tuple[str, str]]) -> bytes:

@@ -331,3 +331,42 @@ def test_table_downloads_hold_exactly_the_table(monkeypatch, demo_db):
     assert list(back.iloc[:, 1]) == list(table.iloc[:, 1])
     xlsx = seen["rank_xlsx"]() if callable(seen["rank_xlsx"]) else seen["rank_xlsx"]
     assert len(pd.read_excel(io.BytesIO(xlsx))) == len(table)
+
+
+def test_a_reversed_period_in_a_link_is_read_the_right_way_round_and_reset_restores_the_default(monkeypatch, demo_db):
+    monkeypatch.setenv("MINQING_DB", str(demo_db))
+    at = AppTest.from_file(APP, default_timeout=120)
+    default = at.run().date_input(key="period").value
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["period"] = ["2025-12-31", "2025-01-01"]
+    at.run()
+    assert not at.exception
+    assert _kpis_shown(at) == _independent_kpis(demo_db, dt.date(2025, 1, 1), dt.date(2025, 12, 31))
+    at.button(key="reset_filters").click().run()
+    assert tuple(at.date_input(key="period").value) == tuple(default)
+
+
+def test_a_chosen_village_still_shows_its_whole_town_with_figures(monkeypatch, demo_db):
+    code, _name = _town(demo_db)
+    at = _run(monkeypatch, demo_db)
+    at.selectbox(key="town").set_value(code).run()
+    at.selectbox(key="village").select_index(0).run()
+    assert not at.exception
+    table = next(d.value for d in at.dataframe if "区划代码" in d.value.columns)
+    con = connect(demo_db, read_only=True)
+    start, end = at.date_input(key="period").value
+    want = dict(con.execute("""SELECT a.code, count(c.case_id) FROM areas a LEFT JOIN cases c ON c.area_code = a.code
+                                 AND CAST(c.received_at AS DATE) BETWEEN ? AND ?
+                               WHERE a.level = 'village' AND starts_with(a.code, ?) GROUP BY 1""", [start, end, code]).fetchall())
+    con.close()
+    assert dict(zip(table["区划代码"], table["受理诉求"])) == want
+
+
+def test_csv_keeps_formula_like_ledger_text_as_text():
+    import pandas as pd
+
+    from dashboard.ui import csv_bytes
+
+    raw = csv_bytes(pd.DataFrame({"诉求内容": ["=HYPERLINK(\"http://x\")", "正常", "+86 电话"], "件数": [-1, 2, 3]}))
+    text = raw.decode("utf-8-sig").splitlines()
+    assert text[1].startswith("\"'=HYPERLINK") and text[3].startswith("'+86") and text[1].endswith(",-1")

@@ -41,8 +41,10 @@ left, right = st.columns([3, 2])
 with left:
     st.subheader("按月趋势")
     months = data.metrics_by(flt, "month")
-    months = months[months["month"] >= f"{flt.start:%Y-%m}"]  # the backlog's earlier months are not in the period
-    if months.empty:
+    period = pd.period_range(flt.start, flt.end, freq="M").strftime("%Y-%m")
+    # the period's months, empty ones as 0 (the backlog's earlier months are not in the period)
+    months = months.set_index("month").reindex(period).fillna({"received": 0, "closed": 0}).rename_axis("month").reset_index()
+    if not months["received"].any():
         st.info("所选条件下没有诉求。")
     else:
         fig = go.Figure([go.Scatter(x=months["month"], y=months[k], name=label, mode="lines+markers", line_color=colour)
