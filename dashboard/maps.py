@@ -148,7 +148,7 @@ def _filled_map(gdf: gpd.GeoDataFrame, fills: list[str], name: str, tooltip: dic
     gdf = _escape(to_basemap(gdf).assign(_fill=fills), tooltip)
     props = [*tooltip, "_fill", *(["code"] if "code" in gdf.columns and "code" not in tooltip else [])]
     _GeoJson(
-        gdf[[*props, "geometry"]].to_json(drop_id=True),
+        feature_collection(gdf, props),
         bounds=_bounds(gdf),
         name=name,
         style_function=_style,
@@ -169,6 +169,24 @@ class _GeoJson(folium.GeoJson):
 
     def _get_self_bounds(self):
         return self._known_bounds if self._known_bounds is not None else super()._get_self_bounds()
+
+
+def feature_collection(gdf: gpd.GeoDataFrame, props: list[str]) -> dict:
+    """The GeoJSON FeatureCollection of `gdf` with the columns `props` as properties, built with
+    shapely's vectorised GeoJSON writer (geopandas' to_json walks the rows in Python: about
+    90 ms for 529 villages, a third of a filter change)."""
+    import json
+
+    geoms = shapely.to_geojson(gdf.geometry.to_numpy())
+    records = gdf[props].astype(object).where(gdf[props].notna(), None).to_dict("records")
+    features = ",".join(f'{{"type":"Feature","properties":{json.dumps(r, ensure_ascii=False, default=_plain)},"geometry":{g}}}'
+                        for r, g in zip(records, geoms))
+    return json.loads(f'{{"type":"FeatureCollection","features":[{features}]}}')
+
+
+def _plain(v):
+    """numpy scalars and the like, for json.dumps."""
+    return v.item() if hasattr(v, "item") else str(v)
 
 
 def _bounds(gdf: gpd.GeoDataFrame):
