@@ -170,7 +170,8 @@ class _Crash(RuntimeError):
 def _save(res: dict) -> None:
     """Write what has been measured so far (a later failure keeps the earlier results)."""
     out = res["_out"]
-    partial = {k: v for k, v in res.items() if k != "_out"}
+    # the headline figures (the issue's keys) at the top level, the details after them
+    partial = {**res.get("results", {}), **{k: v for k, v in res.items() if k != "_out"}}
     out.write_text(json.dumps(partial, ensure_ascii=False, indent=1, default=str) + "\n", encoding="utf-8")
 
 
