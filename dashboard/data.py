@@ -104,7 +104,9 @@ def _hour() -> str:
     return dt.datetime.now().strftime("%Y-%m-%d %H")
 
 
-@st.cache_data(show_spinner=False, max_entries=1024)
+# A filter is keyed by its repr (a frozen dataclass of dates and tuples of strings: the repr is
+# the value); Streamlit's generic hashing of it took 0.5 ms per call, a tenth of a rerun's budget.
+@st.cache_data(show_spinner=False, max_entries=1024, hash_funcs={CaseFilter: repr})
 def _cached(name: str, path: str, mtime: float, hour: str, *args, **kwargs):
     con = _con()
     try:
@@ -202,17 +204,18 @@ def summary(con, flt: CaseFilter, compare: bool = False) -> dict:
 
 
 @query
-def metrics_by(con, flt: CaseFilter, by: str = "town") -> pd.DataFrame:
-    """Case figures per town / village / unit / category / channel / month ... (etl.metrics.case_metrics_by)."""
-    return metrics.case_metrics_by(con, flt.start, flt.end, by, **flt.metric_kwargs())
+def metrics_by(con, flt: CaseFilter, by: str = "town", measures: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """Case figures per town / village / unit / category / channel / month ... (etl.metrics.case_metrics_by):
+    the `measures` named (a page asks for what it shows), every figure when None."""
+    return metrics.case_metrics_by(con, flt.start, flt.end, by, measures=measures, **flt.metric_kwargs())
 
 
-def map_data(flt: CaseFilter, level: str = "village") -> gpd.GeoDataFrame:
-    """Shapes of the level inside the filter's area with every case figure of `metrics_by`
+def map_data(flt: CaseFilter, level: str = "village", measures: tuple[str, ...] | None = None) -> gpd.GeoDataFrame:
+    """Shapes of the level inside the filter's area with the case figures `measures` of `metrics_by`
     (text not escaped: dashboard.maps escapes what it renders)."""
     shapes = area_shapes(level, flt.area_prefix[:9] if level == "village" else "")
     # a village chosen: its whole town is drawn, so every village of the town gets its figures
-    figures = metrics_by(replace(flt, area_prefix=flt.town or "") if level == "village" else flt, level)
+    figures = metrics_by(replace(flt, area_prefix=flt.town or "") if level == "village" else flt, level, measures)
     return shapes.merge(figures.drop(columns=["name"]), on="code", how="left")
 
 
@@ -256,19 +259,20 @@ def must_visit_labels() -> dict[str, str]:
 
 
 @query
-def _area_hotspots(con, flt: CaseFilter, level: str = "village") -> pd.DataFrame:
+def _area_hotspots(con, flt: CaseFilter, level: str = "village", lisa: bool = False) -> pd.DataFrame:
     """The district-wide analysis behind area_hotspots (cached without the area)."""
     from etl.hotspots import area_hotspots as ah
 
-    return ah(con, level, flt)
+    return ah(con, level, flt, lisa=lisa)
 
 
-def area_hotspots(flt: CaseFilter, level: str = "village") -> pd.DataFrame:
-    """Gi* class and LISA cluster per area for the filtered cases of the whole district (etl.hotspots).
+def area_hotspots(flt: CaseFilter, level: str = "village", lisa: bool = False) -> pd.DataFrame:
+    """Gi* class (and with `lisa` the LISA cluster, whose permutations cost most of the time)
+    per area for the filtered cases of the whole district (etl.hotspots).
 
     The analysis covers the whole district whatever area is chosen, so it is cached once per
     filter without its area."""
-    return _area_hotspots(flt.without_area(), level)
+    return _area_hotspots(flt.without_area(), level, lisa)
 
 
 @query
@@ -339,7 +343,8 @@ def export_summary(con, flt: CaseFilter, level: str, metric_keys: tuple[str, ...
     Chinese labels and the unsimplified outlines (etl.export.area_summary)."""
     from etl import export
 
-    return export.area_summary(con, flt, level, list(metric_keys))
+    hh = households(level, flt.area_prefix or "")  # cached: the household figures ignore the case filters
+    return export.area_summary(con, flt, level, list(metric_keys), household_tables=(hh["categories"], hh["pairing"]))
 
 
 @query
@@ -373,7 +378,7 @@ def area_neighbours(con, code: str) -> pd.DataFrame:
 def _area_figures(con, flt: CaseFilter, level: str) -> pd.DataFrame:
     from etl import areas
 
-    return areas.figures(con, flt, level)
+    return areas.figures(con, flt, level, households(level, "")["categories"])  # households: cached
 
 
 def area_figures(flt: CaseFilter, level: str) -> pd.DataFrame:

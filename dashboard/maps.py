@@ -1,18 +1,27 @@
 """folium maps for the dashboard, drawn with no base map and no CDN (intranet-ready).
 
-Colours come from `style_function` and legends are plain HTML (a branca colormap
-would pull d3 from the internet; see dashboard/offline.py). Text put into
-tooltips is HTML-escaped here (folium inserts it unescaped).
+Colours are a property of each feature read by the layer's style in the browser, and
+legends are plain HTML (a branca colormap would pull d3 from the internet; see
+dashboard/offline.py). Text put into tooltips is HTML-escaped here (folium inserts it
+unescaped).
+
+Large or ledger-derived text (a layer's GeoJSON, legends) goes into the page through `Raw`:
+branca wraps every rendered script in a Jinja template and compiles it again, which costs
+about 40 ms for a district's villages and would evaluate '{{ ... }}' inside a name.
 """
 
 from __future__ import annotations
 
 import html
 
+import branca.element
 import folium
 import folium.plugins
+from folium.utilities import get_obj_in_upper_tree
+from folium.template import Template
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
 from etl import settings
@@ -36,7 +45,7 @@ def choropleth(gdf: gpd.GeoDataFrame, value: str, label: str, bounds, tooltip: d
     breaks = class_breaks(gdf[value].to_numpy(dtype=float))
     fills = [_colour(v, breaks) for v in gdf[value].to_numpy(dtype=float)]
     m = _filled_map(gdf, fills, label, tooltip)
-    m.get_root().html.add_child(folium.Element(legend_html(label, breaks, caption)))
+    m.get_root().html.add_child(Raw(legend_html(label, breaks, caption)))
     fit(m, bounds)
     return localize(m)
 
@@ -149,39 +158,101 @@ def _filled_map(gdf: gpd.GeoDataFrame, fills: list[str], name: str, tooltip: dic
     props = [*tooltip, "_fill", *(["code"] if "code" in gdf.columns and "code" not in tooltip else [])]
     _GeoJson(
         feature_collection(gdf, props),
+        props,
         bounds=_bounds(gdf),
         name=name,
-        style_function=_style,
-        highlight_function=lambda f: {"weight": 2.5, "color": "#08306b"},
         tooltip=folium.GeoJsonTooltip(fields=list(tooltip), aliases=list(tooltip.values()), localize=True, sticky=True)
         if tooltip else None,
     ).add_to(m)
     return m
 
 
-class _GeoJson(folium.GeoJson):
-    """folium.GeoJson whose bounds are given (st_folium asks for the map's bounds on every
-    run, and folium would walk every coordinate of every feature in Python to find them)."""
+class Raw(branca.element.Element):
+    """Text put into the page as it is (branca's Element compiles its text as a Jinja template)."""
 
-    def __init__(self, *args, bounds=None, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def render(self, **kwargs) -> str:
+        return self.text
+
+
+# Styles evaluated in the browser for each feature: the fill colour is the feature's `_fill`.
+_STYLE_JS = '{"fillColor": feature.properties._fill, "fillOpacity": 0.8, "color": "#555", "weight": 0.6}'
+_HIGHLIGHT_JS = '{"weight": 2.5, "color": "#08306b"}'
+_TOJSON = Template("{{ this|tojson }}")  # the data as folium's template writes it
+
+
+class _GeoJson(folium.GeoJson):
+    """folium.GeoJson for a FeatureCollection given as HTML-safe JSON text (see `feature_collection`),
+    styled by the `_fill` property in the browser, with its bounds given.
+
+    folium would parse the text, call a Python style function per feature, write a switch over
+    every feature id into the page, walk every coordinate for the bounds (st_folium asks on
+    every run), dump the data again and compile the script as a template: together about
+    two thirds of a filter change on the village map."""
+
+    def __init__(self, text: str, props: list[str], *, bounds=None, **kwargs):
+        # folium sees one empty feature with the properties (its tooltip checks their names);
+        # the script gets the real features in its place (st_folium calls the script macro itself)
+        stub = {"type": "FeatureCollection", "features": [
+            {"type": "Feature", "properties": {p: "" for p in props}, "geometry": None}]}
+        super().__init__(stub, style_function=_style, highlight_function=_style, **kwargs)
+        self.geojson = text
+        self._template = _ScriptWithData(type(self)._template, _TOJSON.render(this=stub), text)
         self._known_bounds = bounds
 
     def _get_self_bounds(self):
-        return self._known_bounds if self._known_bounds is not None else super()._get_self_bounds()
+        return self._known_bounds
+
+    def render(self, **kwargs):
+        # folium.GeoJson.render, folium's Layer.render and branca's MacroElement.render in one,
+        # with the styles as JavaScript and the script put in as text
+        self.parent_map = get_obj_in_upper_tree(self, folium.Map)
+        self.style_map, self.highlight_map = {"default": _STYLE_JS}, {"default": _HIGHLIGHT_JS}
+        if self.show:
+            self.add_child(folium.map.ElementAddToElement(element_name=self.get_name(),
+                                                          element_parent_name=self._parent.get_name()),
+                           name=self.get_name() + "_add")
+        self.get_root().script.add_child(Raw(self._template.module.script(self, kwargs)), name=self.get_name())
+        for element in self._children.values():
+            element.render(**kwargs)
 
 
-def feature_collection(gdf: gpd.GeoDataFrame, props: list[str]) -> dict:
-    """The GeoJSON FeatureCollection of `gdf` with the columns `props` as properties, built with
-    shapely's vectorised GeoJSON writer (geopandas' to_json walks the rows in Python: about
-    90 ms for 529 villages, a third of a filter change)."""
+class _ScriptWithData:
+    """Stands in for a layer's template: its `module.script(this, kwargs)` is folium's with the
+    placeholder data replaced by the real GeoJSON text."""
+
+    def __init__(self, template, placeholder: str, text: str) -> None:
+        self.template, self.placeholder, self.text = template, placeholder, text
+        self.module = self
+
+    def script(self, this, kwargs=None) -> str:
+        out = self.template.module.script(this, kwargs or {})
+        if self.placeholder not in out:
+            raise RuntimeError("folium's GeoJson template changed: the data placeholder is missing")
+        return out.replace(self.placeholder, self.text, 1)
+
+
+def feature_collection(gdf: gpd.GeoDataFrame, props: list[str]) -> str:
+    """The GeoJSON FeatureCollection of `gdf` with the columns `props` as properties, as text safe
+    inside a <script> (<, >, & and ' escaped as in Jinja's tojson), built with shapely's
+    vectorised GeoJSON writer (geopandas' to_json walks the rows in Python)."""
     import json
 
     geoms = shapely.to_geojson(gdf.geometry.to_numpy())
-    records = gdf[props].astype(object).where(gdf[props].notna(), None).to_dict("records")
-    features = ",".join(f'{{"type":"Feature","properties":{json.dumps(r, ensure_ascii=False, default=_plain)},"geometry":{g}}}'
-                        for r, g in zip(records, geoms))
-    return json.loads(f'{{"type":"FeatureCollection","features":[{features}]}}')
+    columns = [[None if _missing(v) else v for v in gdf[p].to_numpy(dtype=object)] for p in props]
+    features = ",".join(
+        f'{{"type":"Feature","properties":{json.dumps(dict(zip(props, values)), ensure_ascii=False, default=_plain)},'
+        f'"geometry":{g}}}' for values, g in zip(zip(*columns), geoms))
+    text = f'{{"type":"FeatureCollection","features":[{features}]}}'
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026").replace("'", "\\u0027")
+
+
+def _missing(v) -> bool:
+    """None, NaN, pd.NA or NaT: written as null."""
+    return v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and v != v)
 
 
 def _plain(v):
@@ -224,7 +295,7 @@ def categorical(gdf: gpd.GeoDataFrame, column: str, classes: dict[str, tuple[str
     n_other = int(sum(1 for k in keys if k not in classes))
     if n_other:
         rows.append((other[0], other[1], n_other))
-    m.get_root().html.add_child(folium.Element(category_legend_html(title, rows, caption)))
+    m.get_root().html.add_child(Raw(category_legend_html(title, rows, caption)))
     fit(m, bounds)
     return localize(m)
 
@@ -279,7 +350,7 @@ def heat(points, bounds, title: str, caption: str = "", outlines: gpd.GeoDataFra
     data = np.column_stack([np.round(lat, 6), np.round(lon, 6), points["weight"].to_numpy(dtype=float)])
     folium.plugins.HeatMap(data.tolist(), name=title, radius=radius, blur=blur, min_opacity=0.35,
                            gradient=HEAT_GRADIENT, control=False).add_to(m)
-    m.get_root().html.add_child(folium.Element(heat_legend_html(title, caption)))
+    m.get_root().html.add_child(Raw(heat_legend_html(title, caption)))
     fit(m, bounds)
     return localize(m)
 

@@ -76,10 +76,12 @@ def neighbours(con: duckdb.DuckDBPyConnection, code: str) -> pd.DataFrame:
         ORDER BY b.code""", [code]).df()[cols]
 
 
-def figures(con: duckdb.DuckDBPyConnection, flt: CaseFilter, level: str) -> pd.DataFrame:
+def figures(con: duckdb.DuckDBPyConnection, flt: CaseFilter, level: str,
+            categories: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every area of `level` ('town' or 'village') in the district, zeros included: code, name,
     town, the COUNTS, per_1000, closure_rate, satisfaction_rate, key_share, per_1000_rank,
-    ranked (definitions: module docstring; the filter's area is ignored)."""
+    ranked (definitions: module docstring; the filter's area is ignored). `categories`:
+    etl.households.category_counts of the level when the caller has it (it ignores the filter)."""
     keep = ["code", "name", "received", "closed", "open", "overdue", "rated", "satisfied"]
     cols = keep + ["households", "key_assistance"]
     if flt.start is None:  # no cases in the warehouse: households only
@@ -87,8 +89,9 @@ def figures(con: duckdb.DuckDBPyConnection, flt: CaseFilter, level: str) -> pd.D
         for k in keep[2:]:
             cases[k] = 0
     else:
-        cases = metrics.case_metrics_by(con, flt.start, flt.end, level, **flt.without_area().metric_kwargs())[keep]
-    homes = hh.category_counts(con, level)[["code", "households", "key_assistance"]]
+        cases = metrics.case_metrics_by(con, flt.start, flt.end, level, measures=keep[2:],
+                                        **flt.without_area().metric_kwargs())[keep]
+    homes = (hh.category_counts(con, level) if categories is None else categories)[["code", "households", "key_assistance"]]
     df = cases.merge(homes, on="code", how="left")
     df[["households", "key_assistance"]] = df[["households", "key_assistance"]].fillna(0).astype("int64")
     df = _rates(df[cols])
@@ -183,7 +186,8 @@ def monthly_counts(con: duckdb.DuckDBPyConnection, prefix: str, flt: CaseFilter)
     if flt.start is None or flt.end is None:
         return pd.DataFrame(columns=cols)
     homes = int(con.execute("SELECT count(*) FROM households WHERE starts_with(area_code, ?)", [prefix]).fetchone()[0])
-    by = metrics.case_metrics_by(con, flt.start, flt.end, "month", **_scoped(flt, prefix))[["month", "received", "closed"]]
+    by = metrics.case_metrics_by(con, flt.start, flt.end, "month", measures=["received", "closed"],
+                                 **_scoped(flt, prefix))[["month", "received", "closed"]]
     df = pd.DataFrame({"month": _months(flt.start, flt.end)}).merge(by, on="month", how="left")
     df[["received", "closed"]] = df[["received", "closed"]].fillna(0).astype("int64")
     df["households"] = homes
@@ -215,7 +219,8 @@ def group_counts(con: duckdb.DuckDBPyConnection, prefix: str, flt: CaseFilter, b
         raise ValueError(f"breakdown is by 'category' or 'channel', not {by!r}")
     if flt.start is None or flt.end is None:
         return pd.DataFrame(columns=[by, "received", "closed"])
-    return metrics.case_metrics_by(con, flt.start, flt.end, by, **_scoped(flt, prefix))[[by, "received", "closed"]]
+    return metrics.case_metrics_by(con, flt.start, flt.end, by, measures=["received", "closed"],
+                                   **_scoped(flt, prefix))[[by, "received", "closed"]]
 
 
 def combine_breakdown(area: pd.DataFrame, district: pd.DataFrame, by: str) -> pd.DataFrame:

@@ -121,10 +121,14 @@ def _check(level: str, keys: Sequence[str]) -> None:
 
 
 def area_summary(con: duckdb.DuckDBPyConnection, flt: CaseFilter, level: str,
-                 metric_keys: Sequence[str]) -> gpd.GeoDataFrame:
+                 metric_keys: Sequence[str], *, household_tables: tuple[pd.DataFrame, pd.DataFrame] | None = None
+                 ) -> gpd.GeoDataFrame:
     """One row per area of `level` ('town' or 'village') inside the filter's area, in code order:
     区划代码, name, (town,) the chosen figures under their Chinese labels, and the unsimplified
-    outline (EPSG:4326; None where the warehouse has none)."""
+    outline (EPSG:4326; None where the warehouse has none).
+
+    `household_tables`: etl.households' category_counts and pairing_coverage for this level and
+    area when the caller already has them (they do not depend on the case filters)."""
     keys = list(dict.fromkeys(metric_keys))
     _check(level, keys)
     prefix = flt.area_prefix or ""
@@ -143,12 +147,12 @@ def area_summary(con: duckdb.DuckDBPyConnection, flt: CaseFilter, level: str,
         if period is None:  # no cases at all: every figure is zero (rates empty)
             day = metrics.as_of(con).date()
             period = (day, day)
-        figures = metrics.case_metrics_by(con, *period, level, **flt.metric_kwargs())
+        figures = metrics.case_metrics_by(con, *period, level, measures=case_keys, **flt.metric_kwargs())
         df = df.merge(figures[["code", *case_keys]], on="code", how="left")
     hh_keys = [k for k in keys if k in household_metric_labels()]
     if hh_keys:
-        cats = hh.category_counts(con, level, area_prefix=prefix)
-        pair = hh.pairing_coverage(con, level, area_prefix=prefix)
+        cats, pair = household_tables or (hh.category_counts(con, level, area_prefix=prefix),
+                                          hh.pairing_coverage(con, level, area_prefix=prefix))
         both = cats.merge(pair.drop(columns=["name"]), on="code", how="outer")
         df = df.merge(both[["code", *hh_keys]], on="code", how="left")
 

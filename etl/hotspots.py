@@ -17,11 +17,13 @@ LEVELS = ("village", "town", "hex")
 
 
 def area_hotspots(con: duckdb.DuckDBPyConnection, level: str = "village", flt: CaseFilter = CaseFilter(), *,
-                  value: str = "rate", permutations: int = 0, seed: int = 0, fdr: bool = True) -> pd.DataFrame:
+                  value: str = "rate", permutations: int = 0, seed: int = 0, fdr: bool = True,
+                  lisa: bool = True) -> pd.DataFrame:
     """One row per village or town: cases, households, raw and EB-smoothed rate per 1,000
-    households, Gi* (`z`, two-sided `p`, `class`) and the LISA cluster on `value`: 'rate'
-    (Assuncao-Reis standardised rates; counts when no households are loaded, noted in
-    `df.attrs["value"]`) or 'count'. `value` column: what was tested."""
+    households, Gi* (`z`, two-sided `p`, `class`) and, with `lisa`, the LISA cluster (`lisa`;
+    its 999 permutations are most of the time) on `value`: 'rate' (Assuncao-Reis standardised
+    rates; counts when no households are loaded, noted in `df.attrs["value"]`) or 'count'.
+    `value` column: what was tested."""
     if level not in ("village", "town"):
         raise ValueError(f"unknown level {level!r}; expected village or town")
     if value not in ("rate", "count"):
@@ -45,12 +47,13 @@ def area_hotspots(con: duckdb.DuckDBPyConnection, level: str = "village", flt: C
     df.attrs["value"] = value
     y = (hs.standardised_rate(df["cases"].to_numpy(), df["households"].to_numpy()) if value == "rate"
          else df["cases"].to_numpy(dtype=float))
-    w = _contiguity(geoms, df["area_code"].tolist())
-    g = hs.gi_star(y, w, permutations=permutations, seed=seed, fdr=fdr)
-    lisa = hs.local_moran(y, w, permutations=permutations or 999, seed=seed, fdr=fdr)  # LISA needs permutations
+    g = hs.gi_star(y, _contiguity(geoms, df["area_code"].tolist(), star=True), permutations=permutations, seed=seed,
+                   fdr=fdr)
     df["value"] = y
     df["z"], df["p"], df["p_sim"], df["class"] = g["Zs"].to_numpy(), g["p"].to_numpy(), g["p_sim"].to_numpy(), g["class"].to_numpy()
-    df["lisa"] = lisa["cluster"].to_numpy()
+    if lisa:  # LISA needs permutations
+        w = _contiguity(geoms, df["area_code"].tolist())
+        df["lisa"] = hs.local_moran(y, w, permutations=permutations or 999, seed=seed, fdr=fdr)["cluster"].to_numpy()
     return df
 
 
@@ -94,16 +97,40 @@ def _cell_counts(con: duckdb.DuckDBPyConnection, resolution: int, flt: CaseFilte
     return pd.DataFrame({"h3": np.char.lower(np.char.mod("%x", ids)).astype(str), "n": n})
 
 
-def _contiguity(geoms, ids: list[str]):
-    """Queen contiguity (shared edge or corner); islands keep only themselves (Gi* star)."""
+def _contiguity(geoms, ids: list[str], *, star: bool = False):
+    """Queen contiguity (shared edge or corner); islands keep only themselves (Gi* star).
+
+    The neighbours of a set of outlines are remembered (a dashboard reruns the analysis on
+    the same villages for every filter). Plain weights are a new W per call (LISA sets its
+    transform on it); `star=True` gives the remembered W with each area its own neighbour,
+    weight 1, which Gi* (binary, star) uses as it is instead of filling the diagonal each time."""
+    import hashlib
     import warnings
 
-    import geopandas as gpd
-    from libpysal.weights import Queen
+    from libpysal.weights import W
 
+    key = (tuple(ids), hashlib.blake2b(b"".join(shapely.to_wkb(np.asarray(geoms))), digest_size=16).digest())
+    if key not in _NEIGHBOURS:
+        import geopandas as gpd
+        from libpysal.weights import Queen
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # libpysal warns about islands and disconnected components
+            w = Queen.from_dataframe(gpd.GeoDataFrame({"id": ids}, geometry=list(geoms)), ids=ids, use_index=False)
+        while len(_NEIGHBOURS) >= 4:
+            _NEIGHBOURS.pop(next(iter(_NEIGHBOURS)))
+        _NEIGHBOURS[key] = {"neighbours": {k: list(v) for k, v in w.neighbors.items()}}
+    entry = _NEIGHBOURS[key]
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # libpysal warns about islands and disconnected components
-        return Queen.from_dataframe(gpd.GeoDataFrame({"id": ids}, geometry=list(geoms)), ids=ids, use_index=False)
+        warnings.simplefilter("ignore")
+        if not star:
+            return W({k: list(v) for k, v in entry["neighbours"].items()}, id_order=list(ids))
+        if "star" not in entry:
+            entry["star"] = W({k: [k, *v] for k, v in entry["neighbours"].items()}, id_order=list(ids))
+        return entry["star"]
+
+
+_NEIGHBOURS: dict = {}  # (ids, digest of the outlines) -> {"neighbours": ..., "star": W}, for _contiguity
 
 
 def _hex_weights(ids: list[str]):

@@ -249,26 +249,26 @@ def _year_earlier(d: dt.date) -> dt.date:
 
 # Flow measures over the cases received in a period: (key, SQL with {c} = the period condition).
 _FLOWS: tuple[tuple[str, str], ...] = (
-    ("received", "count(*) FILTER ({c})"),
-    ("closed", "count(*) FILTER ({c} AND is_closed)"),
-    ("closed_on_time", "count(*) FILTER ({c} AND on_time)"),
-    ("assigned", "count(*) FILTER ({c} AND assigned_at IS NOT NULL)"),
-    ("responded_on_time", "count(*) FILTER ({c} AND responded_on_time)"),
+    ("received", "count_if({c})"),
+    ("closed", "count_if({c} AND is_closed)"),
+    ("closed_on_time", "count_if({c} AND on_time)"),
+    ("assigned", "count_if({c} AND assigned_at IS NOT NULL)"),
+    ("responded_on_time", "count_if({c} AND responded_on_time)"),
     ("response_hours_median", "median(response_hours) FILTER ({c})"),
     ("response_hours_mean", "avg(response_hours) FILTER ({c})"),
-    ("rated", "count(*) FILTER ({c} AND rated)"),
-    ("satisfied", "count(*) FILTER ({c} AND satisfied)"),
-    ("followed_up", "count(*) FILTER ({c} AND has_followup)"),
-    ("violations", "count(*) FILTER ({c} AND violation_any)"),
-    ("violations_opinion", "count(*) FILTER ({c} AND violation_opinion)"),
-    ("violations_followup", "count(*) FILTER ({c} AND violation_followup)"),
-    ("violations_signature", "count(*) FILTER ({c} AND violation_signature)"),
-    ("repeat", "count(*) FILTER ({c} AND is_repeat)"),
-    ("level_skipping", "count(*) FILTER ({c} AND is_level_skipping)"),
-    ("level_skipping_city", "count(*) FILTER ({c} AND is_level_skipping_city)"),
-    ("level_skipping_district", "count(*) FILTER ({c} AND is_level_skipping_district)"),
-    ("multichannel", "count(*) FILTER ({c} AND is_multichannel)"),
-    ("group_petitions", "count(*) FILTER ({c} AND is_group)"),
+    ("rated", "count_if({c} AND rated)"),
+    ("satisfied", "count_if({c} AND satisfied)"),
+    ("followed_up", "count_if({c} AND has_followup)"),
+    ("violations", "count_if({c} AND violation_any)"),
+    ("violations_opinion", "count_if({c} AND violation_opinion)"),
+    ("violations_followup", "count_if({c} AND violation_followup)"),
+    ("violations_signature", "count_if({c} AND violation_signature)"),
+    ("repeat", "count_if({c} AND is_repeat)"),
+    ("level_skipping", "count_if({c} AND is_level_skipping)"),
+    ("level_skipping_city", "count_if({c} AND is_level_skipping_city)"),
+    ("level_skipping_district", "count_if({c} AND is_level_skipping_district)"),
+    ("multichannel", "count_if({c} AND is_multichannel)"),
+    ("group_petitions", "count_if({c} AND is_group)"),
     ("group_people", "coalesce(sum(group_people) FILTER ({c}), 0)"),
 )
 # Rates: key -> (numerator, denominator).
@@ -289,8 +289,8 @@ HEADLINE = ("received", "closed", "closure_rate", "on_time_rate", "response_rate
 
 def _stocks() -> list[tuple[str, str]]:
     """Open backlog measures (the WHERE clause already keeps cases received up to `end`)."""
-    out = [("open", "count(*) FILTER (is_open)"), ("overdue", "count(*) FILTER (is_overdue)")]
-    out += [(f"overdue_bucket_{i}", f"count(*) FILTER (overdue_bucket = {i})")
+    out = [("open", "count_if(is_open)"), ("overdue", "count_if(is_overdue)")]
+    out += [(f"overdue_bucket_{i}", f"count_if(overdue_bucket = {i})")
             for i in range(len(OVERDUE_BUCKET_EDGES) + 1)]
     return out
 
@@ -365,6 +365,8 @@ def case_summary(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date, *
     stocks = ",\n".join(f"{expr} AS {key}" for key, expr in _stocks())
     cur = con.execute(f"SELECT {', '.join(parts)}, {stocks} FROM case_facts WHERE {where}", params)
     row = dict(zip([c[0] for c in cur.description], cur.fetchone()))
+    for key, _ in _stocks():  # count_if over no rows at all is NULL
+        row[key] = row[key] or 0
 
     def figures(name: str) -> dict:
         d = {key: row[f"{key}__{name}"] for key, _ in _FLOWS}
@@ -412,7 +414,7 @@ _GROUPS: dict[str, tuple[str, str, str | None]] = {
 
 def case_metrics_by(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date, by: str, *, area_prefix: str = "",
                     category: str | Iterable[str] | None = None, channel: str | Iterable[str] | None = None,
-                    status: str | Iterable[str] | None = None) -> pd.DataFrame:
+                    status: str | Iterable[str] | None = None, measures: Iterable[str] | None = None) -> pd.DataFrame:
     """The summary's figures per group, one row per group (no comparisons).
 
     `by`: village or town (every area of that level inside `area_prefix`, or containing it,
@@ -421,30 +423,52 @@ def case_metrics_by(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date
     level of the problem database, escalation_level), received_level.
     open/overdue count the backlog received up to `end`, so a group can have open cases and
     nothing received in the period.
+    `measures`: only these figures (names of the output columns; a rate brings its numerator
+    and denominator), all of them when None. A page that shows four figures need not pay for forty.
     """
     if by not in _GROUPS:
         raise ValueError(f"unknown grouping {by!r}; expected one of {list(_GROUPS)}")
     _check_period(start, end)
     ensure_views(con)
     key, col, level = _GROUPS[by]
+    flows, stocks, rates = _measures(measures)
     where, params = _where(end, area_prefix, category, channel, status)
-    params.update(s=start, e=end)
-    flows = _flow_sql("received_date BETWEEN $s AND $e")
-    stocks = ",\n".join(f"{expr} AS {k}" for k, expr in _stocks())
-    agg = f"SELECT {key} AS {col}, {flows}, {stocks} FROM case_facts WHERE {where} AND {key} IS NOT NULL GROUP BY 1"
+    if flows:
+        params.update(s=start, e=end)
+    cond = "received_date BETWEEN $s AND $e"
+    aggs = ", ".join([f"{expr.format(c=cond)} AS {k}" for k, expr in flows] + [f"{expr} AS {k}" for k, expr in stocks])
+    agg = f"SELECT {key} AS {col}{', ' + aggs if aggs else ''} FROM case_facts WHERE {where} AND {key} IS NOT NULL GROUP BY 1"
+    # zeros for groups without cases and the rates are computed in SQL: doing it in pandas
+    # cost as much as the aggregate itself (a dashboard filter change runs several of these)
+    filled = "".join(f", agg.{k}" if k in _FLOAT_FLOWS else f", CAST(coalesce(agg.{k}, 0) AS BIGINT) AS {k}"
+                     for k, _ in flows + stocks)
+    rate_sql = "".join(f", {num} / nullif({den}, 0) AS {k}" for k, (num, den) in rates)
     if level:
-        sql = f"""WITH agg AS ({agg})
-                  SELECT a.code, a.name, agg.* EXCLUDE (code) FROM areas a LEFT JOIN agg ON agg.code = a.code
-                  WHERE a.level = '{level}' AND (starts_with(a.code, $prefix) OR starts_with($prefix, a.code))
-                  ORDER BY a.code"""
+        sql = f"""WITH agg AS ({agg}),
+                  filled AS (SELECT a.code, a.name{filled} FROM areas a LEFT JOIN agg ON agg.code = a.code
+                             WHERE a.level = '{level}' AND (starts_with(a.code, $prefix) OR starts_with($prefix, a.code)))
+                  SELECT *{rate_sql} FROM filled ORDER BY code"""
     else:
-        sql = f"{agg} ORDER BY 1"
+        sql = f"WITH agg AS ({agg}), filled AS (SELECT agg.{col}{filled} FROM agg) SELECT *{rate_sql} FROM filled ORDER BY 1"
     df = con.execute(sql, params).df()
-    counts = [k for k, _ in _FLOWS if k not in _FLOAT_FLOWS] + [k for k, _ in _stocks()]
-    df[counts] = df[counts].fillna(0).astype("int64")
-    df = _add_rates(df)
     labels = overdue_bucket_labels()
     return df.rename(columns={f"overdue_bucket_{i}": f"overdue_{label}" for i, label in enumerate(labels)})
+
+
+def _measures(names: Iterable[str] | None):
+    """(flows, stocks, rates) to compute for the output columns `names` (every one when None)."""
+    stocks_all = _stocks()
+    if names is None:
+        return list(_FLOWS), stocks_all, list(_RATES.items())
+    labels = {f"overdue_{label}": f"overdue_bucket_{i}" for i, label in enumerate(overdue_bucket_labels())}
+    known = {k for k, _ in _FLOWS} | {k for k, _ in stocks_all} | set(_RATES) | set(labels)
+    wanted = [labels.get(n, n) for n in names]
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ValueError(f"unknown measure {unknown[0]!r}; expected one of {sorted(known)}")
+    rates = [(k, _RATES[k]) for k in _RATES if k in wanted]
+    need = set(wanted) | {x for _, pair in rates for x in pair}
+    return ([(k, e) for k, e in _FLOWS if k in need], [(k, e) for k, e in stocks_all if k in need], rates)
 
 
 def rankings(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date, by: str = "town", *,

@@ -32,7 +32,7 @@ def must_visit(con: duckdb.DuckDBPyConnection, config: dict | None = None, *, as
     now = as_of or metrics.as_of(con)
     start = _months_before(now.date(), int(cfg["window_months"]))
     facts = _village_facts(con, start, now)
-    hot = area_hotspots(con, "village", CaseFilter(start, now.date()))
+    hot = area_hotspots(con, "village", CaseFilter(start, now.date()), lisa=False)
     facts = facts.merge(hot[["area_code", "rate_eb", "class"]], on="area_code", how="left")
     district_rate = facts["cases"].sum() / max(facts["households"].sum(), 1) * 1000
     rows = []

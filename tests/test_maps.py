@@ -26,6 +26,20 @@ def test_tooltip_text_from_ledgers_is_escaped():
     assert "A&amp;B" in js
 
 
+def test_ledger_text_is_never_evaluated_as_a_template():
+    """branca compiles rendered scripts as Jinja templates: '{{ 7*7 }}' in an area's name must
+    reach the browser as written, in the page and in what st_folium sends."""
+    from streamlit_folium import _get_map_string
+
+    m = maps.choropleth(_areas(["{{ 7*7 }}村", "乙村"], [3, 1]), "cases", "{{ 6*7 }}件",
+                        [[32.6, 109], [32.61, 109.02]], {"name": "村(社区)"}, caption="{{ 5*5 }}")
+    page = m.get_root().render()
+    script = _get_map_string(m)
+    for text in (page, script):
+        assert "{{ 7*7 }}村" in text and "49村" not in text
+    assert "{{ 6*7 }}件" in page and "{{ 5*5 }}" in page and "42件" not in page
+
+
 def test_map_links_only_local_assets():
     m = maps.choropleth(_areas(["甲村"], [1]), "cases", "诉求件数", None, {"name": "村(社区)"})
     css, js = asset_links(m)
@@ -149,7 +163,7 @@ def _geojson_coords(m) -> np.ndarray:
     import folium
 
     layer = next(c for c in m._children.values() if isinstance(c, folium.GeoJson))
-    data = layer.data if isinstance(layer.data, dict) else json.loads(layer.data)
+    data = json.loads(layer.geojson) if hasattr(layer, "geojson") else layer.data
     ring = data["features"][0]["geometry"]["coordinates"][0]
     return np.array(ring)
 

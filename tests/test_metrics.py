@@ -216,6 +216,23 @@ def test_metrics_by_town_add_up_and_match_pandas(con, demo):
     assert months["received"].sum() == total["received"] and months["month"].iloc[0] <= "2025-01"
 
 
+def test_metrics_by_measures_computes_only_those_with_the_same_values(con, demo):
+    flags, _ = demo
+    start, end = dt.date(2025, 1, 1), dt.date(2026, 10, 31)
+    cat = flags["category"].value_counts().index[0]
+    full = metrics.case_metrics_by(con, start, end, "village", category=cat).set_index("code")
+    part = metrics.case_metrics_by(con, start, end, "village", category=cat,
+                                   measures=["open", "overdue_90天以上", "satisfaction_rate"]).set_index("code")
+    # a rate brings its numerator and denominator; nothing else is computed
+    assert set(part.columns) == {"name", "satisfied", "rated", "open", "overdue_90天以上", "satisfaction_rate"}
+    pd.testing.assert_frame_equal(part, full[part.columns])
+    months = metrics.case_metrics_by(con, start, end, "month", measures=["received"])
+    assert list(months.columns) == ["month", "received"]
+    assert months["received"].sum() == metrics.case_summary(con, start, end, compare=False)["received"]
+    with pytest.raises(ValueError, match="unknown measure 'recieved'"):
+        metrics.case_metrics_by(con, start, end, "town", measures=["recieved"])
+
+
 def _reference_ranking(flags, areas, start, end, min_cases, weights):
     d = flags["received_at"].dt.date
     p = flags[(d >= start) & (d <= end)].assign(town=lambda x: x["area_code"].str[:9])

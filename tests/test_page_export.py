@@ -28,7 +28,8 @@ def downloads(monkeypatch):
     original = DeltaGenerator.download_button
 
     def spy(self, label, data, file_name=None, *args, **kwargs):
-        seen[kwargs.get("key") or label] = (data, file_name)
+        # a download built on click: what the click would send
+        seen[kwargs.get("key") or label] = (data() if callable(data) else data, file_name)
         return original(self, label, data, file_name, *args, **kwargs)
 
     monkeypatch.setattr(DeltaGenerator, "download_button", spy)

@@ -181,7 +181,7 @@ else:
 hot_col, visit_col = st.columns([2, 3])
 with hot_col:
     try:
-        hs_village = data.area_hotspots(flt.without_area(), "village") if has_cases else pd.DataFrame()
+        hs_village = data.area_hotspots(flt.without_area(), "village", lisa=level == "village") if has_cases else pd.DataFrame()
         hs_town = data.area_hotspots(flt.without_area(), "town") if has_cases and level != "village" else pd.DataFrame()
     except Exception as e:  # noqa: BLE001 - an analysis failure is a message, not a traceback
         st.error(f"热点分析未能完成: {e}")

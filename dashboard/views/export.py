@@ -71,12 +71,10 @@ buttons = [("csv", "CSV", "UTF-8 (带BOM) 编码, Excel 可直接打开; 不含�
            ("gpkg", "GeoPackage", "上表各列 + 区域边界 (WGS-84, 未简化), 可直接拖入 QGIS / ArcGIS")]
 cols = st.columns(len(buttons))
 for c, (kind, label, why) in zip(cols, buttons):
-    try:
-        payload = data.export_file(flt, level, keys, kind, where)
-    except Exception as e:  # noqa: BLE001
-        c.error(f"{label} 未能生成: {e}")
-        continue
-    c.download_button(f"下载 {label}", payload, file_name=export.file_name(level, period, area, kind, demo),
+    # built when clicked (a filter change does not write four files nobody asked for yet), from
+    # the cached summary shown above, so the file holds exactly the preview
+    c.download_button(f"下载 {label}", lambda kind=kind: data.export_file(flt, level, keys, kind, where),
+                      file_name=export.file_name(level, period, area, kind, demo),
                       mime=export.FORMATS[kind], key=f"ex_{kind}", help=why, icon=":material/download:",
                       on_click="ignore", width="stretch")
 if missing == len(gdf):

@@ -39,11 +39,11 @@ def no_points(flt: CaseFilter, what: str) -> None:
         st.info(NO_POINTS.format(what=what) + f" (所选条件下共 {total:,} 件诉求, 都没有坐标。)")
 
 
-def village_frame(flt: CaseFilter, shapes: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, str]:
-    """Village outlines with the Gi* class and LISA cluster of the whole district, and what was tested."""
-    hs = data.area_hotspots(flt)
+def village_frame(flt: CaseFilter, shapes: gpd.GeoDataFrame, lisa: bool = False) -> tuple[gpd.GeoDataFrame, str]:
+    """Village outlines with the Gi* class (and the LISA cluster) of the whole district, and what was tested."""
+    hs = data.area_hotspots(flt, lisa=lisa)
     tested = "每千户诉求率(经标准化)" if hs.attrs.get("value", "rate") == "rate" else "诉求件数(尚未导入户数, 无法计算比率)"
-    gdf = shapes.merge(hs[["area_code", "cases", "households", "rate_eb", "class", "lisa"]],
+    gdf = shapes.merge(hs[["area_code", "cases", "households", "rate_eb", "class", *(["lisa"] if lisa else [])]],
                        left_on="code", right_on="area_code", how="left")
     gdf["rate_eb"] = gdf["rate_eb"].round(1)
     return gdf, tested
@@ -52,7 +52,7 @@ def village_frame(flt: CaseFilter, shapes: gpd.GeoDataFrame) -> tuple[gpd.GeoDat
 def village_modes(flt: CaseFilter, shapes: gpd.GeoDataFrame, mode: str) -> None:
     """Gi*, LISA or emerging hot spots per village: map, then the significant villages with downloads."""
     try:
-        gdf, tested = village_frame(flt, shapes)
+        gdf, tested = village_frame(flt, shapes, lisa=mode == "lisa")
     except Exception as e:  # noqa: BLE001 - an analysis failure is a message, not a traceback
         st.error(f"热点分析未能完成: {e}")
         return

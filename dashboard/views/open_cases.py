@@ -28,7 +28,10 @@ st.caption(f"{filters.describe(flt)}。未办结、超期按截至 {end} 受理�
 buckets = metrics.overdue_bucket_labels()
 level = "village" if flt.town else "town"
 unit = "村(社区)" if flt.town else "乡镇(街道)"
-areas = data.metrics_by(flt, level)
+# one query for both tables of areas (backlog and 三不结案)
+AREA_MEASURES = ("open", "overdue", *(f"overdue_{b}" for b in buckets), "closed", "violations", "violations_opinion",
+                 "violations_followup", "violations_signature", "violation_rate")
+areas = data.metrics_by(flt, level, AREA_MEASURES)
 table = pd.DataFrame({
     unit: areas["name"],
     "未办结": areas["open"],
@@ -70,7 +73,7 @@ LEVELS = {"village": "村级问题库", "town": "镇级问题库", "district": "
 st.subheader("分级化解与问题库层级")
 tl, el = st.columns(2)
 for col, by, names, title in ((tl, "tier", TIERS, "化解层级"), (el, "escalation", LEVELS, "问题库层级")):
-    g = data.metrics_by(flt, by)
+    g = data.metrics_by(flt, by, ("received", "closed", "closure_rate", "open", "overdue"))
     key = "escalation_level" if by == "escalation" else by
     t = pd.DataFrame({title: g[key].map(lambda v, n=names: n.get(v, str(v))), "受理诉求": g["received"],
                       "已办结": g["closed"], "办结率": (g["closure_rate"] * 100).round(1), "未办结": g["open"],
@@ -94,7 +97,7 @@ else:
               f"共 {len(listing):,} 件, 超期最久的在前。诉求人姓名与电话已脱敏。")
 
 st.subheader("违反\"三不结案\"")
-v = data.metrics_by(flt, level)
+v = data.metrics_by(flt, level, AREA_MEASURES)
 vt = pd.DataFrame({unit: v["name"], "已办结": v["closed"], "违反三不结案": v["violations"],
                    "无办理意见": v["violations_opinion"], "无回访记录": v["violations_followup"],
                    "缺签字": v["violations_signature"], "违规率": (v["violation_rate"] * 100).round(1)})

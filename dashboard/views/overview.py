@@ -40,7 +40,7 @@ st.caption(f"{filters.describe(flt)}。")
 left, right = st.columns([3, 2])
 with left:
     st.subheader("按月趋势")
-    months = data.metrics_by(flt, "month")
+    months = data.metrics_by(flt, "month", ("received", "closed"))
     period = pd.period_range(flt.start, flt.end, freq="M").strftime("%Y-%m")
     # the period's months, empty ones as 0 (the backlog's earlier months are not in the period)
     months = months.set_index("month").reindex(period).fillna({"received": 0, "closed": 0}).rename_axis("month").reset_index()
@@ -59,7 +59,7 @@ def groups_chart() -> None:
     by = st.segmented_control("分组", ["category", "channel"], default="category", key="ov_by",
                               format_func={"category": "问题类别", "channel": "诉求来源"}.get,
                               label_visibility="collapsed") or "category"
-    groups = data.metrics_by(flt, by).sort_values("received", ascending=False)
+    groups = data.metrics_by(flt, by, ("received", "closed", "open", "overdue")).sort_values("received", ascending=False)
     groups = groups[groups["received"] > 0]
     if not groups.empty:
         fig = go.Figure(go.Bar(x=groups["received"], y=groups[by], orientation="h", marker_color="#3182bd"))
@@ -82,7 +82,7 @@ def village_map() -> None:
     """The village map and its table: choosing the figure reruns only this part."""
     st.subheader("各村(社区)分布")
     figure = st.selectbox("地图指标", list(MAP_FIGURES), format_func=MAP_FIGURES.get, key="ov_figure")
-    gdf = data.map_data(flt, "village")
+    gdf = data.map_data(flt, "village", ("received", "closed", "open", "overdue", "closure_rate", "satisfaction_rate"))
     if gdf.empty:
         st.info(NO_SHAPES)
     else:
