@@ -26,7 +26,15 @@ def _default_db() -> str:
     return str(REPO_ROOT / str(settings.get("db")))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Main(click.Group):
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except settings.SettingError as e:  # a bad MINQING_* value is the user's to fix
+            raise click.UsageError(str(e), ctx) from None
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", "db", type=click.Path(dir_okay=False), default=_default_db, show_default="$MINQING_DB or data/minqing.duckdb",
               help="The warehouse file (DuckDB).")
 @click.pass_context

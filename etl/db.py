@@ -81,6 +81,7 @@ def writing(path: str | os.PathLike, *, fresh: bool = False) -> Iterator[duckdb.
             shutil.copyfile(path, tmp)
         con = connect(tmp)
         try:
+            _limit_memory(con)
             yield con
             con.execute("CHECKPOINT")
             con.close()
@@ -91,6 +92,21 @@ def writing(path: str | os.PathLike, *, fresh: bool = False) -> Iterator[duckdb.
                 con.close()
             _remove(tmp)
             raise
+
+
+def _limit_memory(con: duckdb.DuckDBPyConnection) -> None:
+    """Cap DuckDB's memory while writing (setting `write_memory_limit`); beyond it DuckDB spills
+    to a temporary folder beside the copy (removed when the connection closes)."""
+    from . import settings
+
+    limit = str(settings.get("write_memory_limit")).strip()
+    if not limit:
+        return
+    try:
+        con.execute(f"SET memory_limit = '{limit.replace(chr(39), '')}'")
+    except duckdb.Error:
+        raise settings.SettingError(
+            f"设置 MINQING_WRITE_MEMORY_LIMIT={limit!r} 不是内存大小; 应如 2GB 或 1500MB, 留空则不限") from None
 
 
 def run_sql_file(con: duckdb.DuckDBPyConnection, name: str, **params: object) -> None:
@@ -144,3 +160,4 @@ def _remove(p: Path) -> None:
     for f in (p, Path(str(p) + ".wal")):
         with contextlib.suppress(FileNotFoundError):
             f.unlink()
+    shutil.rmtree(Path(str(p) + ".tmp"), ignore_errors=True)  # DuckDB's spill folder

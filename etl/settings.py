@@ -21,6 +21,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("db", "data/minqing.duckdb", "The warehouse file used when --db / MINQING_DB is not given (relative to the repository)."),
     Setting("deadline_days_ordinary", 7, "Days allowed to close an ordinary case (一般问题一周办结)."),
     Setting("deadline_days_major", 14, "Days allowed to close a major or difficult case (重大疑难问题两周办结)."),
+    Setting("write_memory_limit", "2GB", "Memory DuckDB may use while loading or building a warehouse; beyond it, work spills to a temporary folder beside the warehouse. Empty for DuckDB's default (80% of RAM)."),
     Setting("demo_seed", 20241, "Random seed of the embedded demo; the same seed gives the same warehouse."),
     Setting("demo_as_of", "2026-10-31", "Last day covered by the demo's records (its 'today')."),
     Setting("map_basemap", "none", "Base map under the dashboard's maps: none (plain background, works on an intranet without internet), osm, tianditu or amap (data shifted to GCJ-02 to match)."),
@@ -39,6 +40,10 @@ SETTINGS: tuple[Setting, ...] = (
 _BY_NAME = {s.name: s for s in SETTINGS}
 
 
+class SettingError(ValueError):
+    """A setting's value from the environment cannot be used (the CLI shows it as a usage error)."""
+
+
 def get(name: str) -> object:
     """The value of a setting: environment override, else its default (cast to the default's type)."""
     if name not in _BY_NAME:
@@ -50,4 +55,4 @@ def get(name: str) -> object:
     try:
         return type(s.default)(env)
     except ValueError:
-        raise ValueError(f"MINQING_{name.upper()}={env!r} is not a valid {type(s.default).__name__}") from None
+        raise SettingError(f"设置 MINQING_{name.upper()}={env!r} 无效: 应为 {type(s.default).__name__} (默认 {s.default!r})") from None

@@ -77,3 +77,27 @@ def test_a_second_writer_is_refused_while_the_first_writes(tmp_path):
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=db.REPO_ROOT, timeout=120)
         assert out.returncode != 0 and "另一个进程正在写入" in out.stderr
     assert db.connect(path, read_only=True).execute("SELECT list(x ORDER BY x) FROM t").fetchone()[0] == [1, 2]
+
+
+def test_a_write_larger_than_the_memory_cap_spills_and_leaves_nothing_behind(tmp_path, monkeypatch):
+    monkeypatch.setenv("MINQING_WRITE_MEMORY_LIMIT", "100MB")
+    path = tmp_path / "w.duckdb"
+    with db.writing(path, fresh=True) as con:
+        assert con.execute("SELECT current_setting('memory_limit')").fetchone()[0] in ("95.3 MiB", "100.0 MB")
+        # about 400 MB of strings sorted: more than the cap, so DuckDB has to spill to disk
+        con.execute("CREATE TABLE t AS SELECT i, md5(i::VARCHAR) || md5((i * 7)::VARCHAR) AS s FROM range(4000000) r(i) ORDER BY s")
+    c = db.connect(path, read_only=True)
+    assert c.execute("SELECT count(*), count(DISTINCT i) FROM t").fetchone() == (4000000, 4000000)
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix != ".lock") == ["w.duckdb"]  # no copy, WAL or spill folder
+
+
+def test_a_bad_memory_cap_is_a_usage_error_naming_the_setting(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from etl.cli import main
+
+    monkeypatch.setenv("MINQING_WRITE_MEMORY_LIMIT", "lots")
+    out = CliRunner().invoke(main, ["--db", str(tmp_path / "w.duckdb"), "init", "--district", "610902"])
+    assert out.exit_code == 2, out.output
+    assert "MINQING_WRITE_MEMORY_LIMIT='lots'" in out.output and "Traceback" not in out.output
+    assert not (tmp_path / "w.duckdb").exists()

@@ -176,17 +176,42 @@ def test_a_failed_load_leaves_the_warehouse_as_it_was(wh, tmp_path, monkeypatch)
 
 
 DATE_FORMATS = ["{y}-{m:02d}-{d:02d}", "{y}/{m}/{d}", "{y}.{m}.{d}", "{y}年{m}月{d}日", "{y}-{m:02d}-{d:02d} {H:02d}:{M:02d}",
-                "{y}年{m}月{d}日 {H}:{M:02d}", "{y}{m:02d}{d:02d}"]
+                "{y}-{m:02d}-{d:02d} {H:02d}:{M:02d}:{S:02d}", " {y}-{m:02d}-{d:02d}T{H:02d}:{M:02d}:{S:02d} ",
+                "{y}-{m}-{d} {H}:{M:02d}", "{y}年{m}月{d}日 {H}:{M:02d}", "{y}{m:02d}{d:02d}"]
 
 
 @hsettings(max_examples=200, deadline=None)
 @given(st.datetimes(min_value=dt.datetime(1990, 1, 1), max_value=dt.datetime(2099, 12, 31)), st.sampled_from(DATE_FORMATS))
 def test_dates_parse_in_every_office_style(when, fmt):
     con = _macros()
-    text = fmt.format(y=when.year, m=when.month, d=when.day, H=when.hour, M=when.minute)
-    has_time = "{H" in fmt
-    expected = when.replace(second=0, microsecond=0) if has_time else dt.datetime(when.year, when.month, when.day)
+    text = fmt.format(y=when.year, m=when.month, d=when.day, H=when.hour, M=when.minute, S=when.second)
+    expected = dt.datetime(when.year, when.month, when.day)
+    if "{H" in fmt:
+        expected = when.replace(second=when.second if "{S" in fmt else 0, microsecond=0)
     assert con.execute("SELECT parse_ts(?)", [text]).fetchone()[0] == expected
+
+
+@pytest.mark.parametrize("text", ["2025-02-30", "2025-02-30 10:00:00", "2025-03-05 24:00", "2025-03-05 14:30:61",
+                                  "2025-13-01 08:00", "2025-03-05 14:3a", "abcd-ef-gh", "2025-03-05 14:30:00+08"])
+def test_impossible_dates_in_iso_shape_do_not_parse(text):
+    assert _macros().execute("SELECT parse_ts(?)", [text]).fetchone()[0] is None
+
+
+def _mask_phone_reference(text):
+    """The rule in words: digits only, a +86/86 country prefix dropped from 13 digits, then the first
+    three and last four digits kept; fewer than seven digits show as ****."""
+    if text is None or not text.strip():
+        return None
+    digits = "".join(ch for ch in text if ch.isascii() and ch.isdigit())
+    if len(digits) == 13 and digits.startswith("86"):
+        digits = digits[2:]
+    return digits[:3] + "****" + digits[-4:] if len(digits) >= 7 else "****"
+
+
+@hsettings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(alphabet="0123456789+- ()86a转", max_size=20), st.from_regex(r"(\+?86)?[ -]?1[3-9][0-9]{9}", fullmatch=True)))
+def test_phones_are_masked_as_the_rule_says(text):
+    assert _macros().execute("SELECT mask_phone(?)", [text]).fetchone()[0] == _mask_phone_reference(text)
 
 
 @hsettings(max_examples=100, deadline=None)

@@ -51,9 +51,12 @@ names AS (
         regexp_replace(norm_term(village), '(村民委员会|居民委员会|村委会|居委会)$', '') AS u1
     FROM pts_ok WHERE town IS NOT NULL OR village IS NOT NULL
 ),
-town_cands AS (
-    SELECT n.town, n.village, t.code, CASE WHEN t.k1 = n.t1 THEN 1 ELSE 2 END AS tier
-    FROM names n JOIN towns t ON n.town IS NOT NULL AND (t.k1 = n.t1 OR t.k2 = n.t2)
+town_cands AS (  -- one equi-join per tier (hash joins), not an OR join (nested loops at a province's scale)
+    SELECT town, village, code, min(tier) AS tier FROM (
+        SELECT n.town, n.village, t.code, 1 AS tier FROM names n JOIN towns t ON t.k1 = n.t1 WHERE n.town IS NOT NULL
+        UNION ALL
+        SELECT n.town, n.village, t.code, 2 AS tier FROM names n JOIN towns t ON t.k2 = n.t2 WHERE n.town IS NOT NULL
+    ) GROUP BY ALL
 ),
 town_hits AS (  -- the best tier, if it names exactly one town
     SELECT town, village, CASE WHEN count(*) = 1 THEN min(code) END AS town_code
@@ -62,13 +65,18 @@ town_hits AS (  -- the best tier, if it names exactly one town
     GROUP BY town, village
 ),
 village_cands AS (
-    SELECT n.town, n.village, v.code,
-        CASE WHEN v.k1 = n.u1 THEN 1 WHEN v.k2 = n.u1 THEN 2 ELSE 3 END AS tier
-    FROM names n
-    LEFT JOIN town_hits th ON th.town IS NOT DISTINCT FROM n.town AND th.village IS NOT DISTINCT FROM n.village
-    JOIN villages v ON n.village IS NOT NULL
-        AND (v.k1 = n.u1 OR v.k2 = n.u1 OR v.k2 = regexp_replace(n.u1, '(社区|村)$', ''))
-        AND (th.town_code IS NULL OR v.parent_code = th.town_code)
+    SELECT c.town, c.village, c.code, min(c.tier) AS tier
+    FROM (
+        SELECT n.town, n.village, v.code, v.parent_code, 1 AS tier FROM names n JOIN villages v ON v.k1 = n.u1
+        UNION ALL
+        SELECT n.town, n.village, v.code, v.parent_code, 2 FROM names n JOIN villages v ON v.k2 = n.u1
+        UNION ALL
+        SELECT n.town, n.village, v.code, v.parent_code, 3 FROM names n
+        JOIN villages v ON v.k2 = regexp_replace(n.u1, '(社区|村)$', '')
+    ) c
+    LEFT JOIN town_hits th ON th.town IS NOT DISTINCT FROM c.town AND th.village IS NOT DISTINCT FROM c.village
+    WHERE c.village IS NOT NULL AND (th.town_code IS NULL OR c.parent_code = th.town_code)
+    GROUP BY ALL
 ),
 village_hits AS (
     SELECT town, village, CASE WHEN count(*) = 1 THEN min(code) END AS village_code
