@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> dict:
                     help="largest size the geopandas pipeline is run on (it needs several GB per million rows)")
     ap.add_argument("--file-rows", type=_size, default=_size("1m"),
                     help="larger exports are loaded as files of this many rows, one `minqing load` each "
-                         "(the loader holds a whole file in memory: about 5 GB per million rows)")
+                         "(the loader holds a whole file in memory: about 3 GB per million rows)")
     args = ap.parse_args(argv)
     sizes = sorted(_size(s) for s in args.sizes.split(","))
     data: Path = args.data
