@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DB ?= $(or $(MINQING_DB),data/minqing.duckdb)
 PORT ?= 8501
 
-.PHONY: install install-test install-bench run demo test bench clean
+.PHONY: install install-test install-bench run demo test test-fast bench clean
 
 install: $(VENV)/.installed
 
@@ -35,6 +35,10 @@ run: install $(DB)
 
 test: install-test
 	$(BIN)/python -m pytest -q
+
+# The fast part (no full-size demo, browser or dask cluster): about a minute or two.
+test-fast: install-test
+	$(BIN)/python -m pytest -q -m "not slow"
 
 install-bench: $(VENV)/.installed-bench
 

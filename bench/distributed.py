@@ -7,7 +7,7 @@ places each case point in its village (a spatial join, partition by partition) a
 cases per village (`place_and_count`). The same code runs on a LocalCluster (the test) or
 on a cluster of many machines (`Client("tcp://scheduler:8786")`), reading the files from
 shared storage. `compare_with_warehouse` checks the result against the product's own
-placement (cases.area_code) and aggregation (etl.metrics.case_metrics_by).
+placement (cases.area_code) and aggregation (analysis.metrics.case_metrics_by).
 See docs/scaling.md.
 """
 
@@ -84,8 +84,8 @@ def compare_with_warehouse(con: duckdb.DuckDBPyConnection, placements: pd.DataFr
                            start: dt.date, end: dt.date) -> dict:
     """Differences between the distributed result and the product's own (both should be empty):
     cases placed in another village than cases.area_code, and villages whose count differs
-    from etl.metrics.case_metrics_by(con, start, end, 'village')['received']."""
-    from etl import metrics
+    from analysis.metrics.case_metrics_by(con, start, end, 'village')['received']."""
+    from analysis import metrics
 
     stored = con.execute("SELECT case_id, area_code FROM cases WHERE lon IS NOT NULL").df()
     m = stored.merge(placements, on="case_id", how="outer", suffixes=("_product", "_dask"), indicator=True)

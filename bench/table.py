@@ -22,7 +22,7 @@ ROWS = [  # key, what, unit
     ("map_bytes_county", "map page, all 190 counties", "bytes"),
     ("map_bytes_village_city", "map page, the villages of one city (保定市, 6,899)", "bytes"),
     ("gi_star_s", "Gi* on every village: counts query + Queen weights + statistic", "s"),
-    ("area_hotspots_s", "the whole etl.hotspots.area_hotspots (adds EB rates, LISA with 999 permutations)", "s"),
+    ("area_hotspots_s", "the whole analysis.hotspots.area_hotspots (adds EB rates, LISA with 999 permutations)", "s"),
     ("emerging_s", "emerging hot spots, 36 monthly bins, every village", "s"),
     ("peak_mem_gb_1m", "peak memory, largest workload at 1M (the load)", "GB"),
     ("peak_mem_gb_10m", "peak memory, largest workload at 10M", "GB"),

@@ -3,7 +3,7 @@ memory is its own: `python -m bench.workloads NAME '{"arg": ...}'` prints one JS
 
 - geopandas_load: the usual pandas + geopandas pipeline on the hotline CSV (read_csv,
   GCJ-02 -> WGS84 with the product's geo.datum, sjoin to the villages, write GeoParquet).
-- filter: a dashboard filter change (etl.metrics.case_summary + case_metrics_by by
+- filter: a dashboard filter change (analysis.metrics.case_summary + case_metrics_by by
   village) against the bare DuckDB aggregate it needs.
 - maps: bytes of the folium map the dashboard sends, at town and village level.
 - gi_star: Gi* on every village (Queen weights, esda), and the whole area_hotspots call.
@@ -60,7 +60,7 @@ def filter_change(db: str, repeats: int = 1) -> dict:
     """Server time of a filter change on the dashboard: the two data functions it calls
     (headline figures, then figures per village for the map/table), for a category
     filter over the whole province and for a town filter, against the bare aggregate."""
-    from etl import metrics
+    from analysis import metrics
     from etl.db import connect
 
     con = connect(db, read_only=True)
@@ -140,7 +140,7 @@ def maps(db: str) -> dict:
     import shapely
 
     from dashboard import maps as dmaps
-    from etl import metrics
+    from analysis import metrics
     from etl.db import connect
 
     con = connect(db, read_only=True)
@@ -203,9 +203,9 @@ def _shapes(con, level: str):
 
 
 def _counts(con, start, end, digits: int):
-    from etl import metrics
+    from etl import views
 
-    metrics.ensure_views(con)
+    views.ensure_views(con)
     return con.execute(f"""
         SELECT left(area_code, {digits}) AS code,
                count(*) FILTER (received_date BETWEEN $s AND $e) AS cases,
@@ -220,14 +220,14 @@ def _bounds(con):
 
 def gi_star(db: str) -> dict:
     """Gi* on the case counts of every village for the last 12 months: the counts query,
-    Queen contiguity weights (libpysal, as etl.hotspots builds them), the statistic
-    (geo.hotspots.gi_star, esda); then the whole etl.hotspots.area_hotspots call (with
+    Queen contiguity weights (libpysal, as analysis.hotspots builds them), the statistic
+    (geo.hotspots.gi_star, esda); then the whole analysis.hotspots.area_hotspots call (with
     EB rates and LISA, 999 permutations)."""
     import numpy as np
     import shapely
 
     from etl.db import connect
-    from etl.hotspots import CaseFilter, _contiguity, area_hotspots
+    from analysis.hotspots import CaseFilter, _contiguity, area_hotspots
     from geo.hotspots import gi_star as gi
 
     con = connect(db, read_only=True)
@@ -255,9 +255,9 @@ def gi_star(db: str) -> dict:
 
 
 def emerging(db: str) -> dict:
-    """Emerging hot spots of every village on the 36 monthly bins (etl.hotspots.emerging)."""
+    """Emerging hot spots of every village on the 36 monthly bins (analysis.hotspots.emerging)."""
     from etl.db import connect
-    from etl.hotspots import CaseFilter, emerging as em
+    from analysis.hotspots import CaseFilter, emerging as em
 
     con = connect(db, read_only=True)
     t = _Timer()

@@ -3,7 +3,7 @@ process and cached queries keyed by the warehouse version and their arguments. P
 these functions and never open connections or write SQL themselves.
 
 A query is a function `f(con, *args)` decorated with `@query`; pages call it as `f(*args)`.
-Arguments are usually an `etl.filters.CaseFilter` (hashable) and plain values. Results are
+Arguments are usually an `analysis.filters.CaseFilter` (hashable) and plain values. Results are
 cached per (warehouse file, its modification time, function, arguments): a load swaps the
 file, so the next call sees the new data.
 """
@@ -23,9 +23,11 @@ import pandas as pd
 import shapely
 import streamlit as st
 
-from etl import metrics, settings
+from analysis import metrics
+
+from etl import settings
 from etl.db import REPO_ROOT, connect
-from etl.filters import CaseFilter
+from analysis.filters import CaseFilter
 
 # Simplification tolerance (degrees) per level: about 40 m for villages, 100 m for towns.
 TOLERANCE = {"village": 0.0004, "town": 0.001, "district": 0.001}
@@ -199,13 +201,13 @@ def district_bounds() -> list[list[float]] | None:
 
 @query
 def summary(con, flt: CaseFilter, compare: bool = False) -> dict:
-    """Every headline figure of the filtered cases (etl.metrics.case_summary), with 环比/同比 if `compare`."""
+    """Every headline figure of the filtered cases (analysis.metrics.case_summary), with 环比/同比 if `compare`."""
     return metrics.case_summary(con, flt.start, flt.end, compare=compare, **flt.metric_kwargs())
 
 
 @query
 def metrics_by(con, flt: CaseFilter, by: str = "town", measures: tuple[str, ...] | None = None) -> pd.DataFrame:
-    """Case figures per town / village / unit / category / channel / month ... (etl.metrics.case_metrics_by):
+    """Case figures per town / village / unit / category / channel / month ... (analysis.metrics.case_metrics_by):
     the `measures` named (a page asks for what it shows), every figure when None."""
     return metrics.case_metrics_by(con, flt.start, flt.end, by, measures=measures, **flt.metric_kwargs())
 
@@ -228,7 +230,7 @@ def town_level_cases(con, flt: CaseFilter) -> int:
 
 @query
 def rankings(con, flt: CaseFilter, by: str = "town") -> pd.DataFrame:
-    """Towns or handling units ranked by the three rates, with score and flags (etl.metrics.rankings)."""
+    """Towns or handling units ranked by the three rates, with score and flags (analysis.metrics.rankings)."""
     kw = flt.metric_kwargs()
     kw.pop("status")  # rankings are over every case a unit received
     return metrics.rankings(con, flt.start, flt.end, by, **kw)
@@ -236,8 +238,8 @@ def rankings(con, flt: CaseFilter, by: str = "town") -> pd.DataFrame:
 
 @query
 def overdue_cases(con, flt: CaseFilter) -> pd.DataFrame:
-    """The overdue list (masked identifiers only), most overdue first (etl.case_lists)."""
-    from etl.case_lists import overdue_cases as oc
+    """The overdue list (masked identifiers only), most overdue first (analysis.case_lists)."""
+    from analysis.case_lists import overdue_cases as oc
 
     return oc(con, flt)
 
@@ -246,14 +248,14 @@ def overdue_cases(con, flt: CaseFilter) -> pd.DataFrame:
 
 @query
 def must_visit(con) -> pd.DataFrame:
-    """五必去: one row per village with flags (list of keys), reasons (list), score (etl.must_visit)."""
-    from etl.must_visit import must_visit as mv
+    """五必去: one row per village with flags (list of keys), reasons (list), score (analysis.must_visit)."""
+    from analysis.must_visit import must_visit as mv
 
     return mv(con)
 
 
 def must_visit_labels() -> dict[str, str]:
-    from etl.must_visit import FLAG_LABELS
+    from analysis.must_visit import FLAG_LABELS
 
     return dict(FLAG_LABELS)
 
@@ -261,14 +263,14 @@ def must_visit_labels() -> dict[str, str]:
 @query
 def _area_hotspots(con, flt: CaseFilter, level: str = "village", lisa: bool = False) -> pd.DataFrame:
     """The district-wide analysis behind area_hotspots (cached without the area)."""
-    from etl.hotspots import area_hotspots as ah
+    from analysis.hotspots import area_hotspots as ah
 
     return ah(con, level, flt, lisa=lisa)
 
 
 def area_hotspots(flt: CaseFilter, level: str = "village", lisa: bool = False) -> pd.DataFrame:
     """Gi* class (and with `lisa` the LISA cluster, whose permutations cost most of the time)
-    per area for the filtered cases of the whole district (etl.hotspots).
+    per area for the filtered cases of the whole district (analysis.hotspots).
 
     The analysis covers the whole district whatever area is chosen, so it is cached once per
     filter without its area."""
@@ -278,7 +280,7 @@ def area_hotspots(flt: CaseFilter, level: str = "village", lisa: bool = False) -
 @query
 def _emerging(con, flt: CaseFilter, level: str = "village") -> tuple[pd.DataFrame, pd.DataFrame]:
     """The district-wide analysis behind emerging (cached without the area)."""
-    from etl.hotspots import emerging as em
+    from analysis.hotspots import emerging as em
 
     return em(con, flt, level=level)
 
@@ -294,7 +296,7 @@ def emerging(flt: CaseFilter, level: str = "village") -> tuple[pd.DataFrame, pd.
 @query
 def households(con, level: str = "town", prefix: str = "") -> dict[str, pd.DataFrame]:
     """Aggregates only: categories with shares, pairing coverage of 连心户, 五必访 groups per area."""
-    from etl import households as hh
+    from analysis import households as hh
 
     return {"categories": hh.category_counts(con, level, area_prefix=prefix),
             "pairing": hh.pairing_coverage(con, level, area_prefix=prefix),
@@ -306,7 +308,7 @@ def households(con, level: str = "town", prefix: str = "") -> dict[str, pd.DataF
 @query
 def case_points(con, flt: CaseFilter, cell_m: float = 100.0) -> pd.DataFrame:
     """Geocoded filtered cases counted on a grid of about `cell_m` metres: lat, lon (cell centre), weight."""
-    from etl.hotspots import case_points as cp
+    from analysis.hotspots import case_points as cp
 
     return cp(con, flt, cell_m)
 
@@ -314,7 +316,7 @@ def case_points(con, flt: CaseFilter, cell_m: float = 100.0) -> pd.DataFrame:
 @query
 def point_coverage(con, flt: CaseFilter) -> pd.DataFrame:
     """Per town: the filtered cases and those with a point (code, name, cases, with_point)."""
-    from etl.hotspots import point_coverage as pc
+    from analysis.hotspots import point_coverage as pc
 
     return pc(con, flt)
 
@@ -322,7 +324,7 @@ def point_coverage(con, flt: CaseFilter) -> pd.DataFrame:
 @query
 def _hex_hotspots(con, flt: CaseFilter, resolution: int = 7) -> pd.DataFrame:
     """The district-wide analysis behind hex_hotspots (cached without the area)."""
-    from etl.hotspots import hex_hotspots as hh
+    from analysis.hotspots import hex_hotspots as hh
 
     return hh(con, resolution, flt)
 
@@ -340,8 +342,8 @@ def hex_hotspots(flt: CaseFilter, resolution: int = 7) -> pd.DataFrame:
 @query
 def export_summary(con, flt: CaseFilter, level: str, metric_keys: tuple[str, ...]) -> gpd.GeoDataFrame:
     """One row per town or village inside the filter's area with the chosen figures under their
-    Chinese labels and the unsimplified outlines (etl.export.area_summary)."""
-    from etl import export
+    Chinese labels and the unsimplified outlines (reports.export.area_summary)."""
+    from reports import export
 
     hh = households(level, flt.area_prefix or "")  # cached: the household figures ignore the case filters
     return export.area_summary(con, flt, level, list(metric_keys), household_tables=(hh["categories"], hh["pairing"]))
@@ -350,7 +352,7 @@ def export_summary(con, flt: CaseFilter, level: str, metric_keys: tuple[str, ...
 @query
 def export_file(con, flt: CaseFilter, level: str, metric_keys: tuple[str, ...], fmt: str, filters_text: str) -> bytes:
     """The same summary as a csv / xlsx / geojson / gpkg file, its notes stating `filters_text`."""
-    from etl import export
+    from reports import export
 
     gdf = export_summary(flt, level, metric_keys)  # the cached summary: computed once for every format
     return export.to_bytes(gdf, fmt, export.notes(con, flt, level, gdf, filters_text))
@@ -368,48 +370,48 @@ def as_of_date(con):
 
 @query
 def area_neighbours(con, code: str) -> pd.DataFrame:
-    """Areas of the same level sharing a border or corner with `code` (etl.areas.neighbours)."""
-    from etl import areas
+    """Areas of the same level sharing a border or corner with `code` (analysis.areas.neighbours)."""
+    from analysis import areas
 
     return areas.neighbours(con, code)
 
 
 @query
 def _area_figures(con, flt: CaseFilter, level: str) -> pd.DataFrame:
-    from etl import areas
+    from analysis import areas
 
     return areas.figures(con, flt, level, households(level, "")["categories"])  # households: cached
 
 
 def area_figures(flt: CaseFilter, level: str) -> pd.DataFrame:
-    """Case and household figures of every town or village of the district (etl.areas.figures);
+    """Case and household figures of every town or village of the district (analysis.areas.figures);
     the filter's area is ignored."""
     return _area_figures(flt.without_area(), level)
 
 
 @query
 def _area_comparison(con, code: str, flt: CaseFilter) -> pd.DataFrame:
-    from etl import areas
+    from analysis import areas
 
     figs = area_figures(flt, "town" if areas.level_of(code) == "district" else areas.level_of(code))
     return areas.comparison(con, code, flt, figs)
 
 
 def area_comparison(code: str, flt: CaseFilter) -> pd.DataFrame:
-    """The area with its neighbours (the district: its towns) and the average rows (etl.areas.comparison)."""
+    """The area with its neighbours (the district: its towns) and the average rows (analysis.areas.comparison)."""
     return _area_comparison(code, flt.without_area())
 
 
 @query
 def _area_months(con, prefix: str, flt: CaseFilter) -> pd.DataFrame:
-    from etl import areas
+    from analysis import areas
 
     return areas.monthly_counts(con, prefix, flt)
 
 
 def area_monthly(code: str, flt: CaseFilter) -> pd.DataFrame:
-    """Monthly received/closed of the area and the district, per 1,000 households (etl.areas.monthly)."""
-    from etl import areas
+    """Monthly received/closed of the area and the district, per 1,000 households (analysis.areas.monthly)."""
+    from analysis import areas
 
     flt = flt.without_area()
     return areas.combine_monthly(_area_months(code, flt) if code else None, _area_months("", flt))
@@ -417,14 +419,14 @@ def area_monthly(code: str, flt: CaseFilter) -> pd.DataFrame:
 
 @query
 def _area_groups(con, prefix: str, flt: CaseFilter, by: str) -> pd.DataFrame:
-    from etl import areas
+    from analysis import areas
 
     return areas.group_counts(con, prefix, flt, by)
 
 
 def area_breakdown(code: str, flt: CaseFilter, by: str) -> pd.DataFrame:
-    """The area's cases per category or channel with the district's shares (etl.areas.breakdown)."""
-    from etl import areas
+    """The area's cases per category or channel with the district's shares (analysis.areas.breakdown)."""
+    from analysis import areas
 
     flt = flt.without_area()
     return areas.combine_breakdown(_area_groups(code, flt, by), _area_groups("", flt, by), by)

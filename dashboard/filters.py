@@ -13,7 +13,7 @@ import datetime as dt
 import streamlit as st
 
 from etl import vocab
-from etl.filters import DOMAIN_LABELS, CaseFilter
+from analysis.filters import DOMAIN_LABELS, CaseFilter
 
 AREA_PAGE = "views/area.py"
 _DRILL = "_drill_to"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import filters
-from etl.filters import CaseFilter
+from analysis.filters import CaseFilter
 
 
 def demo_banner(meta: dict) -> None:
@@ -46,15 +46,15 @@ NO_SHAPES = "还没有村(社区)边界。用 `minqing load areas 边界.geojson
 
 def csv_bytes(df) -> bytes:
     """CSV in UTF-8 with a byte-order mark, so Excel on a Chinese Windows desktop opens it correctly;
-    text that Excel would run as a formula is kept as text (etl.export.csv_bytes)."""
-    from etl.export import csv_bytes as build
+    text that Excel would run as a formula is kept as text (reports.export.csv_bytes)."""
+    from reports.export import csv_bytes as build
 
     return build(df)
 
 
 def xlsx_bytes(df, sheet: str = "Sheet1") -> bytes:
-    """One-sheet XLSX built in memory (etl.export.xlsx_bytes: widths fitted, no formulas)."""
-    from etl.export import xlsx_bytes as build
+    """One-sheet XLSX built in memory (reports.export.xlsx_bytes: widths fitted, no formulas)."""
+    from reports.export import xlsx_bytes as build
 
     return build(df, sheet)
 

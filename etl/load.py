@@ -127,7 +127,7 @@ def load(
             WHERE s._reason IS NOT NULL ORDER BY s._line""",
         [batch_id],
     )
-    from .metrics import create_views
+    from .views import create_views
 
     create_views(con)  # refresh the stored views with this version's definitions
     total = result.loaded + result.updated + result.duplicates + result.rejected

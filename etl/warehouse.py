@@ -70,7 +70,7 @@ def _create(con: duckdb.DuckDBPyConnection, code: str, name: str, full_name: str
         **(extra or {}),
     }
     con.executemany("INSERT INTO meta VALUES (?, ?)", list(meta.items()))
-    from .metrics import create_views
+    from .views import create_views
 
     create_views(con)  # case_facts, household_facts: the metric definitions, for SQL users
 

@@ -58,3 +58,15 @@ def full_demo(full_demo_dir):
     truth = json.loads((full_demo_dir / "demo_truth.json").read_text(encoding="utf-8"))
     yield con, truth
     con.close()
+
+
+# Tests that need the full-size demo (~45 s to build), a browser or a dask cluster are `slow`:
+# `make test-fast` (pytest -m "not slow") leaves them out; `make test` runs everything.
+SLOW_FIXTURES = {"full_demo", "full_demo_dir", "app_url", "client"}
+SLOW_MODULES = {"test_browser", "test_distributed", "test_bench_region"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())) or item.module.__name__.rsplit(".", 1)[-1] in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 from streamlit.testing.v1 import AppTest
 
-from etl.cli import main
+from cli import main
 from etl.db import REPO_ROOT, connect
 
 APP = str(REPO_ROOT / "dashboard" / "app.py")
@@ -157,7 +157,7 @@ def test_a_missing_warehouse_is_an_error_message_not_a_traceback(monkeypatch, tm
 
 
 def _flagged(db):
-    from etl.must_visit import must_visit
+    from analysis.must_visit import must_visit
 
     con = connect(db, read_only=True)
     mv = must_visit(con)
@@ -206,7 +206,7 @@ def test_csv_download_has_a_bom_for_excel():
 
 
 def test_rankings_page_shows_the_towns_rankings_ranks(monkeypatch, demo_db):
-    from etl import metrics
+    from analysis import metrics
 
     at = _run(monkeypatch, demo_db, "views/rankings.py")
     assert not at.exception
@@ -255,7 +255,7 @@ def test_hotspot_page_runs_every_method(monkeypatch, demo_db, mode):
 
 
 def test_hotspot_page_counts_the_gi_hot_spots_of_the_period(monkeypatch, demo_db):
-    from etl.hotspots import CaseFilter, area_hotspots
+    from analysis.hotspots import CaseFilter, area_hotspots
 
     at = _run(monkeypatch, demo_db, "views/hotspots.py")
     assert not at.exception and not at.error

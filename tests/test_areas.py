@@ -1,4 +1,4 @@
-"""etl.areas: neighbours against shapely on the raw outlines; the comparison, trend and breakdown
+"""analysis.areas: neighbours against shapely on the raw outlines; the comparison, trend and breakdown
 figures against direct SQL over the raw cases and households tables."""
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 import shapely
 
-from etl import areas
+from analysis import areas
 from etl.db import connect
-from etl.filters import CaseFilter
+from analysis.filters import CaseFilter
 
 START, END = dt.date(2025, 11, 1), dt.date(2026, 10, 31)
 AS_OF = dt.datetime(2026, 10, 31, 23, 59, 59)  # the small demo's 'today' (conftest)
@@ -221,7 +221,7 @@ def test_an_area_without_households_has_no_rates(demo_db, tmp_path):
 def test_an_empty_warehouse_gives_zeros_and_no_neighbours(tmp_path):
     from click.testing import CliRunner
 
-    from etl.cli import main
+    from cli import main
 
     db = tmp_path / "empty.duckdb"
     assert CliRunner().invoke(main, ["--db", str(db), "init", "--district", "610902"]).exit_code == 0

@@ -7,7 +7,7 @@ import shapely
 from click.testing import CliRunner
 
 from etl import divisions
-from etl.cli import main
+from cli import main
 from etl.db import connect
 
 

@@ -94,7 +94,7 @@ def test_a_write_larger_than_the_memory_cap_spills_and_leaves_nothing_behind(tmp
 def test_a_bad_memory_cap_is_a_usage_error_naming_the_setting(tmp_path, monkeypatch):
     from click.testing import CliRunner
 
-    from etl.cli import main
+    from cli import main
 
     monkeypatch.setenv("MINQING_WRITE_MEMORY_LIMIT", "lots")
     out = CliRunner().invoke(main, ["--db", str(tmp_path / "w.duckdb"), "init", "--district", "610902"])

@@ -7,8 +7,8 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from etl.cli import main
-from etl.hotspots import emerging
+from cli import main
+from analysis.hotspots import emerging
 
 EXPECTED = {
     "persistent": {"persistent_hot", "intensifying_hot"},

@@ -14,9 +14,9 @@ import pytest
 import shapely
 from click.testing import CliRunner
 
-from etl import export
-from etl.cli import main
-from etl.filters import CaseFilter
+from reports import export
+from cli import main
+from analysis.filters import CaseFilter
 
 CLOSED = ("办结", "已回访", "已归档")
 OPEN = ("受理", "交办", "办理中")
@@ -106,7 +106,7 @@ def test_metrics_by_key_or_label_and_unknown_ones_are_named():
 
 
 def test_every_case_metric_is_a_figure_of_case_metrics_by(con):
-    from etl import metrics
+    from analysis import metrics
 
     df = metrics.case_metrics_by(con, START, END, "town")
     assert set(export.case_metric_labels()) <= set(df.columns)

@@ -13,8 +13,8 @@ from click.testing import CliRunner
 from libpysal.examples import get_path
 from libpysal.weights import Queen
 
-from etl.cli import main
-from etl.hotspots import CaseFilter, area_hotspots, hex_hotspots
+from cli import main
+from analysis.hotspots import CaseFilter, area_hotspots, hex_hotspots
 from geo import hotspots as hs
 
 

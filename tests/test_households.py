@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from etl import households as hh
+from analysis import households as hh
 from etl.db import connect, run_sql_file
 
 # Written out here (not read from the vocabulary): the categories in order of need.

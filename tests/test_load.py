@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import given, settings as hsettings, strategies as st
 
-from etl.cli import main
+from cli import main
 from etl.db import connect, run_sql_file, writing
 from etl.load import LoadError, load
 

@@ -14,7 +14,7 @@ import pytest
 import shapely
 from click.testing import CliRunner
 
-from etl.cli import main
+from cli import main
 from etl.db import REPO_ROOT, connect
 
 VILLAGES = [("610902001003", "西大街社区居委会"), ("610902001004", "培新街社区居委会"), ("610902104001", None)]
@@ -147,7 +147,7 @@ def test_a_load_killed_part_way_leaves_the_warehouse_as_it_was(wh, tmp_path):
     csv.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
     before = wh.read_bytes()
     env = dict(os.environ)
-    proc = subprocess.Popen([sys.executable, "-m", "etl.cli", "--db", str(wh), "load", "cases", str(csv)],
+    proc = subprocess.Popen([sys.executable, "-m", "cli", "--db", str(wh), "load", "cases", str(csv)],
                             cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 60
     tmp_copy = wh.with_name(f".{wh.name}.{proc.pid}.tmp")

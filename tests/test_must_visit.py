@@ -8,8 +8,8 @@ import re
 import pytest
 from click.testing import CliRunner
 
-from etl.cli import main
-from etl.must_visit import FLAGS, load_config, must_visit
+from cli import main
+from analysis.must_visit import FLAGS, load_config, must_visit
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from streamlit.delta_generator import DeltaGenerator
 from streamlit.testing.v1 import AppTest
 
-from etl.cli import main
+from cli import main
 from etl.db import REPO_ROOT, connect
 
 APP = str(REPO_ROOT / "dashboard" / "app.py")

@@ -12,7 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from etl.db import REPO_ROOT, connect
-from etl.filters import CaseFilter
+from analysis.filters import CaseFilter
 from geo.hotspots import CLASS_LABELS
 
 APP = str(REPO_ROOT / "dashboard" / "app.py")
@@ -116,7 +116,7 @@ def test_heat_map_weighs_every_geocoded_filtered_case_once(monkeypatch, demo_db)
 
 
 def test_hexagon_classes_are_those_of_hex_hotspots(monkeypatch, demo_db):
-    from etl.hotspots import hex_hotspots
+    from analysis.hotspots import hex_hotspots
 
     at = _page(monkeypatch, demo_db, "hex")
     start, end = _period(at)
@@ -143,7 +143,7 @@ def test_hexagon_classes_are_those_of_hex_hotspots(monkeypatch, demo_db):
 
 
 def test_month_slider_shows_that_months_gi_classes(monkeypatch, demo_db):
-    from etl.hotspots import emerging
+    from analysis.hotspots import emerging
 
     at = _page(monkeypatch, demo_db, "month")
     start, end = _period(at)
@@ -221,7 +221,7 @@ def test_cases_without_points_still_get_village_hot_spots(monkeypatch, no_points
 def test_case_points_sum_cases_in_cells_of_about_the_size_asked(con):
     import numpy as np
 
-    from etl.hotspots import case_points
+    from analysis.hotspots import case_points
 
     flt = CaseFilter(dt.date(2026, 1, 1), dt.date(2026, 6, 30))
     raw = con.execute("""SELECT lat, lon FROM cases WHERE lon IS NOT NULL AND lat IS NOT NULL

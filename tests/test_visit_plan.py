@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 
 import pandas as pd
 
-from etl.visit_plan import BLANK_COLUMNS, visit_plan_html
+from reports.visit_plan import BLANK_COLUMNS, visit_plan_html
 
 
 class _Table(HTMLParser):

@@ -7,7 +7,7 @@ import pytest
 import shapely
 from click.testing import CliRunner
 
-from etl.cli import main
+from cli import main
 from etl.db import REPO_ROOT, connect
 
 

@@ -12,8 +12,8 @@ import streamlit as st
 
 from dashboard import data, filters, maps
 from dashboard.ui import NO_CASES, NO_SHAPES, area_page, downloads, fmt_rate, show_map
-from etl import households as hh
-from etl import metrics
+from analysis import households as hh
+from analysis import metrics
 from geo.hotspots import CLASS_LABELS, LISA_LABELS
 
 NO_HOUSEHOLDS = "还没有户籍与民情分类数据, 每千户诉求、连心户占比等比率显示为 —。用 `minqing load households 民情台账.xlsx` 导入后刷新本页。"
@@ -230,7 +230,7 @@ with visit_col:
         flags = list(me["flags"].iloc[0]) if len(me) else []
         reasons = list(me["reasons"].iloc[0]) if len(me) else []
         st.metric("五必去标记", "、".join(labels.get(f, f) for f in flags) if flags else "未标记",
-                  help="特困村、边远村、信访问题较多、工作推进有难度、受自然灾害影响; 判定窗口见 etl/must_visit.toml")
+                  help="特困村、边远村、信访问题较多、工作推进有难度、受自然灾害影响; 判定窗口见 analysis/must_visit.toml")
         if flags:
             st.dataframe(pd.DataFrame({"标记": [labels.get(f, f) for f in flags], "原因": reasons}),
                          hide_index=True, width="stretch")
@@ -348,7 +348,7 @@ role_names = {"self": f"本{'村(社区)' if level == 'village' else '乡镇(街
 
 
 def figures_table(t: pd.DataFrame, row_level: str) -> pd.DataFrame:
-    """The rows of etl.areas.figures/comparison as shown: Chinese headers, rates in percent, counts of
+    """The rows of analysis.areas.figures/comparison as shown: Chinese headers, rates in percent, counts of
     average rows to one decimal, the Gi* class of each area."""
     role = t["role"] if "role" in t else pd.Series("", index=t.index)
     is_avg = role.isin(["town_mean", "district_mean"])

@@ -8,7 +8,7 @@ import streamlit as st
 
 from dashboard import data, filters
 from dashboard.ui import NO_CASES, area_page
-from etl import export
+from reports import export
 
 flt = area_page("导出 · 区域汇总")
 has_cases = flt.start is not None

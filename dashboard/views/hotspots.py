@@ -10,7 +10,7 @@ import streamlit as st
 
 from dashboard import data, filters, maps
 from dashboard.ui import NO_SHAPES, case_page, downloads, show_map
-from etl.filters import CaseFilter
+from analysis.filters import CaseFilter
 from geo.emerging import CATEGORY_LABELS
 from geo.hotspots import CLASS_LABELS, LISA_LABELS
 

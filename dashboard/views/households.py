@@ -8,7 +8,7 @@ import streamlit as st
 
 from dashboard import data, filters, maps
 from dashboard.ui import area_page, downloads, show_map
-from etl import households as hh
+from analysis import households as hh
 
 flt = area_page("民情分类 · 放心户 / 关心户 / 连心户")
 filters.note_unused(flt, {"period", "category", "channel", "status"}, ": 户情为最新建档状态, 与诉求无关")

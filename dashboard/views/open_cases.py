@@ -9,8 +9,8 @@ import streamlit as st
 
 from dashboard import data, filters
 from dashboard.ui import case_page, downloads
-from etl import metrics
-from etl.case_lists import OVERDUE_COLUMNS
+from analysis import metrics
+from analysis.case_lists import OVERDUE_COLUMNS
 
 flt = case_page("未办结 · 积压与超期")
 start, end = flt.start, flt.end

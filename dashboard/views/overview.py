@@ -9,7 +9,7 @@ import streamlit as st
 
 from dashboard import data, filters, maps
 from dashboard.ui import NO_SHAPES, case_page, downloads, fmt_rate, show_map
-from etl import metrics
+from analysis import metrics
 
 flt = case_page("民情地图 · 总览")
 s = data.summary(flt, compare=True)

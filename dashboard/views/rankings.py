@@ -7,7 +7,7 @@ import streamlit as st
 
 from dashboard import data, filters
 from dashboard.ui import case_page, downloads
-from etl import metrics
+from analysis import metrics
 
 flt = case_page("排名 · 乡镇(街道)与承办单位")
 start, end = flt.start, flt.end

@@ -4,7 +4,7 @@
 -- orders by received_at, then case_id for cases received at the same moment; days count
 -- calendar dates (a second case on the same day is 0 days after the first).
 -- The view case_facts turns these into 重复访 / 多头访 / 越级访 with the windows of the settings.
--- Rebuilt by etl.metrics.create_views() after every load: a self-join too costly to repeat
+-- Rebuilt by etl.views.create_views() after every load: a self-join too costly to repeat
 -- in every query at a province's scale.
 CREATE OR REPLACE TABLE case_history AS
 SELECT c.case_id,

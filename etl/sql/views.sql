@@ -1,7 +1,7 @@
--- Derived views: every case and household metric is defined here once; etl/metrics.py and
--- etl/households.py only filter and aggregate these views. Run by etl.metrics.create_views(),
+-- Derived views: every case and household metric is defined here once; analysis/metrics.py and
+-- analysis/households.py only filter and aggregate these views. Run by etl.views.create_views(),
 -- which first defines the parameter macros the views use (from etl/vocab.toml and the
--- constants in etl/metrics.py):
+-- constants in analysis/metrics.py):
 --   mq_as_of()              'today': meta.demo_as_of at 23:59:59, else the current local time
 --   mq_open_statuses()      statuses of open cases (vocab `status`, open = true)
 --   mq_satisfied_terms()    satisfaction terms that count as satisfied (满意, 基本满意)

@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from . import vocab
+from etl import vocab
 
 DOMAINS = ("category", "channel", "status")
 DOMAIN_LABELS = {"category": "问题类别", "channel": "诉求来源", "status": "办理状态"}
@@ -68,7 +68,7 @@ class CaseFilter:
         return " AND ".join(parts), params
 
     def metric_kwargs(self) -> dict:
-        """Keyword arguments of etl.metrics' functions (the period is passed separately)."""
+        """Keyword arguments of analysis.metrics' functions (the period is passed separately)."""
         return {"area_prefix": self.area_prefix, **{d: (list(getattr(self, d)) or None) for d in DOMAINS}}
 
     def without_area(self) -> CaseFilter:

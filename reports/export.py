@@ -4,12 +4,12 @@ as CSV (UTF-8 with BOM), XLSX, GeoJSON or GeoPackage. Shared by the dashboard's 
 
 - Rows: every area of the level inside the filter's area (a town filter at village level: its
   villages); an area containing the filter's area is kept too (a village filter at town level:
-  its town, counting only that village), as `etl.metrics.case_metrics_by` lists them. Areas
+  its town, counting only that village), as `analysis.metrics.case_metrics_by` lists them. Areas
   without cases or households have zeros (rates empty).
-- Case figures: `etl.metrics.case_metrics_by` over the filter (period, area, category,
+- Case figures: `analysis.metrics.case_metrics_by` over the filter (period, area, category,
   channel, status). An open period end is the first / last day with a case. Cases placed only
   at town level (no village) are in their town's row and in no village's.
-- Household figures (`etl.households`): the latest classification, by area only (households
+- Household figures (`analysis.households`): the latest classification, by area only (households
   are not cases: the period, category, channel and status filters do not apply).
 - Columns: 区划代码, the name (乡镇(街道) or 村(社区)), for villages their town, then the
   figures with their Chinese labels; geometry: the warehouse's outlines, not simplified, in
@@ -27,9 +27,9 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from . import households as hh
-from . import metrics
-from .filters import CaseFilter
+from analysis import households as hh
+from analysis import metrics
+from analysis.filters import CaseFilter
 
 LEVELS = {"town": "乡镇(街道)", "village": "村(社区)"}
 FORMATS = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -127,7 +127,7 @@ def area_summary(con: duckdb.DuckDBPyConnection, flt: CaseFilter, level: str,
     区划代码, name, (town,) the chosen figures under their Chinese labels, and the unsimplified
     outline (EPSG:4326; None where the warehouse has none).
 
-    `household_tables`: etl.households' category_counts and pairing_coverage for this level and
+    `household_tables`: analysis.households' category_counts and pairing_coverage for this level and
     area when the caller already has them (they do not depend on the case filters)."""
     keys = list(dict.fromkeys(metric_keys))
     _check(level, keys)

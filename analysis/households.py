@@ -36,8 +36,8 @@ import datetime as dt
 import duckdb
 import pandas as pd
 
-from . import vocab
-from .metrics import ensure_views
+from etl import vocab
+from etl.views import ensure_views
 
 LEVELS = ("village", "town", "district")
 MUST_SEE = {"poor": "贫困户", "wubao": "五保户", "old_party_member": "老党员", "deputy": "两代一委",

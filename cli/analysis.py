@@ -9,8 +9,7 @@ from pathlib import Path
 
 import click
 
-from .cli import main
-from .db import connect
+from etl.db import connect
 
 
 def _open(ctx: click.Context):
@@ -30,8 +29,8 @@ def _filter_options(f):
 
 
 def _case_filter(start, end, category, channel, status):
-    from . import vocab
-    from .hotspots import CaseFilter
+    from etl import vocab
+    from analysis.hotspots import CaseFilter
 
     def norm(domain, value, option):
         if value is None:
@@ -60,7 +59,7 @@ def _records(df, columns) -> list[dict]:
     return [{c: _clean(r[c]) for c in columns} for r in df[columns].to_dict("records")]
 
 
-@main.command()
+@click.command()
 @click.option("--level", type=click.Choice(["village", "town", "hex"]), default="village", show_default=True)
 @click.option("--resolution", type=click.IntRange(5, 10), default=7, show_default=True, help="H3 resolution for --level hex.")
 @click.option("--value", type=click.Choice(["rate", "count"]), default="rate", show_default=True,
@@ -72,7 +71,7 @@ def _records(df, columns) -> list[dict]:
 @click.pass_context
 def hotspots(ctx, level, resolution, value, no_fdr, seed, start, end, category, channel, status, as_json):
     """Significant hot and cold spots of cases (Getis-Ord Gi*, Esri classes) and LISA clusters."""
-    from .hotspots import area_hotspots, hex_hotspots
+    from analysis.hotspots import area_hotspots, hex_hotspots
 
     flt = _case_filter(start, end, category, channel, status)
     con = _open(ctx)
@@ -98,9 +97,9 @@ def hotspots(ctx, level, resolution, value, no_fdr, seed, start, end, category, 
         click.echo(f"  {name}  z={r['z']:.2f}  {CLASS_LABELS[r['class']]}")
 
 
-@main.command(name="must-visit")
+@click.command(name="must-visit")
 @click.option("--config", type=click.Path(exists=True, dir_okay=False),
-              help="TOML overriding thresholds of etl/must_visit.toml (same keys).")
+              help="TOML overriding thresholds of analysis/must_visit.toml (same keys).")
 @click.option("--flag", "only", type=click.Choice(["poverty", "remote", "petitions", "difficult", "disaster"]), multiple=True,
               help="Only villages with this flag (repeatable).")
 @click.option("--all", "show_all", is_flag=True, help="Include villages with no flag.")
@@ -108,7 +107,7 @@ def hotspots(ctx, level, resolution, value, no_fdr, seed, start, end, category, 
 @click.pass_context
 def must_visit_cmd(ctx, config, only, show_all, as_json):
     """五必去: the five must-visit flags of every village, with reasons and a priority score."""
-    from .must_visit import FLAG_LABELS, load_config, must_visit
+    from analysis.must_visit import FLAG_LABELS, load_config, must_visit
 
     try:
         cfg = load_config(config)
@@ -130,7 +129,7 @@ def must_visit_cmd(ctx, config, only, show_all, as_json):
                    + "; ".join(f"{FLAG_LABELS[f]}: {why}" for f, why in zip(r["flags"], r["reasons"])))
 
 
-@main.command()
+@click.command()
 @click.option("--level", type=click.Choice(["village", "town"]), default="village", show_default=True)
 @click.option("--no-fdr", is_flag=True, help="Do not apply the False Discovery Rate correction per month.")
 @_filter_options
@@ -138,7 +137,7 @@ def must_visit_cmd(ctx, config, only, show_all, as_json):
 @click.pass_context
 def emerging(ctx, level, no_fdr, start, end, category, channel, status, as_json):
     """Emerging hot spots: monthly Gi*, Mann-Kendall trend and Esri's categories (new, intensifying, ...)."""
-    from .hotspots import emerging as run
+    from analysis.hotspots import emerging as run
 
     flt = _case_filter(start, end, category, channel, status)
     cats, _bins = run(_open(ctx), flt, level=level, fdr=not no_fdr)
@@ -158,7 +157,7 @@ def emerging(ctx, level, no_fdr, start, end, category, channel, status, as_json)
 
 
 def _period(con, start, end):
-    from . import metrics
+    from analysis import metrics
 
     period = metrics.case_period(con)
     if period is None:
@@ -180,7 +179,7 @@ def _plain(v):
     return _clean(v)
 
 
-@main.command(name="metrics")
+@click.command(name="metrics")
 @click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="First day received (default: first case).")
 @click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Last day received (default: last case).")
 @click.option("--area", default="", help="Only areas whose code starts with this (a town or village code).")
@@ -190,7 +189,7 @@ def _plain(v):
 @click.pass_context
 def metrics_cmd(ctx, start, end, area, category, channel, as_json):
     """Case figures (received, closed, 办结率, on-time, overdue, satisfaction, repeat and group petitions, ...)."""
-    from . import metrics
+    from analysis import metrics
 
     con = _open(ctx)
     s, e = _period(con, start, end)
@@ -207,7 +206,7 @@ def metrics_cmd(ctx, start, end, area, category, channel, as_json):
             click.echo(f"  {metrics.LABELS.get(k, k)}: {v}")
 
 
-@main.command()
+@click.command()
 @click.option("--by", type=click.Choice(["town", "unit"]), default="town", show_default=True, help="Rank towns or handling units.")
 @click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="First day received.")
 @click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Last day received.")
@@ -215,7 +214,7 @@ def metrics_cmd(ctx, start, end, area, category, channel, as_json):
 @click.pass_context
 def rankings(ctx, by, start, end, as_json):
     """Rank towns or handling units by response, resolution and satisfaction rates, with flags."""
-    from . import metrics
+    from analysis import metrics
 
     con = _open(ctx)
     s, e = _period(con, start, end)
@@ -226,13 +225,13 @@ def rankings(ctx, by, start, end, as_json):
     click.echo(df.to_string(index=False))
 
 
-@main.command()
+@click.command()
 @click.option("--level", type=click.Choice(["village", "town", "district"]), default="town", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object: categories, pairing, five must-see groups.")
 @click.pass_context
 def households(ctx, level, as_json):
     """放心户/关心户/连心户 counts and shares per area, pairing coverage of 连心户, 五必访 groups (aggregates only)."""
-    from . import households as hh
+    from analysis import households as hh
 
     con = _open(ctx)
     out = {"categories": hh.category_counts(con, level).to_dict("records"),
@@ -247,7 +246,7 @@ def households(ctx, level, as_json):
             click.echo("  " + json.dumps(_plain(r), ensure_ascii=False))
 
 
-@main.command(name="export")
+@click.command(name="export")
 @click.option("--level", type=click.Choice(["town", "village"]), default="town", show_default=True,
               help="One row per town/street (乡镇/街道) or per village/community (村/社区).")
 @click.option("--area", default="", help="Only areas inside this town or village (code or exact name); default: the district.")
@@ -269,7 +268,7 @@ def export_cmd(ctx, level, area, start, end, category, channel, status, metric_l
     import dataclasses
     import sys
 
-    from . import export
+    from reports import export
 
     if list_metrics:
         for k, label in export.metric_labels().items():
@@ -323,3 +322,6 @@ def _area_code(con, area: str) -> tuple[str, str]:
                                  param_hint="--area")
     code, name, lv = rows[0]
     return ("" if lv == "district" else code), name
+
+
+COMMANDS = (hotspots, must_visit_cmd, emerging, metrics_cmd, rankings, households, export_cmd,)

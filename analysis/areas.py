@@ -12,7 +12,7 @@ Definitions:
   village of its town (本镇平均) and the mean village of the district (全区平均); for a town,
   the town, its neighbouring towns and the mean town of the district; for the district, every
   town, the district total (全区合计) and the mean town. Case figures follow the filter
-  (period, category, channel, status; its area is ignored) as `etl.metrics.case_metrics_by`
+  (period, category, channel, status; its area is ignored) as `analysis.metrics.case_metrics_by`
   defines them; households are the latest 民情 records. In an average row the counts are the
   mean over the areas of the scope (all of them, zeros included) and the rates are those of
   the scope's totals (so the row's rates follow from its own counts):
@@ -81,7 +81,7 @@ def figures(con: duckdb.DuckDBPyConnection, flt: CaseFilter, level: str,
     """Every area of `level` ('town' or 'village') in the district, zeros included: code, name,
     town, the COUNTS, per_1000, closure_rate, satisfaction_rate, key_share, per_1000_rank,
     ranked (definitions: module docstring; the filter's area is ignored). `categories`:
-    etl.households.category_counts of the level when the caller has it (it ignores the filter)."""
+    analysis.households.category_counts of the level when the caller has it (it ignores the filter)."""
     keep = ["code", "name", "received", "closed", "open", "overdue", "rated", "satisfied"]
     cols = keep + ["households", "key_assistance"]
     if flt.start is None:  # no cases in the warehouse: households only

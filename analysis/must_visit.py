@@ -1,5 +1,5 @@
 """五必去 (five must-visit places): the five flags per village, each with a reason that cites
-the numbers, and a priority score. Thresholds are data (etl/must_visit.toml).
+the numbers, and a priority score. Thresholds are data (analysis/must_visit.toml).
 
 Criteria (DOMAIN.md, Hanbin): 1 poverty 特困村 (share of 连心户, or the official flag);
 2 remote 边远村 (distance from the village seat to its town seat); 3 petitions 信访问题较多
@@ -17,7 +17,9 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from . import metrics, vocab
+from . import metrics
+
+from etl import vocab
 from .hotspots import CaseFilter, area_hotspots
 
 CONFIG_FILE = Path(__file__).resolve().parent / "must_visit.toml"
@@ -77,7 +79,7 @@ def must_visit(con: duckdb.DuckDBPyConnection, config: dict | None = None, *, as
 
 
 def load_config(path: str | Path | None = None) -> dict:
-    """The thresholds: defaults from etl/must_visit.toml, overridden by `path` if given."""
+    """The thresholds: defaults from analysis/must_visit.toml, overridden by `path` if given."""
     data = tomllib.loads(CONFIG_FILE.read_text(encoding="utf-8"))
     cfg = {k: v["value"] for k, v in data.items()}
     if path:

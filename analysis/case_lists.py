@@ -1,7 +1,7 @@
 """Lists of individual cases for the people who follow them up, with masked identifiers only.
 
 The rules (open, overdue, days overdue, 三不结案) come from the view `case_facts`
-(etl/sql/views.sql) so a list agrees with every count of etl/metrics.py.
+(etl/sql/views.sql) so a list agrees with every count of analysis/metrics.py.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import duckdb
 import pandas as pd
 
 from .filters import CaseFilter
-from .metrics import ensure_views
+from etl.views import ensure_views
 
 # Output columns and their Chinese headers, in order.
 OVERDUE_COLUMNS = {

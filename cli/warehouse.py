@@ -1,57 +1,34 @@
-"""The `minqing` command line."""
+"""Commands of `minqing` that build and fill a warehouse: init, demo, load, template, info."""
 
 from __future__ import annotations
 
 import contextlib
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
 import click
 
-from . import settings
-from .db import REPO_ROOT, Busy, connect, writing
-from .keys import KeyError_, create_key, read_key
+from etl import settings
+from etl.db import Busy, connect, writing
+from etl.keys import KeyError_, create_key, read_key
 
 
 KIND_NAMES = ["areas", "buildings", "stations", "households", "cadres", "visits", "cases", "disasters"]
 
 
-def _default_db() -> str:
-    env = os.environ.get("MINQING_DB")
-    if env:
-        return env
-    return str(REPO_ROOT / str(settings.get("db")))
 
 
-class _Main(click.Group):
-    def invoke(self, ctx: click.Context):
-        try:
-            return super().invoke(ctx)
-        except settings.SettingError as e:  # a bad MINQING_* value is the user's to fix
-            raise click.UsageError(str(e), ctx) from None
-
-
-@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--db", "db", type=click.Path(dir_okay=False), default=_default_db, show_default="$MINQING_DB or data/minqing.duckdb",
-              help="The warehouse file (DuckDB).")
-@click.pass_context
-def main(ctx: click.Context, db: str) -> None:
-    """民情地图 (Minqing Map): load a district's mass-work records and analyse them."""
-    ctx.obj = {"db": Path(db)}
-
-
-@main.command()
+@click.command()
 @click.option("--district", help="6-digit code (610902) or name (汉滨区, 安康市汉滨区).")
 @click.option("--region", help="A whole province or city instead: code (13, 1301) or name (河北省, 石家庄市).")
 @click.option("--force", is_flag=True, help="Replace an existing warehouse at --db.")
 @click.pass_context
 def init(ctx: click.Context, district: str | None, region: str | None, force: bool) -> None:
     """Create an empty warehouse for one district (or a province or city) with its real towns, villages and outline."""
-    from . import divisions
-    from .warehouse import init_region_warehouse, init_warehouse
+    from etl import divisions
+    from etl.warehouse import init_region_warehouse, init_warehouse
 
     db: Path = ctx.obj["db"]
     if (district is None) == (region is None):
@@ -75,7 +52,7 @@ def init(ctx: click.Context, district: str | None, region: str | None, force: bo
     click.echo(f"已创建 {db}: {d.full_name} ({d.code}), 乡镇/街道 {n.get('town', 0)} 个, 村/社区 {n.get('village', 0)} 个")
 
 
-@main.command()
+@click.command()
 @click.option("--seed", type=int, default=lambda: settings.get("demo_seed"), show_default="demo_seed setting",
               help="Random seed; the same seed builds the same demo.")
 @click.option("--scale", type=float, default=1.0, show_default=True, help="Fraction of the full size (households, cases).")
@@ -83,7 +60,7 @@ def init(ctx: click.Context, district: str | None, region: str | None, force: bo
 @click.pass_context
 def demo(ctx: click.Context, seed: int, scale: float, force: bool) -> None:
     """Build the embedded 汉滨区 demo (演示数据) and write demo_truth.json beside it."""
-    from .demo import build_demo
+    from etl.demo import build_demo
 
     db: Path = ctx.obj["db"]
     if db.exists() and not force:
@@ -100,7 +77,7 @@ def demo(ctx: click.Context, seed: int, scale: float, force: bool) -> None:
     click.echo(f"演示数据已生成: {db} (户 {c['households']}, 诉求 {c['cases']}); 真值: {db.parent / 'demo_truth.json'}")
 
 
-@main.command(name="load")
+@click.command(name="load")
 @click.argument("kind", type=click.Choice(KIND_NAMES))
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--sheet", help="XLSX sheet name (default: the first sheet).")
@@ -113,8 +90,8 @@ def demo(ctx: click.Context, seed: int, scale: float, force: bool) -> None:
 @click.pass_context
 def load_cmd(ctx: click.Context, kind: str, file: str, sheet: str | None, crs: str, mapping: str | None, as_json: bool) -> None:
     """Load a ledger or boundary file; every row is loaded, updated, a duplicate or rejected with its reason."""
-    from .load import LoadError, load
-    from .readers import ReadError
+    from etl.load import LoadError, load
+    from etl.readers import ReadError
 
     db: Path = ctx.obj["db"]
     if not db.exists():
@@ -156,12 +133,12 @@ def _read_mapping(path: str) -> dict[str, str]:
     return cols
 
 
-@main.command()
+@click.command()
 @click.argument("kind", type=click.Choice(KIND_NAMES))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="The .xlsx file to write.")
 def template(kind: str, output: str) -> None:
     """Write a blank ledger for KIND with the canonical Chinese headers and a sheet explaining each column."""
-    from .template import write_template
+    from etl.template import write_template
 
     if not output.lower().endswith(".xlsx"):
         raise click.BadParameter(f"{output!r} 应以 .xlsx 结尾", param_hint="--output")
@@ -169,7 +146,7 @@ def template(kind: str, output: str) -> None:
     click.echo(f"已生成模板 {path} (第一页填写台账, 第二页为填写说明)")
 
 
-@main.command()
+@click.command()
 @click.pass_context
 def info(ctx: click.Context) -> None:
     """Show what the warehouse holds: district, row counts per table, last loads."""
@@ -189,12 +166,4 @@ def info(ctx: click.Context) -> None:
             click.echo(f"  #{b} {at:%Y-%m-%d %H:%M} {k} {f}: 读入 {n}, 新增 {lo}, 更新 {up}, 重复 {du}, 拒收 {rj}")
 
 
-from . import cli_analysis  # noqa: E402,F401  (registers the analysis commands)
-
-
-def run() -> None:  # pragma: no cover - console entry for python -m
-    main(prog_name="minqing")
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(run())
+COMMANDS = (init, demo, load_cmd, template, info,)

@@ -1,0 +1,46 @@
+"""The `minqing` command line: the group, its options, and every command registered here once."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from etl import settings
+from etl.db import REPO_ROOT
+
+from . import analysis, warehouse
+
+
+def _default_db() -> str:
+    env = os.environ.get("MINQING_DB")
+    if env:
+        return env
+    return str(REPO_ROOT / str(settings.get("db")))
+
+
+class _Main(click.Group):
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except settings.SettingError as e:  # a bad MINQING_* value is the user's to fix
+            raise click.UsageError(str(e), ctx) from None
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", "db", type=click.Path(dir_okay=False), default=_default_db, show_default="$MINQING_DB or data/minqing.duckdb",
+              help="The warehouse file (DuckDB).")
+@click.pass_context
+def main(ctx: click.Context, db: str) -> None:
+    """民情地图 (Minqing Map): load a district's mass-work records and analyse them."""
+    ctx.obj = {"db": Path(db)}
+
+
+for _command in (*warehouse.COMMANDS, *analysis.COMMANDS):
+    main.add_command(_command)
+
+
+def run() -> None:  # pragma: no cover - console entry for python -m cli
+    main(prog_name="minqing")
