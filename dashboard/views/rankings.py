@@ -8,6 +8,7 @@ import streamlit as st
 from dashboard import data, filters
 from dashboard.ui import case_page, downloads
 from analysis import metrics
+from analysis.rankings import FLAG_LABELS
 
 flt = case_page("排名 · 乡镇(街道)与承办单位")
 start, end = flt.start, flt.end
@@ -34,12 +35,12 @@ flagged = int((df["ranked"] & (df["flags"] != "")).sum())
 c = st.columns(4)
 c[0].metric("参与排名", f"{ranked:,}", help=f"受理诉求不少于 {metrics.RANKING_MIN_CASES} 件的{name_col}")
 c[1].metric("未达最少件数", f"{len(df) - ranked:,}")
-c[2].metric("有标记", f"{flagged:,}", help="、".join(metrics.FLAG_LABELS.values()))
+c[2].metric("有标记", f"{flagged:,}", help="、".join(FLAG_LABELS.values()))
 c[3].metric(f"满意率低于{metrics.SATISFACTION_WARN:.0%}", f"{int(df['flag_satisfaction_warn'].sum()):,}")
 
 st.dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(table), 720),
              column_config={k: st.column_config.NumberColumn(format="%.1f%%") for k in ("响应率", "解决率", "满意率")}
              | {"综合得分": st.column_config.NumberColumn(format="%.1f")})
 st.caption(f"综合得分 = 响应率、解决率、满意率的加权平均 × 100 (缺少某项比率时按其余各项计)。"
-           f"标记: {'、'.join(metrics.FLAG_LABELS.values())}。{filters.describe(flt)}。")
+           f"标记: {'、'.join(FLAG_LABELS.values())}。{filters.describe(flt)}。")
 downloads(table, f"排名_{name_col}_{start}_{end}", "rank")
