@@ -29,6 +29,7 @@ Definitions:
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import duckdb
 import numpy as np
@@ -89,8 +90,7 @@ def figures(con: duckdb.DuckDBPyConnection, flt: CaseFilter, level: str,
         for k in keep[2:]:
             cases[k] = 0
     else:
-        cases = metrics.case_metrics_by(con, flt.start, flt.end, level, measures=keep[2:],
-                                        **flt.without_area().metric_kwargs())[keep]
+        cases = metrics.case_metrics_by(con, flt.without_area(), level, measures=keep[2:])[keep]
     homes = (hh.category_counts(con, level) if categories is None else categories)[["code", "households", "key_assistance"]]
     df = cases.merge(homes, on="code", how="left")
     df[["households", "key_assistance"]] = df[["households", "key_assistance"]].fillna(0).astype("int64")
@@ -171,10 +171,6 @@ def _months(start: dt.date, end: dt.date) -> list[str]:
     return out
 
 
-def _scoped(flt: CaseFilter, prefix: str) -> dict:
-    return CaseFilter(flt.start, flt.end, flt.category, flt.channel, flt.status, prefix).metric_kwargs()
-
-
 MONTHLY_COLUMNS = ["scope", "month", "received", "closed", "households", "received_per_1000", "closed_per_1000"]
 
 
@@ -186,8 +182,8 @@ def monthly_counts(con: duckdb.DuckDBPyConnection, prefix: str, flt: CaseFilter)
     if flt.start is None or flt.end is None:
         return pd.DataFrame(columns=cols)
     homes = int(con.execute("SELECT count(*) FROM households WHERE starts_with(area_code, ?)", [prefix]).fetchone()[0])
-    by = metrics.case_metrics_by(con, flt.start, flt.end, "month", measures=["received", "closed"],
-                                 **_scoped(flt, prefix))[["month", "received", "closed"]]
+    by = metrics.case_metrics_by(con, replace(flt, area_prefix=prefix), "month",
+                                 measures=["received", "closed"])[["month", "received", "closed"]]
     df = pd.DataFrame({"month": _months(flt.start, flt.end)}).merge(by, on="month", how="left")
     df[["received", "closed"]] = df[["received", "closed"]].fillna(0).astype("int64")
     df["households"] = homes
@@ -219,8 +215,8 @@ def group_counts(con: duckdb.DuckDBPyConnection, prefix: str, flt: CaseFilter, b
         raise ValueError(f"breakdown is by 'category' or 'channel', not {by!r}")
     if flt.start is None or flt.end is None:
         return pd.DataFrame(columns=[by, "received", "closed"])
-    return metrics.case_metrics_by(con, flt.start, flt.end, by, measures=["received", "closed"],
-                                   **_scoped(flt, prefix))[[by, "received", "closed"]]
+    return metrics.case_metrics_by(con, replace(flt, area_prefix=prefix), by,
+                                   measures=["received", "closed"])[[by, "received", "closed"]]
 
 
 def combine_breakdown(area: pd.DataFrame, district: pd.DataFrame, by: str) -> pd.DataFrame:

@@ -23,10 +23,10 @@ OVERDUE_COLUMNS = {
 
 def overdue_cases(con: duckdb.DuckDBPyConnection, flt: CaseFilter, *, limit: int | None = None) -> pd.DataFrame:
     """Open cases past their deadline, received up to the filter's end and matching its area and
-    terms (the backlog is not limited by the period's start, as in metrics' `overdue`), most
+    terms (`CaseFilter.backlog`: not limited by the period's start, as metrics' `overdue`), most
     overdue first. Names and phones are the masked forms kept by the loader."""
     ensure_views(con)
-    where, params = _backlog_where(flt)
+    where, params = flt.backlog().where("f")
     sql = f"""
         SELECT f.case_id, f.received_date, f.deadline::DATE AS deadline, f.days_overdue,
                t.name AS town, v.name AS village, f.category, f.channel, f.status, f.handling_unit,
@@ -39,9 +39,3 @@ def overdue_cases(con: duckdb.DuckDBPyConnection, flt: CaseFilter, *, limit: int
         {'LIMIT ' + str(int(limit)) if limit else ''}"""
     return con.execute(sql, params).df()
 
-
-def _backlog_where(flt: CaseFilter) -> tuple[str, list]:
-    """The filter without its start: a backlog is everything received up to the end."""
-    from dataclasses import replace
-
-    return replace(flt, start=None).where("f")

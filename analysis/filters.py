@@ -48,28 +48,35 @@ class CaseFilter:
         return cls(start, end, canonical("category", category), canonical("channel", channel),
                    canonical("status", status), area_prefix or "")
 
-    def where(self, alias: str = "c") -> tuple[str, list]:
-        """SQL condition on a `cases` table aliased `alias`, and its positional parameters."""
-        parts, params = ["true"], []
-        if self.start:
-            parts.append(f"{alias}.received_at::DATE >= ?")
-            params.append(self.start)
-        if self.end:
-            parts.append(f"{alias}.received_at::DATE <= ?")
-            params.append(self.end)
+    def where(self, alias: str = "") -> tuple[str, dict]:
+        """The filter as an SQL condition and its named parameters ($flt_start, $flt_end,
+        $flt_area, $flt_category, $flt_channel, $flt_status; only those the condition uses).
+
+        This is the only place a filter becomes SQL. The condition reads only columns that
+        the table `cases` and the view `case_facts` share (received_at, area_code, category,
+        channel, status), so it applies to either; `alias` qualifies them ('c' for `cases c`)."""
+        col = f"{alias}." if alias else ""
+        parts, params = ["true"], {}
+        if self.start is not None:
+            parts.append(f"CAST({col}received_at AS DATE) >= $flt_start")
+            params["flt_start"] = self.start
+        if self.end is not None:
+            parts.append(f"CAST({col}received_at AS DATE) <= $flt_end")
+            params["flt_end"] = self.end
         if self.area_prefix:
-            parts.append(f"starts_with({alias}.area_code, ?)")
-            params.append(self.area_prefix)
-        for col in DOMAINS:
-            terms = getattr(self, col)
+            parts.append(f"starts_with({col}area_code, $flt_area)")
+            params["flt_area"] = self.area_prefix
+        for domain in DOMAINS:
+            terms = getattr(self, domain)
             if terms:
-                parts.append(f"list_contains(?::VARCHAR[], {alias}.{col})")
-                params.append(list(terms))
+                parts.append(f"list_contains($flt_{domain}::VARCHAR[], {col}{domain})")
+                params[f"flt_{domain}"] = list(terms)
         return " AND ".join(parts), params
 
-    def metric_kwargs(self) -> dict:
-        """Keyword arguments of analysis.metrics' functions (the period is passed separately)."""
-        return {"area_prefix": self.area_prefix, **{d: (list(getattr(self, d)) or None) for d in DOMAINS}}
+    def backlog(self) -> CaseFilter:
+        """The same filter without its start: the open backlog at the period's end counts every
+        case received up to the end, whenever it was received."""
+        return replace(self, start=None)
 
     def without_area(self) -> CaseFilter:
         """The same filter over the whole warehouse (spatial statistics need every area)."""

@@ -11,7 +11,7 @@ import shapely
 
 from geo import hotspots as hs
 
-from .filters import CaseFilter  # noqa: F401 - re-exported: callers import it from here
+from .filters import CaseFilter
 
 LEVELS = ("village", "town", "hex")
 
@@ -30,13 +30,13 @@ def area_hotspots(con: duckdb.DuckDBPyConnection, level: str = "village", flt: C
         raise ValueError(f"unknown value {value!r}; expected rate or count")
     where, params = flt.where("c")
     df = con.execute(f"""
-        WITH a AS (SELECT code, name, ST_AsWKB(geom) AS wkb FROM areas WHERE level = ? AND geom IS NOT NULL),
+        WITH a AS (SELECT code, name, ST_AsWKB(geom) AS wkb FROM areas WHERE level = $level AND geom IS NOT NULL),
         c AS (SELECT {'left(c.area_code, 9)' if level == 'town' else 'c.area_code'} AS code, count(*) AS n
               FROM cases c WHERE {where} GROUP BY 1),
         h AS (SELECT {'left(area_code, 9)' if level == 'town' else 'area_code'} AS code, count(*) AS n
               FROM households GROUP BY 1)
         SELECT a.code AS area_code, a.name, a.wkb, coalesce(c.n, 0) AS cases, coalesce(h.n, 0) AS households
-        FROM a LEFT JOIN c USING (code) LEFT JOIN h USING (code) ORDER BY a.code""", [level, *params]).df()
+        FROM a LEFT JOIN c USING (code) LEFT JOIN h USING (code) ORDER BY a.code""", {"level": level, **params}).df()
     if df.empty:
         return pd.DataFrame(columns=["area_code", "name", "cases", "households", "rate", "rate_eb", "value", "z", "p", "class", "lisa"])
     geoms = shapely.from_wkb(df.pop("wkb").map(bytes))
@@ -165,8 +165,8 @@ def emerging(con: duckdb.DuckDBPyConnection, flt: CaseFilter = CaseFilter(), *, 
         return pd.DataFrame(columns=["area_code", "name", "category", "label_zh"]), pd.DataFrame()
     counts = con.execute(f"""
         SELECT {key} AS location, strftime(date_trunc('month', c.received_at), '%Y-%m') AS bin, count(*) AS value
-        FROM cases c JOIN areas a ON a.code = {key} AND a.level = ?
-        WHERE {where} GROUP BY 1, 2""", [level, *params]).df()
+        FROM cases c JOIN areas a ON a.code = {key} AND a.level = $level
+        WHERE {where} GROUP BY 1, 2""", {"level": level, **params}).df()
     if counts.empty:
         return pd.DataFrame(columns=["area_code", "name", "category", "label_zh"]), pd.DataFrame()
     # the series runs to the end of the filter (or the warehouse's today), not to the last month

@@ -6,11 +6,11 @@ DuckDB. `create_views(con)` writes the views into a warehouse; every function be
 creates them as temporary views on its own connection when they are missing, so a
 read-only connection to any warehouse works.
 
-Filters, common to every function: the period [start, end] (both dates inclusive) on the
-received date (受理时间); `area_prefix` (an area code: the district, a town or a village,
-matched as a prefix of the case's area code); `category`, `channel`, `status` (a term or
-a list of terms from etl/vocab.toml; synonyms are accepted). 'As of' is `as_of(con)`: the
-demo's fixed date at 23:59:59, otherwise the current time.
+Every function takes an `analysis.filters.CaseFilter` (period on the received date (受理时间),
+both ends inclusive; area; categories, channels, statuses) whose period has both ends:
+`resolve_period` closes an open one with the first / last day with a case, as the CLI and
+the exports do. 'As of' is `as_of(con)`: the demo's fixed date at 23:59:59, otherwise the
+current time.
 
 Definitions (a rate is None (NaN in DataFrames) when its denominator is 0):
 - received (受理): cases received in the period.
@@ -18,7 +18,7 @@ Definitions (a rate is None (NaN in DataFrames) when its denominator is 0):
 - closure_rate (办结率): closed / received.
 - closed_on_time, on_time_rate (按期办结率): closed cases with closed_at <= deadline, over
   closed. A closed case without a closing time is not on time.
-- open (未办结): cases received up to `end` (any start) whose status is open now
+- open (未办结): cases received up to the period's end (any start) whose status is open now
   (受理, 交办, 办理中): the backlog carried into the period's end.
 - overdue (超期): open cases whose deadline is before as-of. days_overdue counts started
   days past the deadline (1 hour late = 1 day). Aging buckets (超期天数): 1-7, 8-14, 15-30,
@@ -54,33 +54,20 @@ Definitions (a rate is None (NaN in DataFrames) when its denominator is 0):
   difference (for rates in fraction points, 0.05 = 5 percentage points), `*_pct` the
   relative change for counts and hours (None for rates, or when the earlier value is 0).
   Open and overdue have no change: they are the state now, not a flow of the period.
-- Rankings (`rankings`): towns (乡镇/街道; a case placed at a village counts for its town)
-  or handling units (承办单位; cases without one are left out) by response rate, resolution
-  rate (= closure_rate) and satisfaction rate. score = 100 x weighted mean of the three
-  (weights RANKING_WEIGHTS, equal by default; a rate that is None is left out and the
-  other weights rescaled). Units with fewer than RANKING_MIN_CASES (30) cases received are
-  listed but neither ranked nor flagged. Rank 1 is the highest score; ties share a rank.
-  Flags (考核), on ranked units only: satisfaction below 90% and below 70%, score below 60,
-  last rank (when at least two units are ranked).
+- Rankings: analysis/rankings.py.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
 import duckdb
 import pandas as pd
 
-from etl import settings, vocab
 from etl.views import OVERDUE_BUCKET_EDGES, ensure_views
 
-# Thresholds of the rankings: settings of etl/settings.py (their meaning is there), read once at import.
-RANKING_MIN_CASES = settings.get("ranking_min_cases")
-RANKING_WEIGHTS = settings.get("ranking_weights")
-SATISFACTION_WARN = settings.get("ranking_satisfaction_warn")
-SATISFACTION_ALARM = settings.get("ranking_satisfaction_alarm")
-SCORE_ALARM = settings.get("ranking_score_alarm")
+from .filters import CaseFilter
 
 # Labels shown to users (Chinese), by metric key.
 LABELS: dict[str, str] = {
@@ -98,12 +85,6 @@ LABELS: dict[str, str] = {
     "level_skipping_district": "越级访(到区)", "multichannel": "多头访",
     "group_petitions": "集体访", "group_people": "集体访人数",
     "resolution_rate": "解决率", "score": "综合得分", "rank": "排名",
-}
-FLAG_LABELS = {
-    "flag_satisfaction_warn": f"满意率低于{SATISFACTION_WARN:.0%}",
-    "flag_satisfaction_alarm": f"满意率低于{SATISFACTION_ALARM:.0%}",
-    "flag_score_alarm": f"综合得分低于{SCORE_ALARM:g}分",
-    "flag_last": "排名末位",
 }
 
 
@@ -128,6 +109,15 @@ def case_period(con: duckdb.DuckDBPyConnection) -> tuple[dt.date, dt.date] | Non
     """First and last day with a received case, or None when there are no cases."""
     lo, hi = con.execute("SELECT min(received_at)::DATE, max(received_at)::DATE FROM cases").fetchone()
     return None if lo is None else (lo, hi)
+
+
+def resolve_period(con: duckdb.DuckDBPyConnection, flt: CaseFilter) -> tuple[dt.date, dt.date] | None:
+    """The filter's period with an open start or end closed by the first / last day with a
+    received case; None when there are no cases."""
+    period = case_period(con)
+    if period is None:
+        return None
+    return flt.start or period[0], flt.end or period[1]
 
 
 def comparison_periods(start: dt.date, end: dt.date) -> dict[str, tuple[dt.date, dt.date]]:
@@ -190,7 +180,7 @@ HEADLINE = ("received", "closed", "closure_rate", "on_time_rate", "response_rate
 
 
 def _stocks() -> list[tuple[str, str]]:
-    """Open backlog measures (the WHERE clause already keeps cases received up to `end`)."""
+    """Open backlog measures (the WHERE clause already keeps cases received up to the period's end)."""
     out = [("open", "count_if(is_open)"), ("overdue", "count_if(is_overdue)")]
     out += [(f"overdue_bucket_{i}", f"count_if(overdue_bucket = {i})")
             for i in range(len(OVERDUE_BUCKET_EDGES) + 1)]
@@ -199,34 +189,6 @@ def _stocks() -> list[tuple[str, str]]:
 
 def _flow_sql(cond: str, suffix: str = "") -> str:
     return ",\n".join(f"{expr.format(c=cond)} AS {key}{suffix}" for key, expr in _FLOWS)
-
-
-def _terms(domain: str, value: str | Iterable[str] | None) -> list[str] | None:
-    """Canonical terms of a filter value (a term, a synonym or a list of them)."""
-    if value is None:
-        return None
-    values = [value] if isinstance(value, str) else list(value)
-    syn = vocab.synonym_map(domain)
-    out = []
-    for v in values:
-        t = syn.get(vocab._norm(v))
-        if t is None:
-            raise ValueError(f"unknown {domain} {v!r}; expected one of {vocab.terms(domain)}")
-        out.append(t)
-    return out
-
-
-def _where(end: dt.date, area_prefix: str, category, channel, status) -> tuple[str, dict]:
-    """WHERE clause (cases received up to `end` matching the filters) and its parameters."""
-    clauses = ["received_date <= $end", "starts_with(area_code, $prefix)"]
-    params: dict[str, object] = {"end": end, "prefix": area_prefix or ""}
-    for name, domain, value in (("category", "category", category), ("channel", "channel", channel),
-                                ("status", "status", status)):
-        terms = _terms(domain, value)
-        if terms is not None:
-            clauses.append(f"list_contains(${name}, {name})")
-            params[name] = terms
-    return " AND ".join(clauses), params
 
 
 def _ratio(num, den):
@@ -241,25 +203,25 @@ def _add_rates(d):
     return d
 
 
-def _check_period(start: dt.date, end: dt.date) -> None:
-    if start > end:
-        raise ValueError(f"period start {start} is after its end {end}")
+def _period(flt: CaseFilter) -> tuple[dt.date, dt.date]:
+    """The filter's period; the figures need both ends (`resolve_period` closes open ones)."""
+    if flt.start is None or flt.end is None:
+        raise ValueError(f"case figures need a period with both ends, not {flt.start} to {flt.end}")
+    return flt.start, flt.end
 
 
-def case_summary(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date, *, area_prefix: str = "",
-                 category: str | Iterable[str] | None = None, channel: str | Iterable[str] | None = None,
-                 status: str | Iterable[str] | None = None, compare: bool = True) -> dict:
-    """Every headline figure for the filtered cases of [start, end] (definitions: module docstring).
+def case_summary(con: duckdb.DuckDBPyConnection, flt: CaseFilter, *, compare: bool = True) -> dict:
+    """Every headline figure for the cases of the filter (definitions: module docstring).
 
     Keys: the flows and rates of `_FLOWS`/`_RATES`, open, overdue, overdue_buckets ({label: n}),
     as_of, periods; with `compare`, `previous` and `last_year` (the same figures for the two
     comparison periods) and `changes` ({figure: previous, pop_change, pop_pct, last_year,
     yoy_change, yoy_pct}).
     """
-    _check_period(start, end)
+    start, end = _period(flt)
     ensure_views(con)
     periods = comparison_periods(start, end) if compare else {"current": (start, end)}
-    where, params = _where(end, area_prefix, category, channel, status)
+    where, params = flt.backlog().where()
     parts = []
     for i, (name, (s, e)) in enumerate(periods.items()):
         params[f"s{i}"], params[f"e{i}"] = s, e
@@ -314,29 +276,30 @@ _GROUPS: dict[str, tuple[str, str, str | None]] = {
 }
 
 
-def case_metrics_by(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date, by: str, *, area_prefix: str = "",
-                    category: str | Iterable[str] | None = None, channel: str | Iterable[str] | None = None,
-                    status: str | Iterable[str] | None = None, measures: Iterable[str] | None = None) -> pd.DataFrame:
+def case_metrics_by(con: duckdb.DuckDBPyConnection, flt: CaseFilter, by: str, *,
+                    measures: Iterable[str] | None = None) -> pd.DataFrame:
     """The summary's figures per group, one row per group (no comparisons).
 
-    `by`: village or town (every area of that level inside `area_prefix`, or containing it,
+    `by`: village or town (every area of that level inside the filter's area, or containing it,
     is listed, zeros included, with `code` and `name`), unit (handling unit; cases without one are left out),
     category, channel, status, month (YYYY-MM of the received date), tier, escalation (the
     level of the problem database, escalation_level), received_level.
-    open/overdue count the backlog received up to `end`, so a group can have open cases and
-    nothing received in the period.
+    open/overdue count the backlog received up to the period's end, so a group can have open
+    cases and nothing received in the period.
     `measures`: only these figures (names of the output columns; a rate brings its numerator
     and denominator), all of them when None. A page that shows four figures need not pay for forty.
     """
     if by not in _GROUPS:
         raise ValueError(f"unknown grouping {by!r}; expected one of {list(_GROUPS)}")
-    _check_period(start, end)
+    start, end = _period(flt)
     ensure_views(con)
     key, col, level = _GROUPS[by]
     flows, stocks, rates = _measures(measures)
-    where, params = _where(end, area_prefix, category, channel, status)
+    where, params = flt.backlog().where()
     if flows:
         params.update(s=start, e=end)
+    if level:
+        params["prefix"] = flt.area_prefix
     cond = "received_date BETWEEN $s AND $e"
     aggs = ", ".join([f"{expr.format(c=cond)} AS {k}" for k, expr in flows] + [f"{expr} AS {k}" for k, expr in stocks])
     agg = f"SELECT {key} AS {col}{', ' + aggs if aggs else ''} FROM case_facts WHERE {where} AND {key} IS NOT NULL GROUP BY 1"
@@ -371,70 +334,3 @@ def _measures(names: Iterable[str] | None):
     rates = [(k, _RATES[k]) for k in _RATES if k in wanted]
     need = set(wanted) | {x for _, pair in rates for x in pair}
     return ([(k, e) for k, e in _FLOWS if k in need], [(k, e) for k, e in stocks_all if k in need], rates)
-
-
-def rankings(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date, by: str = "town", *,
-             weights: Mapping[str, float] | None = None, min_cases: int = RANKING_MIN_CASES,
-             area_prefix: str = "", category: str | Iterable[str] | None = None,
-             channel: str | Iterable[str] | None = None) -> pd.DataFrame:
-    """Towns (`by='town'`) or handling units (`by='unit'`) ranked by the three rates (三率).
-
-    Columns: code and name (towns) or handling_unit, received, response_rate, resolution_rate,
-    satisfaction_rate, rated, score (0-100), ranked (received >= min_cases), rank (1 = best,
-    NA when not ranked), the flag_* columns and `flags` (the raised flags in Chinese).
-    `weights` maps response / resolution / satisfaction to a weight (missing keys: 0).
-    There is no status filter: the rates are over every case the unit received.
-    """
-    if by not in ("town", "unit"):
-        raise ValueError(f"rankings are by 'town' or 'unit', not {by!r}")
-    w = dict(RANKING_WEIGHTS if weights is None else weights)
-    unknown = set(w) - set(RANKING_WEIGHTS)
-    if unknown or any(v < 0 for v in w.values()) or not sum(w.values()):
-        raise ValueError(f"weights must map {sorted(RANKING_WEIGHTS)} to non-negative numbers, not all 0: {w}")
-    df = case_metrics_by(con, start, end, by, area_prefix=area_prefix, category=category, channel=channel)
-    keep = (["code", "name"] if by == "town" else ["handling_unit"]) + [
-        "received", "responded_on_time", "closed", "rated", "satisfied", "response_rate", "closure_rate",
-        "satisfaction_rate"]
-    df = df[keep].rename(columns={"closure_rate": "resolution_rate"})
-    rates = pd.DataFrame({k: df[f"{k}_rate"] for k in RANKING_WEIGHTS})
-    wts = pd.Series({k: float(w.get(k, 0.0)) for k in RANKING_WEIGHTS})
-    present = rates.notna().mul(wts, axis=1)
-    denom = present.sum(axis=1)
-    df["score"] = 100 * rates.fillna(0).mul(wts, axis=1).sum(axis=1) / denom.where(denom > 0)
-    df["ranked"] = (df["received"] >= min_cases) & df["score"].notna()
-    df["rank"] = df["score"].where(df["ranked"]).rank(ascending=False, method="min").astype("Int64")
-    ranked, sat = df["ranked"], df["satisfaction_rate"]
-    df["flag_satisfaction_warn"] = ranked & (sat < SATISFACTION_WARN)
-    df["flag_satisfaction_alarm"] = ranked & (sat < SATISFACTION_ALARM)
-    df["flag_score_alarm"] = ranked & (df["score"] < SCORE_ALARM)
-    last = (df["rank"] == df["rank"].max()) & (ranked.sum() >= 2)  # one ranked unit is not "last"
-    df["flag_last"] = (ranked & last).fillna(False).astype(bool)
-    flag_cols = list(FLAG_LABELS)
-    df["flags"] = df[flag_cols].apply(lambda r: "、".join(FLAG_LABELS[c] for c in flag_cols if r[c]), axis=1) \
-        if len(df) else pd.Series(dtype=str)
-    df = df.sort_values(["ranked", "rank", "received"], ascending=[False, True, False], na_position="last")
-    return df.reset_index(drop=True)
-
-
-# ---------------------------------------------------------------------------- used by the dashboard
-
-def case_kpis(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date, area_prefix: str = "") -> dict:
-    """The headline figures for cases received in [start, end] in areas whose code starts with `area_prefix`."""
-    s = case_summary(con, start, end, area_prefix=area_prefix, compare=False)
-    return {k: s[k] for k in ("received", "closed", "closure_rate", "open", "overdue")}
-
-
-def cases_by_village(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date) -> list[tuple]:
-    """(village code, cases received in the period, open now) for every village, zeros included."""
-    ensure_views(con)
-    return con.execute(
-        """
-        SELECT a.code,
-               count(f.case_id) FILTER (f.received_date BETWEEN $start AND $end) AS cases,
-               count(f.case_id) FILTER (f.received_date <= $end AND f.is_open) AS open
-        FROM areas a LEFT JOIN case_facts f ON f.area_code = a.code
-        WHERE a.level = 'village'
-        GROUP BY a.code ORDER BY a.code
-        """,
-        {"start": start, "end": end},
-    ).fetchall()

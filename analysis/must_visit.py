@@ -5,8 +5,8 @@ a TOML file can override them (`load_config`, `minqing must-visit --config FILE`
 Criteria (DOMAIN.md, Hanbin): 1 poverty 特困村 (share of 连心户, or the official flag);
 2 remote 边远村 (distance from the village seat to its town seat); 3 petitions 信访问题较多
 (EB-smoothed case rate against the district's, or a significant Gi* hot spot); 4 difficult
-工作推进有难度 (overdue backlog, closure rate, satisfaction); 5 disaster 受自然灾害影响
-(intersects a disaster footprint that started within the window).
+工作推进有难度 (overdue backlog, closure rate, satisfaction rate, as analysis.metrics defines
+them); 5 disaster 受自然灾害影响 (intersects a disaster footprint that started within the window).
 """
 
 from __future__ import annotations
@@ -17,10 +17,11 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from . import metrics
-
 from etl import settings, vocab
-from .hotspots import CaseFilter, area_hotspots
+
+from . import metrics
+from .filters import CaseFilter
+from .hotspots import area_hotspots
 
 PREFIX = "must_visit_"  # the thresholds' setting names start with it; a --config file's keys leave it out
 FLAGS = ("poverty", "remote", "petitions", "difficult", "disaster")
@@ -28,10 +29,10 @@ FLAG_LABELS = {"poverty": "特困村", "remote": "边远村", "petitions": "信�
                "disaster": "受自然灾害影响"}
 
 
-def must_visit(con: duckdb.DuckDBPyConnection, config: dict | None = None, *, as_of: dt.datetime | None = None) -> pd.DataFrame:
+def must_visit(con: duckdb.DuckDBPyConnection, config: dict | None = None) -> pd.DataFrame:
     """One row per village: area_code, name, town, flags (list), reasons (list), score, and the numbers."""
     cfg = load_config() | (config or {})
-    now = as_of or metrics.as_of(con)
+    now = metrics.as_of(con)
     start = _months_before(now.date(), int(cfg["window_months"]))
     facts = _village_facts(con, start, now)
     hot = area_hotspots(con, "village", CaseFilter(start, now.date()), lisa=False)
@@ -88,19 +89,17 @@ def load_config(path: str | Path | None = None) -> dict:
 
 
 def _village_facts(con: duckdb.DuckDBPyConnection, start: dt.date, now: dt.datetime) -> pd.DataFrame:
-    closed = [t for t in vocab.terms("status") if t not in vocab.open_statuses()]
-    return con.execute("""
+    """Per village: households, key_share, seat_km, disasters of the window, and the case figures
+    of analysis.metrics (cases received since `start`, closure and satisfaction rates over them,
+    overdue: the open backlog past its deadline now, whenever received)."""
+    cases = metrics.case_metrics_by(con, CaseFilter(start, now.date()), "village",
+                                    measures=["received", "overdue", "closure_rate", "satisfaction_rate"])
+    cases = cases.rename(columns={"code": "area_code", "received": "cases"})
+    places = con.execute("""
         WITH v AS (SELECT a.code, a.name, t.name AS town, a.official_poor, a.seat_lon, a.seat_lat,
                           t.seat_lon AS t_lon, t.seat_lat AS t_lat, a.geom
                    FROM areas a JOIN areas t ON t.code = a.parent_code WHERE a.level = 'village'),
         h AS (SELECT area_code, count(*) AS n, avg((category = $key_term)::INT) AS key_share FROM households GROUP BY 1),
-        c AS (SELECT area_code,
-                     count(*) FILTER (received_at::DATE >= $start) AS cases,
-                     count(*) FILTER (received_at::DATE >= $start AND list_contains($closed, status)) AS closed,
-                     count(*) FILTER (list_contains($open, status) AND deadline < $now) AS overdue,
-                     count(*) FILTER (received_at::DATE >= $start AND satisfaction IS NOT NULL) AS rated,
-                     count(*) FILTER (received_at::DATE >= $start AND list_contains($satisfied, satisfaction)) AS satisfied
-              FROM cases GROUP BY 1),
         d AS (SELECT v.code, string_agg(DISTINCT d.name || ' (' || d.started_at || ')', '; ') AS disasters
               FROM v JOIN disasters d ON v.geom IS NOT NULL AND ST_Intersects(v.geom, d.geom)
                    AND d.started_at >= $start AND d.started_at <= $now::DATE
@@ -109,14 +108,12 @@ def _village_facts(con: duckdb.DuckDBPyConnection, start: dt.date, now: dt.datet
                coalesce(h.n, 0) AS households, coalesce(h.key_share, 0) AS key_share,
                CASE WHEN v.seat_lon IS NOT NULL AND v.t_lon IS NOT NULL
                     THEN ST_Distance_Sphere(ST_Point(v.seat_lon, v.seat_lat), ST_Point(v.t_lon, v.t_lat)) / 1000 END AS seat_km,
-               coalesce(c.cases, 0) AS cases, coalesce(c.overdue, 0) AS overdue, coalesce(c.rated, 0) AS rated,
-               CASE WHEN c.cases > 0 THEN c.closed / c.cases END AS closure_rate,
-               CASE WHEN c.rated > 0 THEN c.satisfied / c.rated END AS satisfaction_rate,
                d.disasters
-        FROM v LEFT JOIN h ON h.area_code = v.code LEFT JOIN c ON c.area_code = v.code LEFT JOIN d ON d.code = v.code
-        ORDER BY v.code""", {"start": start, "now": now, "open": vocab.open_statuses(), "closed": closed,
-                              "key_term": vocab.term("household_category", "key_assistance"),
-                              "satisfied": [t["term"] for t in vocab.vocab("satisfaction") if t["satisfied"]]}).df()
+        FROM v LEFT JOIN h ON h.area_code = v.code LEFT JOIN d ON d.code = v.code
+        ORDER BY v.code""", {"start": start, "now": now,
+                              "key_term": vocab.term("household_category", "key_assistance")}).df()
+    return places.merge(cases[["area_code", "cases", "overdue", "rated", "closure_rate", "satisfaction_rate"]],
+                        on="area_code", how="left")
 
 
 def _months_before(day: dt.date, months: int) -> dt.date:

@@ -84,13 +84,14 @@ def compare_with_warehouse(con: duckdb.DuckDBPyConnection, placements: pd.DataFr
                            start: dt.date, end: dt.date) -> dict:
     """Differences between the distributed result and the product's own (both should be empty):
     cases placed in another village than cases.area_code, and villages whose count differs
-    from analysis.metrics.case_metrics_by(con, start, end, 'village')['received']."""
+    from analysis.metrics.case_metrics_by(con, CaseFilter(start, end), 'village')['received']."""
     from analysis import metrics
+    from analysis.filters import CaseFilter
 
     stored = con.execute("SELECT case_id, area_code FROM cases WHERE lon IS NOT NULL").df()
     m = stored.merge(placements, on="case_id", how="outer", suffixes=("_product", "_dask"), indicator=True)
     placement_diff = m[(m["_merge"] != "both") | (m["area_code_product"] != m["area_code_dask"])]
-    product = metrics.case_metrics_by(con, start, end, "village").set_index("code")["received"]
+    product = metrics.case_metrics_by(con, CaseFilter(start, end), "village").set_index("code")["received"]
     dask_counts = cases_per_village(counts, start, end).reindex(product.index, fill_value=0)
     count_diff = product[product != dask_counts]
     return {"cases_with_point": len(stored), "placement_differences": len(placement_diff),

@@ -61,24 +61,27 @@ def filter_change(db: str, repeats: int = 1) -> dict:
     (headline figures, then figures per village for the map/table), for a category
     filter over the whole province and for a town filter, against the bare aggregate."""
     from analysis import metrics
+    from analysis.filters import CaseFilter
+    from etl import vocab
     from etl.db import connect
 
     con = connect(db, read_only=True)
     start, end = PERIOD
     towns = [r[0] for r in con.execute("""SELECT left(area_code, 9) FROM cases GROUP BY 1 ORDER BY count(*) DESC LIMIT 5""").fetchall()]
-    open_statuses = list(metrics.vocab.open_statuses())
+    open_statuses = list(vocab.open_statuses())
     t = _Timer()
-    metrics.case_summary(con, start, end, compare=False)  # first call: views, file pages into the OS cache
-    metrics.case_metrics_by(con, start, end, "village")
+    metrics.case_summary(con, CaseFilter(start, end), compare=False)  # first call: views, file pages into the OS cache
+    metrics.case_metrics_by(con, CaseFilter(start, end), "village")
     t.lap("warm_up")
     changes = [("category", "", c) for c in CATEGORIES] + [("town", p, None) for p in towns]
     rows = []
     for kind, prefix, cat in changes:
         for _ in range(repeats):
+            flt = CaseFilter.of(start, end, area_prefix=prefix, category=cat)
             t0 = time.perf_counter()
-            s = metrics.case_summary(con, start, end, area_prefix=prefix, category=cat, compare=False)
+            s = metrics.case_summary(con, flt, compare=False)
             t1 = time.perf_counter()
-            by = metrics.case_metrics_by(con, start, end, "village", area_prefix=prefix, category=cat)
+            by = metrics.case_metrics_by(con, flt, "village")
             t2 = time.perf_counter()
             bare_sum = _bare(con, start, end, prefix, cat, open_statuses)
             t3 = time.perf_counter()
@@ -92,8 +95,8 @@ def filter_change(db: str, repeats: int = 1) -> dict:
     for r in rows:
         r["product_ms"] = r["summary_ms"] + r["by_village_ms"]
         r["bare_ms"] = r["bare_summary_ms"] + r["bare_by_village_ms"]
-    t0 = time.perf_counter()
-    metrics.cases_by_village(con, start, end)  # the overview map's counts (no filter)
+    t0 = time.perf_counter()  # the overview map's counts (no filter)
+    metrics.case_metrics_by(con, CaseFilter(start, end), "village", measures=["received", "open"])
     by_village_map_ms = (time.perf_counter() - t0) * 1e3
 
     def med(key, kind=None):
@@ -227,7 +230,8 @@ def gi_star(db: str) -> dict:
     import shapely
 
     from etl.db import connect
-    from analysis.hotspots import CaseFilter, _contiguity, area_hotspots
+    from analysis.filters import CaseFilter
+    from analysis.hotspots import _contiguity, area_hotspots
     from geo.hotspots import gi_star as gi
 
     con = connect(db, read_only=True)
@@ -257,7 +261,8 @@ def gi_star(db: str) -> dict:
 def emerging(db: str) -> dict:
     """Emerging hot spots of every village on the 36 monthly bins (analysis.hotspots.emerging)."""
     from etl.db import connect
-    from analysis.hotspots import CaseFilter, emerging as em
+    from analysis.filters import CaseFilter
+    from analysis.hotspots import emerging as em
 
     con = connect(db, read_only=True)
     t = _Timer()

@@ -43,23 +43,23 @@ def _filter_options(f):
     return f
 
 
-def _case_filter(start, end, category, channel, status):
+def _case_filter(start, end, category=None, channel=None, status=None, area: str = ""):
+    """The CaseFilter of the command's options; an unknown term or a reversed period is a BadParameter."""
     from etl import vocab
-    from analysis.hotspots import CaseFilter
+    from analysis.filters import CaseFilter, canonical
 
     def norm(domain, value, option):
-        if value is None:
-            return None
-        term = vocab.synonym_map(domain).get(vocab._norm(value))
-        if term is None:
-            raise click.BadParameter(f"{value!r} 不在词表中; 可选: {', '.join(vocab.terms(domain))}", param_hint=option)
-        return term
+        try:
+            return canonical(domain, value)
+        except ValueError:
+            raise click.BadParameter(f"{value!r} 不在词表中; 可选: {', '.join(vocab.terms(domain))}",
+                                     param_hint=option) from None
 
     if start and end and start > end:
         raise click.BadParameter(f"--from {start:%Y-%m-%d} 晚于 --to {end:%Y-%m-%d}", param_hint="--from")
     return CaseFilter(start.date() if start else None, end.date() if end else None,
                       norm("category", category, "--category"), norm("channel", channel, "--channel"),
-                      norm("status", status, "--status"))
+                      norm("status", status, "--status"), area)
 
 
 def _clean(v):
@@ -172,17 +172,19 @@ def emerging(ctx, level, no_fdr, start, end, category, channel, status, as_json)
         click.echo(f"  {r['name']} ({r['area_code']}): {r['label_zh']}, 热点月数 {r['hot_bins']}/{r['n_bins']}, 趋势 {r['trend']}")
 
 
-def _period(con, start, end):
+def _period(con, flt):
+    """The filter with an open period closed by the first / last case (analysis.metrics.resolve_period)."""
+    import dataclasses
+
     from analysis import metrics
 
-    period = metrics.case_period(con)
+    period = metrics.resolve_period(con, flt)
     if period is None:
         raise click.UsageError("数据仓库中还没有诉求记录")
-    s = start.date() if start else period[0]
-    e = end.date() if end else period[1]
+    s, e = period
     if s > e:
         raise click.BadParameter(f"--from {s} 晚于 --to {e}", param_hint="--from")
-    return s, e
+    return dataclasses.replace(flt, start=s, end=e)
 
 
 def _plain(v):
@@ -208,15 +210,12 @@ def metrics_cmd(ctx, start, end, area, category, channel, as_json):
     from analysis import metrics
 
     con = _open(ctx)
-    s, e = _period(con, start, end)
-    try:
-        summary = metrics.case_summary(con, s, e, area_prefix=area, category=category, channel=channel)
-    except ValueError as err:
-        raise click.UsageError(str(err)) from None
+    flt = _period(con, _case_filter(start, end, category, channel, area=area))
+    summary = metrics.case_summary(con, flt)
     if as_json:
         click.echo(json.dumps(_plain(summary), ensure_ascii=False))
         return
-    click.echo(f"{s} 至 {e}")
+    click.echo(f"{flt.start} 至 {flt.end}")
     for k, v in summary.items():
         if not isinstance(v, (dict, list)):
             click.echo(f"  {metrics.LABELS.get(k, k)}: {v}")
@@ -230,11 +229,10 @@ def metrics_cmd(ctx, start, end, area, category, channel, as_json):
 @click.pass_context
 def rankings(ctx, by, start, end, as_json):
     """Rank towns or handling units by response, resolution and satisfaction rates, with flags."""
-    from analysis import metrics
+    from analysis.rankings import rankings as run
 
     con = _open(ctx)
-    s, e = _period(con, start, end)
-    df = metrics.rankings(con, s, e, by=by)
+    df = run(con, _period(con, _case_filter(start, end)), by=by)
     if as_json:
         click.echo(json.dumps(_plain(df.to_dict("records")), ensure_ascii=False))
         return
@@ -284,6 +282,7 @@ def export_cmd(ctx, level, area, start, end, category, channel, status, metric_l
     import dataclasses
     import sys
 
+    from analysis import metrics
     from reports import export
 
     if list_metrics:
@@ -305,7 +304,7 @@ def export_cmd(ctx, level, area, start, end, category, channel, status, metric_l
         gdf = export.area_summary(con, flt, level, keys)
     except ValueError as e:
         raise click.UsageError(str(e)) from None
-    period = export.resolve_period(con, flt)
+    period = metrics.resolve_period(con, flt)
     if period is None and any(k in export.case_metric_labels() for k in keys):
         click.echo("注意: 数据仓库中还没有诉求记录, 诉求指标均为 0", err=True)
     meta = dict(con.execute("SELECT key, value FROM meta").fetchall())

@@ -202,14 +202,14 @@ def district_bounds() -> list[list[float]] | None:
 @query
 def summary(con, flt: CaseFilter, compare: bool = False) -> dict:
     """Every headline figure of the filtered cases (analysis.metrics.case_summary), with 环比/同比 if `compare`."""
-    return metrics.case_summary(con, flt.start, flt.end, compare=compare, **flt.metric_kwargs())
+    return metrics.case_summary(con, flt, compare=compare)
 
 
 @query
 def metrics_by(con, flt: CaseFilter, by: str = "town", measures: tuple[str, ...] | None = None) -> pd.DataFrame:
     """Case figures per town / village / unit / category / channel / month ... (analysis.metrics.case_metrics_by):
     the `measures` named (a page asks for what it shows), every figure when None."""
-    return metrics.case_metrics_by(con, flt.start, flt.end, by, measures=measures, **flt.metric_kwargs())
+    return metrics.case_metrics_by(con, flt, by, measures=measures)
 
 
 def map_data(flt: CaseFilter, level: str = "village", measures: tuple[str, ...] | None = None) -> gpd.GeoDataFrame:
@@ -230,10 +230,10 @@ def town_level_cases(con, flt: CaseFilter) -> int:
 
 @query
 def rankings(con, flt: CaseFilter, by: str = "town") -> pd.DataFrame:
-    """Towns or handling units ranked by the three rates, with score and flags (analysis.metrics.rankings)."""
-    kw = flt.metric_kwargs()
-    kw.pop("status")  # rankings are over every case a unit received
-    return metrics.rankings(con, flt.start, flt.end, by, **kw)
+    """Towns or handling units ranked by the three rates, with score and flags (analysis.rankings)."""
+    from analysis.rankings import rankings as rk
+
+    return rk(con, flt, by)
 
 
 @query

@@ -7,8 +7,9 @@ as CSV (UTF-8 with BOM), XLSX, GeoJSON or GeoPackage. Shared by the dashboard's 
   its town, counting only that village), as `analysis.metrics.case_metrics_by` lists them. Areas
   without cases or households have zeros (rates empty).
 - Case figures: `analysis.metrics.case_metrics_by` over the filter (period, area, category,
-  channel, status). An open period end is the first / last day with a case. Cases placed only
-  at town level (no village) are in their town's row and in no village's.
+  channel, status). An open period end is the first / last day with a case
+  (`analysis.metrics.resolve_period`). Cases placed only at town level (no village) are in
+  their town's row and in no village's.
 - Household figures (`analysis.households`): the latest classification, by area only (households
   are not cases: the period, category, channel and status filters do not apply).
 - Columns: 区划代码, the name (乡镇(街道) or 村(社区)), for villages their town, then the
@@ -21,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 import duckdb
 import geopandas as gpd
@@ -103,14 +105,6 @@ def parse_metrics(items: Iterable[str]) -> list[str]:
     return out
 
 
-def resolve_period(con: duckdb.DuckDBPyConnection, flt: CaseFilter) -> tuple[dt.date, dt.date] | None:
-    """The filter's period with open ends closed by the first / last case; None without cases."""
-    period = metrics.case_period(con)
-    if period is None:
-        return None
-    return flt.start or period[0], flt.end or period[1]
-
-
 def _check(level: str, keys: Sequence[str]) -> None:
     if level not in LEVELS:
         raise ValueError(f"unknown level {level!r}; expected one of {list(LEVELS)}")
@@ -143,11 +137,11 @@ def area_summary(con: duckdb.DuckDBPyConnection, flt: CaseFilter, level: str,
 
     case_keys = [k for k in keys if k in case_metric_labels()]
     if case_keys:
-        period = resolve_period(con, flt)
+        period = metrics.resolve_period(con, flt)
         if period is None:  # no cases at all: every figure is zero (rates empty)
             day = metrics.as_of(con).date()
             period = (day, day)
-        figures = metrics.case_metrics_by(con, *period, level, measures=case_keys, **flt.metric_kwargs())
+        figures = metrics.case_metrics_by(con, replace(flt, start=period[0], end=period[1]), level, measures=case_keys)
         df = df.merge(figures[["code", *case_keys]], on="code", how="left")
     hh_keys = [k for k in keys if k in household_metric_labels()]
     if hh_keys:
@@ -169,7 +163,7 @@ def notes(con: duckdb.DuckDBPyConnection, flt: CaseFilter, level: str, gdf: gpd.
     """The header of an export (XLSX sheet 说明, GeoPackage/GeoJSON description): what, which
     filters, as of when, demo or not."""
     meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
-    period = resolve_period(con, flt)
+    period = metrics.resolve_period(con, flt)
     if filters_text is None:
         filters_text = describe(con, flt)
     missing = int(gdf.geometry.isna().sum()) if len(gdf) else 0

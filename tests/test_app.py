@@ -206,13 +206,14 @@ def test_csv_download_has_a_bom_for_excel():
 
 
 def test_rankings_page_shows_the_towns_rankings_ranks(monkeypatch, demo_db):
-    from analysis import metrics
+    from analysis.filters import CaseFilter
+    from analysis.rankings import rankings
 
     at = _run(monkeypatch, demo_db, "views/rankings.py")
     assert not at.exception
     start, end = at.date_input(key="period").value
     con = connect(demo_db, read_only=True)
-    want = metrics.rankings(con, start, end, "town")
+    want = rankings(con, CaseFilter(start, end), "town")
     n_towns = con.execute("SELECT count(*) FROM areas WHERE level = 'town'").fetchone()[0]
     con.close()
     table = at.dataframe[0].value
@@ -226,7 +227,7 @@ def test_rankings_page_shows_the_towns_rankings_ranks(monkeypatch, demo_db):
     at.radio(key="rank_by").set_value("unit").run()
     assert not at.exception
     con = connect(demo_db, read_only=True)
-    units = metrics.rankings(con, start, end, "unit")
+    units = rankings(con, CaseFilter(start, end), "unit")
     con.close()
     assert list(at.dataframe[0].value["承办单位"]) == list(units["handling_unit"])
 
@@ -255,7 +256,8 @@ def test_hotspot_page_runs_every_method(monkeypatch, demo_db, mode):
 
 
 def test_hotspot_page_counts_the_gi_hot_spots_of_the_period(monkeypatch, demo_db):
-    from analysis.hotspots import CaseFilter, area_hotspots
+    from analysis.filters import CaseFilter
+    from analysis.hotspots import area_hotspots
 
     at = _run(monkeypatch, demo_db, "views/hotspots.py")
     assert not at.exception and not at.error

@@ -108,7 +108,7 @@ def test_metrics_by_key_or_label_and_unknown_ones_are_named():
 def test_every_case_metric_is_a_figure_of_case_metrics_by(con):
     from analysis import metrics
 
-    df = metrics.case_metrics_by(con, START, END, "town")
+    df = metrics.case_metrics_by(con, CaseFilter(START, END), "town")
     assert set(export.case_metric_labels()) <= set(df.columns)
     labels = list(export.metric_labels().values())
     assert len(labels) == len(set(labels))  # one column per label

@@ -14,7 +14,8 @@ from libpysal.examples import get_path
 from libpysal.weights import Queen
 
 from cli import main
-from analysis.hotspots import CaseFilter, area_hotspots, hex_hotspots
+from analysis.filters import CaseFilter
+from analysis.hotspots import area_hotspots, hex_hotspots
 from geo import hotspots as hs
 
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from analysis import metrics
+from analysis.filters import CaseFilter
+from analysis.rankings import rankings
 from etl import views
 from etl.db import connect, run_sql_file
 
@@ -128,7 +131,7 @@ PERIODS = [(dt.date(2023, 1, 1), dt.date(2026, 10, 31)), (dt.date(2025, 1, 1), d
 @pytest.mark.parametrize("start,end", PERIODS)
 def test_summary_equals_pandas_on_the_demo(con, demo, start, end):
     flags, _ = demo
-    got = metrics.case_summary(con, start, end, compare=False)
+    got = metrics.case_summary(con, CaseFilter(start, end), compare=False)
     assert_figures(got, reference_summary(flags, start, end))
     assert got["as_of"] == NOW.to_pydatetime()
 
@@ -155,22 +158,47 @@ def test_filters_change_the_numbers_as_expected(con, demo):
         "combined": (dict(area_prefix=town, category=cat, channel="群工热线"),
                      flags["area_code"].str.startswith(town) & (flags["category"] == cat) & (flags["channel"] == "群工热线")),
     }
-    everything = metrics.case_summary(con, start, end, compare=False)
+    everything = metrics.case_summary(con, CaseFilter(start, end), compare=False)
     for name, (kw, mask) in cases.items():
-        got = metrics.case_summary(con, start, end, compare=False, **kw)
+        got = metrics.case_summary(con, CaseFilter.of(start, end, **kw), compare=False)
         # flags were computed on all cases: a repeat stays a repeat whatever the filter
         assert_figures(got, reference_summary(flags[mask], start, end))
         assert got["received"] < everything["received"], name
     # a synonym is the term; an unknown term is an error, not silently zero
-    assert metrics.case_summary(con, start, end, channel="12345", compare=False)["received"] == \
-        metrics.case_summary(con, start, end, channel="群工热线", compare=False)["received"]
+    assert metrics.case_summary(con, CaseFilter.of(start, end, channel="12345"), compare=False)["received"] == \
+        metrics.case_summary(con, CaseFilter.of(start, end, channel="群工热线"), compare=False)["received"]
     with pytest.raises(ValueError, match="unknown category"):
-        metrics.case_summary(con, start, end, category="不存在的类别")
+        CaseFilter.of(start, end, category="不存在的类别")
+
+
+def test_a_filter_selects_the_same_cases_from_cases_and_case_facts(con, demo):
+    """CaseFilter.where is the one translation of a filter into SQL: the table and the view agree."""
+    flags, _ = demo
+    town = flags["area_code"].str[:9].value_counts().index[0]
+    flt = CaseFilter.of(dt.date(2024, 1, 1), dt.date(2025, 6, 30), area_prefix=town, channel=["12345", "接访日"],
+                        status=["办结", "已回访"])
+    where, params = flt.where("c")
+    in_cases = con.execute(f"SELECT count(*) FROM cases c WHERE {where}", params).fetchone()[0]
+    views.ensure_views(con)
+    where, params = flt.where()
+    in_facts = con.execute(f"SELECT count(*) FROM case_facts WHERE {where}", params).fetchone()[0]
+    assert in_cases == in_facts == metrics.case_summary(con, flt, compare=False)["received"] > 0
+
+
+def test_figures_need_both_ends_of_the_period(con, demo):
+    flags, _ = demo
+    with pytest.raises(ValueError, match="both ends"):
+        metrics.case_summary(con, CaseFilter(start=dt.date(2025, 1, 1)))
+    with pytest.raises(ValueError, match="both ends"):
+        metrics.case_metrics_by(con, CaseFilter(end=dt.date(2025, 1, 1)), "town")
+    first, last = flags["received_at"].min().date(), flags["received_at"].max().date()
+    assert metrics.resolve_period(con, CaseFilter()) == (first, last)
+    assert metrics.resolve_period(con, CaseFilter(start=dt.date(2025, 1, 1))) == (dt.date(2025, 1, 1), last)
 
 
 def test_period_over_period_and_year_over_year(con, demo):
     flags, _ = demo
-    got = metrics.case_summary(con, dt.date(2026, 3, 1), dt.date(2026, 3, 31))
+    got = metrics.case_summary(con, CaseFilter(dt.date(2026, 3, 1), dt.date(2026, 3, 31)))
     assert got["periods"]["previous"] == (dt.date(2026, 1, 29), dt.date(2026, 2, 28))
     assert got["periods"]["last_year"] == (dt.date(2025, 3, 1), dt.date(2025, 3, 31))
     cur = reference_summary(flags, dt.date(2026, 3, 1), dt.date(2026, 3, 31))
@@ -198,10 +226,10 @@ def test_a_leap_day_compares_with_28_february():
 def test_metrics_by_town_add_up_and_match_pandas(con, demo):
     flags, areas = demo
     start, end = dt.date(2025, 1, 1), dt.date(2026, 10, 31)
-    df = metrics.case_metrics_by(con, start, end, "town")
+    df = metrics.case_metrics_by(con, CaseFilter(start, end), "town")
     towns = areas[areas["level"] == "town"]
     assert sorted(df["code"]) == sorted(towns["code"])  # every town, zeros included
-    total = metrics.case_summary(con, start, end, compare=False)
+    total = metrics.case_summary(con, CaseFilter(start, end), compare=False)
     for k in ("received", "closed", "open", "overdue", "violations", "repeat", "group_people"):
         assert df[k].sum() == total[k], k
     code = df.sort_values("received").iloc[-1]["code"]
@@ -211,7 +239,7 @@ def test_metrics_by_town_add_up_and_match_pandas(con, demo):
         assert row[k] == want[k], k
     assert row["satisfaction_rate"] == pytest.approx(want["satisfaction_rate"])
     assert row["overdue_90天以上"] == want["overdue_buckets"]["90天以上"]
-    months = metrics.case_metrics_by(con, start, end, "month")
+    months = metrics.case_metrics_by(con, CaseFilter(start, end), "month")
     assert months["received"].sum() == total["received"] and months["month"].iloc[0] <= "2025-01"
 
 
@@ -219,17 +247,17 @@ def test_metrics_by_measures_computes_only_those_with_the_same_values(con, demo)
     flags, _ = demo
     start, end = dt.date(2025, 1, 1), dt.date(2026, 10, 31)
     cat = flags["category"].value_counts().index[0]
-    full = metrics.case_metrics_by(con, start, end, "village", category=cat).set_index("code")
-    part = metrics.case_metrics_by(con, start, end, "village", category=cat,
+    full = metrics.case_metrics_by(con, CaseFilter.of(start, end, category=cat), "village").set_index("code")
+    part = metrics.case_metrics_by(con, CaseFilter.of(start, end, category=cat), "village",
                                    measures=["open", "overdue_90天以上", "satisfaction_rate"]).set_index("code")
     # a rate brings its numerator and denominator; nothing else is computed
     assert set(part.columns) == {"name", "satisfied", "rated", "open", "overdue_90天以上", "satisfaction_rate"}
     pd.testing.assert_frame_equal(part, full[part.columns])
-    months = metrics.case_metrics_by(con, start, end, "month", measures=["received"])
+    months = metrics.case_metrics_by(con, CaseFilter(start, end), "month", measures=["received"])
     assert list(months.columns) == ["month", "received"]
-    assert months["received"].sum() == metrics.case_summary(con, start, end, compare=False)["received"]
+    assert months["received"].sum() == metrics.case_summary(con, CaseFilter(start, end), compare=False)["received"]
     with pytest.raises(ValueError, match="unknown measure 'recieved'"):
-        metrics.case_metrics_by(con, start, end, "town", measures=["recieved"])
+        metrics.case_metrics_by(con, CaseFilter(start, end), "town", measures=["recieved"])
 
 
 def _reference_ranking(flags, areas, start, end, min_cases, weights):
@@ -253,7 +281,7 @@ def _reference_ranking(flags, areas, start, end, min_cases, weights):
 def test_town_rankings_match_pandas(con, demo, weights):
     flags, areas = demo
     start, end = dt.date(2023, 1, 1), dt.date(2026, 10, 31)
-    got = metrics.rankings(con, start, end, "town", weights=weights).set_index("code")
+    got = rankings(con, CaseFilter(start, end), "town", weights=weights).set_index("code")
     want = _reference_ranking(flags, areas, start, end, 30, weights or {"response": 1, "resolution": 1, "satisfaction": 1})
     assert got["ranked"].any() and not got["ranked"].all()  # the demo has towns on both sides of 30
     assert sorted(got.index) == sorted(want.index)
@@ -272,21 +300,24 @@ def test_town_rankings_match_pandas(con, demo, weights):
 
 def test_unit_rankings_cover_the_units_with_cases(con, demo):
     flags, _ = demo
-    got = metrics.rankings(con, dt.date(2023, 1, 1), dt.date(2026, 10, 31), "unit", min_cases=10)
+    got = rankings(con, CaseFilter(dt.date(2023, 1, 1), dt.date(2026, 10, 31)), "unit", min_cases=10)
     want = flags.dropna(subset=["handling_unit"]).groupby("handling_unit").size()
     assert got.set_index("handling_unit")["received"].to_dict() == want.to_dict()
     assert got["ranked"].eq(got["received"] >= 10).all()
+    # the rates are over every case a unit received: a status filter does not apply
+    by_status = rankings(con, CaseFilter(dt.date(2023, 1, 1), dt.date(2026, 10, 31), status=("办理中",)), "unit",
+                         min_cases=10)
+    pd.testing.assert_frame_equal(by_status, got)
 
 
-def test_case_kpis_keep_their_meaning(con, demo):
-    """The dashboard's figures, as the original implementation computed them."""
+def test_the_overview_maps_village_counts(con, demo):
+    """Received and open per village, as the overview map shows them: cases placed at a village only."""
     start, end = dt.date(2025, 1, 1), dt.date(2025, 12, 31)
     flags, _ = demo
-    want = reference_summary(flags, start, end)
-    assert metrics.case_kpis(con, start, end) == {k: want[k] for k in ("received", "closed", "closure_rate", "open", "overdue")}
-    rows = metrics.cases_by_village(con, start, end)
-    assert sum(r[1] for r in rows) == int(flags.loc[flags["area_code"].str.len() == 12, "received_at"]
-                                           .dt.date.between(start, end).sum())
+    rows = metrics.case_metrics_by(con, CaseFilter(start, end), "village", measures=["received", "open"])
+    at_village = flags[flags["area_code"].str.len() == 12]
+    assert rows["received"].sum() == int(at_village["received_at"].dt.date.between(start, end).sum())
+    assert rows["open"].sum() == int((at_village["is_open"] & (at_village["received_at"].dt.date <= end)).sum())
 
 
 def test_views_can_be_written_into_a_warehouse_and_read_back(tmp_path, demo_db):
@@ -375,7 +406,7 @@ def test_repeat_within_90_days_but_not_91(tiny):
     assert not rep[c] and not rep[d]
     assert not rep[e] and not rep[f] and not rep[g]
     assert rep[i] and not rep[h]
-    s = metrics.case_summary(tiny, dt.date(2026, 4, 1), dt.date(2026, 4, 30))
+    s = metrics.case_summary(tiny, CaseFilter(dt.date(2026, 4, 1), dt.date(2026, 4, 30)))
     assert s["repeat"] == 1 and s["received"] == 3
 
 
@@ -398,7 +429,7 @@ def test_level_skipping(tiny):
     assert f.loc[other_cat, "is_level_skipping"]  # the earlier town case was about another category
     assert not f.loc[long_after, "is_level_skipping"] and not f.loc[town, "is_level_skipping"]
     assert not f.loc[hotline, "is_level_skipping"]
-    s = metrics.case_summary(tiny, dt.date(2026, 1, 1), dt.date(2026, 10, 31), compare=False)
+    s = metrics.case_summary(tiny, CaseFilter(dt.date(2026, 1, 1), dt.date(2026, 10, 31)), compare=False)
     assert (s["level_skipping"], s["level_skipping_city"], s["level_skipping_district"]) == (3, 1, 2)
 
 
@@ -429,7 +460,7 @@ def test_three_conditions_for_closing(tiny):
     assert f.loc[no_sign, "violation_signature"] and f.loc[unknown_sign, "violation_signature"]
     assert not f.loc[no_sign, "violation_opinion"] and not f.loc[no_sign, "violation_followup"]
     assert f.loc[no_opinion, "violation_opinion"] and f.loc[no_followup, "violation_followup"]
-    s = metrics.case_summary(tiny, dt.date(2026, 9, 1), dt.date(2026, 10, 31), compare=False)
+    s = metrics.case_summary(tiny, CaseFilter(dt.date(2026, 9, 1), dt.date(2026, 10, 31)), compare=False)
     assert (s["violations"], s["violations_signature"], s["violations_opinion"], s["violations_followup"]) == (4, 2, 1, 1)
     assert s["closed"] == 5 and s["followed_up"] == 4 and s["followup_rate"] == pytest.approx(4 / 5)
     assert s["violation_rate"] == pytest.approx(4 / 5)
@@ -452,7 +483,7 @@ def test_overdue_aging_buckets(tiny):
     f = facts(tiny)
     assert f.loc["just", "days_overdue"] == 1 and f.loc["seven", "days_overdue"] == 7 and f.loc["eight", "days_overdue"] == 8
     assert not f.loc["not_yet", "is_overdue"] and not f.loc["closed_late", "is_overdue"]
-    s = metrics.case_summary(tiny, dt.date(2026, 1, 1), dt.date(2026, 10, 31), compare=False)
+    s = metrics.case_summary(tiny, CaseFilter(dt.date(2026, 1, 1), dt.date(2026, 10, 31)), compare=False)
     assert s["overdue"] == len(late) and s["open"] == len(late) + 1
     want = pd.Series([b for _, b in late.values()]).value_counts().reindex(BUCKET_LABELS, fill_value=0)
     assert s["overdue_buckets"] == want.to_dict()
@@ -467,7 +498,7 @@ def test_on_time_and_response(tiny):
     add_case(tiny, "2026-09-01 08:00", assigned_at=dt.datetime(2026, 9, 2, 8, 1), satisfaction="不满意")
     add_case(tiny, "2026-09-01 08:00", assigned_at=None, status="受理", closed_at=None, followup_at=None,
              satisfaction=None)
-    s = metrics.case_summary(tiny, dt.date(2026, 9, 1), dt.date(2026, 9, 1), compare=False)
+    s = metrics.case_summary(tiny, CaseFilter(dt.date(2026, 9, 1), dt.date(2026, 9, 1)), compare=False)
     assert s["closed"] == 5 and s["closed_on_time"] == 3 and s["on_time_rate"] == pytest.approx(3 / 5)
     assert s["responded_on_time"] == 4 and s["response_rate"] == pytest.approx(4 / 6) and s["assigned"] == 5
     assert s["response_hours_median"] == pytest.approx(2.0)
@@ -479,7 +510,7 @@ def test_group_petitions(tiny):
     add_case(tiny, "2026-09-01", group_size=4)
     add_case(tiny, "2026-09-01", group_size=5)
     add_case(tiny, "2026-09-01", group_size=30)
-    s = metrics.case_summary(tiny, dt.date(2026, 9, 1), dt.date(2026, 9, 30), compare=False)
+    s = metrics.case_summary(tiny, CaseFilter(dt.date(2026, 9, 1), dt.date(2026, 9, 30)), compare=False)
     assert s["group_petitions"] == 2 and s["group_people"] == 35
 
 
@@ -490,7 +521,7 @@ def test_a_unit_below_the_minimum_is_listed_not_ranked(tiny):
     for i in range(29):
         add_case(tiny, f"2026-09-{1 + i % 28:02d}", area_code=VILLAGE_B, handling_unit="乙单位",
                  satisfaction="不满意")
-    r = metrics.rankings(tiny, dt.date(2026, 9, 1), dt.date(2026, 9, 30), "town").set_index("code")
+    r = rankings(tiny, CaseFilter(dt.date(2026, 9, 1), dt.date(2026, 9, 30)), "town").set_index("code")
     assert r.loc[TOWN_A, "ranked"] and r.loc[TOWN_A, "rank"] == 1
     assert not r.loc[TOWN_B, "ranked"] and pd.isna(r.loc[TOWN_B, "rank"])
     assert not r.loc[TOWN_B, ["flag_satisfaction_warn", "flag_satisfaction_alarm", "flag_score_alarm"]].any()
@@ -498,44 +529,47 @@ def test_a_unit_below_the_minimum_is_listed_not_ranked(tiny):
     assert r.loc[TOWN_A, "score"] == pytest.approx(100 * (1 + 1 + 25 / 30) / 3)
     assert r.loc[TOWN_A, "flag_satisfaction_warn"] and not r.loc[TOWN_A, "flag_satisfaction_alarm"]
     assert r.loc[TOWN_A, "flags"] == "满意率低于90%"  # the only ranked town is not "last"
-    u = metrics.rankings(tiny, dt.date(2026, 9, 1), dt.date(2026, 9, 30), "unit", min_cases=29).set_index("handling_unit")
+    u = rankings(tiny, CaseFilter(dt.date(2026, 9, 1), dt.date(2026, 9, 30)), "unit", min_cases=29).set_index("handling_unit")
     assert u["ranked"].all() and u.loc["甲单位", "rank"] == 1 and u.loc["乙单位", "rank"] == 2
     assert u.loc["乙单位", "flag_satisfaction_alarm"] and u.loc["乙单位", "flag_last"]
-    weighted = metrics.rankings(tiny, dt.date(2026, 9, 1), dt.date(2026, 9, 30), "unit", min_cases=29,
+    weighted = rankings(tiny, CaseFilter(dt.date(2026, 9, 1), dt.date(2026, 9, 30)), "unit", min_cases=29,
                                 weights={"satisfaction": 1}).set_index("handling_unit")
     assert weighted.loc["乙单位", "score"] == 0 and weighted.loc["乙单位", "flag_score_alarm"]
     with pytest.raises(ValueError):
-        metrics.rankings(tiny, dt.date(2026, 9, 1), dt.date(2026, 9, 30), weights={"speed": 1})
+        rankings(tiny, CaseFilter(dt.date(2026, 9, 1), dt.date(2026, 9, 30)), weights={"speed": 1})
 
 
 def test_empty_periods_and_empty_warehouses_give_zeros(tiny):
-    empty = metrics.case_summary(tiny, dt.date(2026, 1, 1), dt.date(2026, 1, 31))
+    empty = metrics.case_summary(tiny, CaseFilter(dt.date(2026, 1, 1), dt.date(2026, 1, 31)))
     assert empty["received"] == 0 and empty["closure_rate"] is None and empty["response_hours_median"] is None
     assert empty["overdue_buckets"] == dict.fromkeys(BUCKET_LABELS, 0)
+    assert metrics.resolve_period(tiny, CaseFilter()) is None
     assert empty["changes"]["received"] == {"previous": 0, "pop_change": 0, "pop_pct": None, "last_year": 0,
                                             "yoy_change": 0, "yoy_pct": None}
-    assert metrics.case_kpis(tiny, dt.date(2026, 1, 1), dt.date(2026, 1, 31)) == \
-        {"received": 0, "closed": 0, "closure_rate": None, "open": 0, "overdue": 0}
-    by_town = metrics.case_metrics_by(tiny, dt.date(2026, 1, 1), dt.date(2026, 1, 31), "town")
+    assert (empty["closed"], empty["open"], empty["overdue"]) == (0, 0, 0)
+    by_town = metrics.case_metrics_by(tiny, CaseFilter(dt.date(2026, 1, 1), dt.date(2026, 1, 31)), "town")
     assert len(by_town) == 2 and by_town["received"].eq(0).all() and by_town["closure_rate"].isna().all()
-    assert metrics.case_metrics_by(tiny, dt.date(2026, 1, 1), dt.date(2026, 1, 31), "unit").empty
-    r = metrics.rankings(tiny, dt.date(2026, 1, 1), dt.date(2026, 1, 31), "town")
+    assert metrics.case_metrics_by(tiny, CaseFilter(dt.date(2026, 1, 1), dt.date(2026, 1, 31)), "unit").empty
+    r = rankings(tiny, CaseFilter(dt.date(2026, 1, 1), dt.date(2026, 1, 31)), "town")
     assert len(r) == 2 and not r["ranked"].any() and r["flags"].eq("").all()
-    assert metrics.rankings(tiny, dt.date(2026, 1, 1), dt.date(2026, 1, 31), "unit").empty
-    assert metrics.cases_by_village(tiny, dt.date(2026, 1, 1), dt.date(2026, 1, 31)) == [(VILLAGE_A, 0, 0), (VILLAGE_B, 0, 0)]
+    assert rankings(tiny, CaseFilter(dt.date(2026, 1, 1), dt.date(2026, 1, 31)), "unit").empty
+    by_village = metrics.case_metrics_by(tiny, CaseFilter(dt.date(2026, 1, 1), dt.date(2026, 1, 31)), "village",
+                                         measures=["received", "open"])
+    assert by_village[["code", "received", "open"]].values.tolist() == [[VILLAGE_A, 0, 0], [VILLAGE_B, 0, 0]]
     add_case(tiny, "2026-05-01")
-    assert metrics.case_summary(tiny, dt.date(2026, 1, 1), dt.date(2026, 1, 31))["changes"]["received"]["yoy_pct"] is None
+    assert metrics.case_summary(tiny, CaseFilter(dt.date(2026, 1, 1), dt.date(2026, 1, 31)))["changes"]["received"]["yoy_pct"] is None
     with pytest.raises(ValueError, match="after its end"):
-        metrics.case_summary(tiny, dt.date(2026, 2, 1), dt.date(2026, 1, 1))
+        metrics.case_summary(tiny, CaseFilter(dt.date(2026, 2, 1), dt.date(2026, 1, 1)))
 
 
 def test_a_town_prefix_and_a_village_prefix(tiny):
     add_case(tiny, "2026-09-01", area_code=VILLAGE_A)
     add_case(tiny, "2026-09-01", area_code=TOWN_A)  # placed at town level only
     add_case(tiny, "2026-09-01", area_code=VILLAGE_B)
-    s = lambda p: metrics.case_summary(tiny, dt.date(2026, 9, 1), dt.date(2026, 9, 30), area_prefix=p, compare=False)  # noqa: E731
+    sept = CaseFilter(dt.date(2026, 9, 1), dt.date(2026, 9, 30))
+    s = lambda p: metrics.case_summary(tiny, replace(sept, area_prefix=p), compare=False)  # noqa: E731
     assert s("")["received"] == 3 and s(TOWN_A)["received"] == 2 and s(VILLAGE_A)["received"] == 1
-    by_village = metrics.case_metrics_by(tiny, dt.date(2026, 9, 1), dt.date(2026, 9, 30), "village")
+    by_village = metrics.case_metrics_by(tiny, sept, "village")
     assert by_village["received"].tolist() == [1, 1]  # the town-level case is on no village
-    by_town = metrics.case_metrics_by(tiny, dt.date(2026, 9, 1), dt.date(2026, 9, 30), "town", area_prefix=VILLAGE_A)
+    by_town = metrics.case_metrics_by(tiny, replace(sept, area_prefix=VILLAGE_A), "town")
     assert by_town[["code", "received"]].values.tolist() == [[TOWN_A, 1]]
