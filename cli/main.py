@@ -30,11 +30,11 @@ class _Main(click.Group):
 
 
 @click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--db", "db", type=click.Path(dir_okay=False), default=_default_db, show_default="$MINQING_DB or data/minqing.duckdb",
-              help="The warehouse file (DuckDB).")
+@click.option("--db", "db", type=click.Path(dir_okay=False), default=_default_db, show_default="$MINQING_DB 或 data/minqing.duckdb",
+              help="数据仓库文件 (DuckDB)。")
 @click.pass_context
 def main(ctx: click.Context, db: str) -> None:
-    """民情地图 (Minqing Map): load a district's mass-work records and analyse them."""
+    """民情地图: 导入区县的群众工作台账并加以分析。"""
     ctx.obj = {"db": Path(db)}
 
 

@@ -13,20 +13,19 @@ import click
 from etl import settings
 from etl.db import Busy, connect, writing
 from etl.keys import KeyError_, create_key, read_key
+from etl.kinds import KINDS
 
-
-KIND_NAMES = ["areas", "buildings", "stations", "households", "cadres", "visits", "cases", "disasters"]
-
-
+# KIND in the help of load and template: every kind with its Chinese name (\b keeps the lines).
+_KINDS_HELP = "\b\nKIND 可选:\n" + "\n".join(f"  {k.name:<{max(map(len, KINDS))}}  {k.label}" for k in KINDS.values())
 
 
 @click.command()
-@click.option("--district", help="6-digit code (610902) or name (汉滨区, 安康市汉滨区).")
-@click.option("--region", help="A whole province or city instead: code (13, 1301) or name (河北省, 石家庄市).")
-@click.option("--force", is_flag=True, help="Replace an existing warehouse at --db.")
+@click.option("--district", help="区县: 6位代码 (610902) 或名称 (汉滨区, 安康市汉滨区)。")
+@click.option("--region", help="改为整个省或市: 代码 (13, 1301) 或名称 (河北省, 石家庄市)。")
+@click.option("--force", is_flag=True, help="覆盖 --db 处已有的数据仓库。")
 @click.pass_context
 def init(ctx: click.Context, district: str | None, region: str | None, force: bool) -> None:
-    """Create an empty warehouse for one district (or a province or city) with its real towns, villages and outline."""
+    """为一个区县 (或一个省、市) 新建空的数据仓库, 含真实的乡镇(街道)、村(社区)及区县边界。"""
     from etl import divisions
     from etl.warehouse import init_region_warehouse, init_warehouse
 
@@ -53,20 +52,20 @@ def init(ctx: click.Context, district: str | None, region: str | None, force: bo
 
 
 @click.command()
-@click.option("--seed", type=int, default=lambda: settings.get("demo_seed"), show_default="demo_seed setting",
-              help="Random seed; the same seed builds the same demo.")
-@click.option("--scale", type=float, default=1.0, show_default=True, help="Fraction of the full size (households, cases).")
-@click.option("--force", is_flag=True, help="Replace an existing warehouse at --db.")
+@click.option("--seed", type=int, default=lambda: settings.get("demo_seed"), show_default="设置项 demo_seed",
+              help="随机种子; 同一种子生成同样的演示数据。")
+@click.option("--scale", type=float, default=1.0, show_default=True, help="相对完整规模的比例 (户数、诉求数)。")
+@click.option("--force", is_flag=True, help="覆盖 --db 处已有的数据仓库。")
 @click.pass_context
 def demo(ctx: click.Context, seed: int, scale: float, force: bool) -> None:
-    """Build the embedded 汉滨区 demo (演示数据) and write demo_truth.json beside it."""
+    """生成内置的汉滨区演示数据, 并在其旁写出 demo_truth.json (预设的真值)。"""
     from etl.demo import build_demo
 
     db: Path = ctx.obj["db"]
     if db.exists() and not force:
         raise click.UsageError(f"{db} 已存在; 如需重建请加 --force")
     if not 0 < scale <= 2:
-        raise click.BadParameter(f"{scale!r} is not in (0, 2]", param_hint="--scale")
+        raise click.BadParameter(f"{scale!r} 不在 (0, 2] 范围内", param_hint="--scale")
     t0 = time.monotonic()
 
     def progress(msg: str) -> None:
@@ -77,19 +76,19 @@ def demo(ctx: click.Context, seed: int, scale: float, force: bool) -> None:
     click.echo(f"演示数据已生成: {db} (户 {c['households']}, 诉求 {c['cases']}); 真值: {db.parent / 'demo_truth.json'}")
 
 
-@click.command(name="load")
-@click.argument("kind", type=click.Choice(KIND_NAMES))
+@click.command(name="load", epilog=_KINDS_HELP)
+@click.argument("kind", type=click.Choice(list(KINDS)))
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--sheet", help="XLSX sheet name (default: the first sheet).")
+@click.option("--sheet", help="XLSX 工作表名称 (默认: 第一个工作表)。")
 @click.option("--crs", default="wgs84", show_default=True,
-              help="Datum of the points: wgs84, cgcs2000, gcj02 (Amap, Tencent) or bd09 (Baidu). "
-                   "Boundary files carry their own CRS (.prj, GeoJSON) and are reprojected.")
+              help="坐标点的坐标系: wgs84、cgcs2000、gcj02 (高德、腾讯) 或 bd09 (百度)。"
+                   "边界文件自带坐标系 (.prj、GeoJSON), 导入时转换; 也可给出 EPSG 代码, 如 EPSG:4545。")
 @click.option("--mapping", type=click.Path(exists=True, dir_okay=False),
-              help="TOML file with a [columns] table: \"your header\" = \"field name or Chinese label\".")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the outcome counts.")
+              help="TOML 文件, 含 [columns] 表: \"文件中的表头\" = \"字段名或中文列名\"。")
+@click.option("--json", "as_json", is_flag=True, help="输出一个 JSON 对象, 含各结果的行数。")
 @click.pass_context
 def load_cmd(ctx: click.Context, kind: str, file: str, sheet: str | None, crs: str, mapping: str | None, as_json: bool) -> None:
-    """Load a ledger or boundary file; every row is loaded, updated, a duplicate or rejected with its reason."""
+    """导入台账或边界文件 FILE; 每一行或新增, 或更新, 或为重复, 或连同原因被拒收。"""
     from etl.load import LoadError, load
     from etl.readers import ReadError
 
@@ -133,11 +132,11 @@ def _read_mapping(path: str) -> dict[str, str]:
     return cols
 
 
-@click.command()
-@click.argument("kind", type=click.Choice(KIND_NAMES))
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="The .xlsx file to write.")
+@click.command(epilog=_KINDS_HELP)
+@click.argument("kind", type=click.Choice(list(KINDS)))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="要写出的 .xlsx 文件。")
 def template(kind: str, output: str) -> None:
-    """Write a blank ledger for KIND with the canonical Chinese headers and a sheet explaining each column."""
+    """写出 KIND 的空白台账模板: 标准中文表头, 另有一页逐列填写说明。"""
     from etl.template import write_template
 
     if not output.lower().endswith(".xlsx"):
@@ -149,7 +148,7 @@ def template(kind: str, output: str) -> None:
 @click.command()
 @click.pass_context
 def info(ctx: click.Context) -> None:
-    """Show what the warehouse holds: district, row counts per table, last loads."""
+    """显示数据仓库的内容: 区县、各表行数、最近的导入。"""
     db: Path = ctx.obj["db"]
     if not db.exists():
         raise click.UsageError(f"{db} 不存在")

@@ -19,7 +19,6 @@ from typing import Iterator
 import duckdb
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DB = REPO_ROOT / "data" / "minqing.duckdb"
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 
 

@@ -159,12 +159,14 @@ def test_xlsx_with_excel_dates(wh, tmp_path):
 
 
 def test_a_failed_load_leaves_the_warehouse_as_it_was(wh, tmp_path, monkeypatch):
-    import etl.load as L
+    import dataclasses
+
+    from etl.kinds import KINDS
 
     f = _write(tmp_path / "l.csv", [HEADER, *GOOD])
     def boom(*a, **k):
         raise RuntimeError("killed part way")
-    monkeypatch.setattr(L, "_case_events", boom)
+    monkeypatch.setitem(KINDS, "cases", dataclasses.replace(KINDS["cases"], after_merge=boom))  # fails after the merge
     from etl.keys import read_key
 
     with pytest.raises(RuntimeError, match="killed part way"):
@@ -277,6 +279,42 @@ def test_implausible_dates_are_rejected(wh, tmp_path, when):
 def test_an_open_status_with_a_closing_time_is_a_conflict(wh, tmp_path):
     out = _load(wh, _write(tmp_path / "l.csv", [HEADER, "S1,2025-03-05,12345,物业,x,老城街道,,,,,,,办理中,2025-03-08,"]))
     assert out["reasons"] == {"status_conflict": 1}
+
+
+@pytest.fixture
+def edited_vocab(tmp_path, monkeypatch):
+    """Edit etl/vocab.toml for one test: edited_vocab(old, new) replaces text in a copy of it."""
+    from etl import vocab
+
+    copy = tmp_path / "vocab.toml"
+    copy.write_text(vocab.VOCAB_FILE.read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.setattr(vocab, "VOCAB_FILE", copy)
+    vocab.vocab.cache_clear()
+
+    def edit(old: str, new: str) -> None:
+        text = copy.read_text(encoding="utf-8")
+        assert old in text
+        copy.write_text(text.replace(old, new), encoding="utf-8")
+        vocab.vocab.cache_clear()
+
+    yield edit
+    vocab.vocab.cache_clear()
+
+
+def test_which_statuses_are_open_comes_from_the_vocabulary(wh, tmp_path, edited_vocab):
+    edited_vocab('term = "办理中"\nopen = true', 'term = "办理中"\nopen = false')
+    out = _load(wh, _write(tmp_path / "l.csv", [HEADER, "S1,2025-03-05,12345,物业,x,老城街道,,,,,,,办理中,2025-03-08,"]))
+    assert out["loaded"] == 1 and out["reasons"] == {}
+
+
+def test_case_events_are_named_by_the_vocabulary(wh, tmp_path, edited_vocab):
+    edited_vocab('term = "受理"\nopen = true\nsynonyms = [', 'term = "收件"\nopen = true\nsynonyms = ["受理", ')
+    _load(wh, _write(tmp_path / "l.csv", [HEADER, "E1,2025-03-05 09:00,12345,物业,x,老城街道,,,,,,,受理,,",
+                                          "E2,2025-03-06 09:00,12345,物业,x,老城街道,,,,,,,办结,2025-03-08,"]))
+    con = connect(wh, read_only=True)
+    assert con.execute("""SELECT case_id, status, "at" FROM case_events ORDER BY case_id, "at" """).fetchall() == [
+        ("E1", "收件", dt.datetime(2025, 3, 5, 9)),
+        ("E2", "收件", dt.datetime(2025, 3, 6, 9)), ("E2", "办结", dt.datetime(2025, 3, 8))]
 
 
 @pytest.fixture

@@ -1,6 +1,8 @@
 -- Staging for case ledgers: cast, parse and validate each raw row; nothing is joined to
 -- other tables except the vocabularies. Input: raw_rows (all VARCHAR, _line).
 -- Output: stg_cases, one row per input row, with _reason/_field/_message set on rejects.
+-- Parameters (etl/kinds.py): $hash_key, $ordinary_days and $major_days (settings), $latest,
+-- $open_statuses (the vocabulary's statuses with open = true).
 CREATE OR REPLACE TEMP TABLE stg_cases AS
 WITH typed AS (
     SELECT
@@ -75,7 +77,7 @@ checked AS (
             WHEN closed_at < received_at THEN ['closed_before_received', 'closed_at', '办结时间早于受理时间']
             WHEN closed_at > $latest OR followup_at > $latest OR assigned_at > $latest
                 THEN ['date_out_of_range', CASE WHEN closed_at > $latest THEN 'closed_at' WHEN followup_at > $latest THEN 'followup_at' ELSE 'assigned_at' END, '时间晚于今天']
-            WHEN closed_at IS NOT NULL AND status IN ('受理', '交办', '办理中')
+            WHEN closed_at IS NOT NULL AND list_contains($open_statuses, status)
                 THEN ['status_conflict', 'status', '办理状态为 ' || status || ' 却有办结时间; 请核对状态或办结时间']
             WHEN NOT is_blank(satisfaction_raw) AND satisfaction IS NULL THEN ['unknown_satisfaction', 'satisfaction', '未知的满意度: ' || satisfaction_raw]
             WHEN NOT is_blank(major_raw) AND major_in IS NULL THEN ['bad_flag', 'major', '重大疑难应为 是/否: ' || major_raw]
