@@ -22,7 +22,7 @@ import pyarrow as pa
 from . import fields as F
 from . import settings, vocab
 from .db import run_sql_file
-from .readers import RawTable, read_file
+from .readers import READER_COLUMNS, RawTable, read_file
 from geo.datum import DATUMS, to_wgs84
 
 PLACED_KINDS = {"cases", "households", "buildings", "stations", "cadres", "visits"}
@@ -110,8 +110,8 @@ def load(
     else:
         con.execute(f"CREATE OR REPLACE TEMP TABLE staged AS SELECT * FROM {staged}")
     con.execute("""
-        UPDATE staged SET _reason = 'bad_column_count', _field = NULL, _message = r._error
-        FROM raw_rows r WHERE r._line = staged._line AND r._error IS NOT NULL""")
+        UPDATE staged SET _reason = r._error_reason, _field = NULL, _message = r._error
+        FROM raw_rows r WHERE r._line = staged._line AND r._error_reason IS NOT NULL""")
     if kind == "cadres":  # cadres of district departments belong to no village or town
         con.execute("UPDATE staged SET _reason = NULL, _field = NULL, _message = NULL, placement = 'none' WHERE _reason = 'unplaced'")
     step("入库")
@@ -197,11 +197,11 @@ def _stage_raw(con: duckdb.DuckDBPyConnection, spec: F.Kind, raw: RawTable, colu
     """raw_src: the file as read; raw_rows: one VARCHAR column per canonical field (NULL if
     absent), _line, _error and, for geometry files, _geom."""
     t = raw.table
-    names = [n for n in t.column_names if n not in ("_line", "_wkb", "_error")]
+    names = [n for n in t.column_names if n not in READER_COLUMNS]
     con.register("raw_arrow", t)
     con.execute("CREATE OR REPLACE TEMP TABLE raw_src AS SELECT * FROM raw_arrow")
     con.unregister("raw_arrow")
-    select = ["_line", "_error"]
+    select = ["_line", "_error_reason", "_error"]
     for f in spec.fields:
         if f.name in columns:
             select.append(f'"{_q(names[columns[f.name]])}" AS {f.name}')
@@ -214,7 +214,7 @@ def _stage_raw(con: duckdb.DuckDBPyConnection, spec: F.Kind, raw: RawTable, colu
 
 def _raw_json(spec: F.Kind, raw: RawTable, columns: dict[str, int]) -> str:
     """SQL for the original row as JSON (the file's own headers), every personal value masked."""
-    names = [n for n in raw.table.column_names if n not in ("_line", "_wkb", "_error")]
+    names = [n for n in raw.table.column_names if n not in READER_COLUMNS]
     personal = {names[i]: f for f, i in columns.items() if spec.field(f).personal}
     parts = []
     for n in names:
