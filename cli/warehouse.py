@@ -15,6 +15,7 @@ from etl.db import Busy, connect, writing
 from etl.keys import KeyError_, create_key, read_key
 
 
+NOTE_LABELS = {"repaired_geometry": "几何图形无效、已自动修复的要素", "derived_outlines": "由下属村(社区)边界合并生成的乡镇(街道)/区县边界"}
 KIND_NAMES = ["areas", "buildings", "stations", "households", "cadres", "visits", "cases", "disasters"]
 
 
@@ -116,6 +117,8 @@ def load_cmd(ctx: click.Context, kind: str, file: str, sheet: str | None, crs: s
     click.echo(f"{file}: 读入 {r.rows_read} 行 — 新增 {r.loaded}, 更新 {r.updated}, 重复 {r.duplicates}, 拒收 {r.rejected}")
     for reason, n in r.reasons.items():
         click.echo(f"  拒收原因 {reason}: {n}")
+    for note, n in r.notes.items():
+        click.echo(f"  {NOTE_LABELS.get(note, note)}: {n}")
     if r.rejected:
         click.echo(f"  明细: SELECT * FROM rejected_rows WHERE batch_id = {r.batch_id}")
 

@@ -22,6 +22,7 @@ import pyarrow as pa
 from . import fields as F
 from . import settings, vocab
 from .db import run_sql_file
+from .warehouse import upgrade_schema
 from .readers import READER_COLUMNS, RawTable, read_file
 from geo.datum import DATUMS, to_wgs84
 
@@ -45,6 +46,9 @@ class LoadResult:
     rejected: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
     encoding: str | None = None
+    # what was done besides loading: repaired_geometry (features made valid), derived_outlines
+    # (towns or the district given the union of their villages' outlines)
+    notes: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -110,13 +114,16 @@ def load(
     else:
         con.execute(f"CREATE OR REPLACE TEMP TABLE staged AS SELECT * FROM {staged}")
     con.execute("""
-        UPDATE staged SET _reason = r._error_reason, _field = NULL, _message = r._error
+        UPDATE staged SET _reason = r._error_reason, _message = r._error,
+            _field = CASE WHEN r._error_reason = 'bad_geometry' THEN 'geometry' END
         FROM raw_rows r WHERE r._line = staged._line AND r._error_reason IS NOT NULL""")
     if kind == "cadres":  # cadres of district departments belong to no village or town
         con.execute("UPDATE staged SET _reason = NULL, _field = NULL, _message = NULL, placement = 'none' WHERE _reason = 'unplaced'")
     step("入库")
     counts = _merge(con, spec, batch_id, synthetic=synthetic, now=now)
     result.loaded, result.updated, result.duplicates = counts
+    if kind == "areas":
+        result.notes = _area_notes(con, raw)
     rej = con.execute("SELECT _reason, count(*) FROM staged WHERE _reason IS NOT NULL GROUP BY 1 ORDER BY 1").fetchall()
     result.reasons = {r: n for r, n in rej}
     result.rejected = sum(result.reasons.values())
@@ -155,7 +162,17 @@ def _check_mapping(spec: F.Kind, mapping: dict[str, str], path: Path) -> dict[st
     return out
 
 
+def _area_notes(con: duckdb.DuckDBPyConnection, raw: RawTable) -> dict[str, int]:
+    """Derive the outlines a boundary file lacks (etl/sql/int_area_outlines.sql) and say what was done."""
+    run_sql_file(con, "int_area_outlines")
+    derived = con.execute("SELECT count(*) FROM derived_outlines").fetchone()[0]
+    repaired = con.execute("SELECT count(*) FROM staged WHERE _reason IS NULL AND list_contains(?, _line)",
+                           [raw.repaired]).fetchone()[0]
+    return {k: v for k, v in (("repaired_geometry", repaired), ("derived_outlines", derived)) if v}
+
+
 def _prepare(con: duckdb.DuckDBPyConnection) -> None:
+    upgrade_schema(con)
     run_sql_file(con, "macros")
     _register_datum_functions(con)
     rows = [(d, vocab._norm(s), t) for d in ("channel", "category", "status", "satisfaction", "household_category", "building_kind")
@@ -285,7 +302,7 @@ def _merge(con: duckdb.DuckDBPyConnection, spec: F.Kind, batch_id: int, *, synth
     table, key = spec.table, spec.key
     target_cols = [r[0] for r in con.execute(
         "SELECT column_name FROM duckdb_columns() WHERE table_name = ? AND schema_name = 'main' ORDER BY column_index", [table]).fetchall()]
-    content_cols = [c for c in target_cols if c not in ("batch_id", key, "synthetic_geom")]
+    content_cols = [c for c in target_cols if c not in ("batch_id", key, "synthetic_geom", "derived_geom")]
     if spec.name == "areas":
         content_cols = ["geom", "seat_lon", "seat_lat", "official_poor"]
     staged_cols = {r[0] for r in con.execute("SELECT column_name FROM duckdb_columns() WHERE table_name = 'staged'").fetchall()}
@@ -324,7 +341,7 @@ def _merge(con: duckdb.DuckDBPyConnection, spec: F.Kind, batch_id: int, *, synth
     upd = con.execute("SELECT count(*) FROM outcome WHERE outcome = 'updated'").fetchone()[0]
     if upd:
         sets = ", ".join(f"{c} = i.{c}" for c in content_cols)
-        extra = ", synthetic_geom = ?" if spec.name == "areas" else ""
+        extra = ", synthetic_geom = ?, derived_geom = false" if spec.name == "areas" else ""
         params = [batch_id, synthetic] if spec.name == "areas" else [batch_id]
         con.execute(f"""
             UPDATE {table} SET {sets}, batch_id = ?{extra}

@@ -14,11 +14,14 @@ import csv
 import datetime as dt
 import io
 import re
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
+
+from .geometry import check_geometries
 
 
 class ReadError(ValueError):
@@ -31,6 +34,7 @@ class RawTable:
     headers: list[str]
     encoding: str | None
     crs: str | None = None
+    repaired: list[int] = field(default_factory=list)  # features whose invalid geometry was made valid
 
 
 # Columns a reader adds to the file's own: line number, the reader's verdict, geometry.
@@ -281,8 +285,10 @@ def read_geo(path: Path, encoding: str | None = None) -> RawTable:
     encoding = encoding or _shapefile_encoding(path)
     kwargs = {"encoding": encoding} if encoding else {}
     try:
-        info = pyogrio.read_info(path, **kwargs)
-        meta, geometry, _fields, values = _read_arrays(path, kwargs)
+        with warnings.catch_warnings():  # an unclosed ring is reported per feature below, not as a warning
+            warnings.simplefilter("ignore", RuntimeWarning)
+            info = pyogrio.read_info(path, **kwargs)
+            meta, geometry, _fields, values = _read_arrays(path, kwargs)
     except Exception as e:  # GDAL errors come in many types
         raise ReadError(f"{path}: 不是可读取的边界/几何文件 ({e})") from None
     headers = [str(n) for n in info["fields"]]
@@ -290,10 +296,11 @@ def read_geo(path: Path, encoding: str | None = None) -> RawTable:
     cols = {n: pa.array([_cell_text(v) for v in arr], pa.string()) for n, arr in zip(names, values)}
     n = len(geometry)
     table = pa.table(cols) if cols else pa.table({"_empty": pa.nulls(n, pa.string())})
-    table = table.append_column("_wkb", pa.array(list(geometry), pa.binary()))
+    checked = check_geometries(list(geometry))
+    table = table.append_column("_wkb", pa.array(checked.wkb, pa.binary()))
     table = table.append_column("_line", pa.array(range(1, n + 1), pa.int32()))
-    table = _with_errors(table, [None] * n, [None] * n)
-    return RawTable(table, headers, meta.get("encoding"), crs=meta.get("crs"))
+    table = _with_errors(table, checked.reasons, checked.messages)
+    return RawTable(table, headers, meta.get("encoding"), crs=meta.get("crs"), repaired=checked.repaired)
 
 
 def _shapefile_encoding(path: Path) -> str | None:
