@@ -75,11 +75,12 @@ import pandas as pd
 from etl import settings, vocab
 from etl.views import OVERDUE_BUCKET_EDGES, ensure_views
 
-RANKING_MIN_CASES = int(settings.get("ranking_min_cases"))         # ranking_min_cases: fewer cases received -> listed, not ranked
-RANKING_WEIGHTS = {"response": 1.0, "resolution": 1.0, "satisfaction": 1.0}  # ranking_weight_*
-SATISFACTION_WARN = float(settings.get("ranking_satisfaction_warn"))       # ranking_satisfaction_warn: below it loses excellence eligibility (Luyang)
-SATISFACTION_ALARM = float(settings.get("ranking_satisfaction_alarm"))      # ranking_satisfaction_alarm: below it means reassignment (Luyang)
-SCORE_ALARM = float(settings.get("ranking_score_alarm"))             # ranking_score_alarm: units scoring under it are named (county report)
+# Thresholds of the rankings: settings of etl/settings.py (their meaning is there), read once at import.
+RANKING_MIN_CASES = settings.get("ranking_min_cases")
+RANKING_WEIGHTS = settings.get("ranking_weights")
+SATISFACTION_WARN = settings.get("ranking_satisfaction_warn")
+SATISFACTION_ALARM = settings.get("ranking_satisfaction_alarm")
+SCORE_ALARM = settings.get("ranking_score_alarm")
 
 # Labels shown to users (Chinese), by metric key.
 LABELS: dict[str, str] = {

@@ -1,5 +1,6 @@
 """五必去 (five must-visit places): the five flags per village, each with a reason that cites
-the numbers, and a priority score. Thresholds are data (analysis/must_visit.toml).
+the numbers, and a priority score. Thresholds are the settings `must_visit_*` (etl/settings.py);
+a TOML file can override them (`load_config`, `minqing must-visit --config FILE`).
 
 Criteria (DOMAIN.md, Hanbin): 1 poverty 特困村 (share of 连心户, or the official flag);
 2 remote 边远村 (distance from the village seat to its town seat); 3 petitions 信访问题较多
@@ -11,7 +12,6 @@ Criteria (DOMAIN.md, Hanbin): 1 poverty 特困村 (share of 连心户, or the of
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
 from pathlib import Path
 
 import duckdb
@@ -19,10 +19,10 @@ import pandas as pd
 
 from . import metrics
 
-from etl import vocab
+from etl import settings, vocab
 from .hotspots import CaseFilter, area_hotspots
 
-CONFIG_FILE = Path(__file__).resolve().parent / "must_visit.toml"
+PREFIX = "must_visit_"  # the thresholds' setting names start with it; a --config file's keys leave it out
 FLAGS = ("poverty", "remote", "petitions", "difficult", "disaster")
 FLAG_LABELS = {"poverty": "特困村", "remote": "边远村", "petitions": "信访问题较多", "difficult": "工作推进有难度",
                "disaster": "受自然灾害影响"}
@@ -79,23 +79,12 @@ def must_visit(con: duckdb.DuckDBPyConnection, config: dict | None = None, *, as
 
 
 def load_config(path: str | Path | None = None) -> dict:
-    """The thresholds: defaults from analysis/must_visit.toml, overridden by `path` if given."""
-    data = tomllib.loads(CONFIG_FILE.read_text(encoding="utf-8"))
-    cfg = {k: v["value"] for k, v in data.items()}
+    """The thresholds by key without the `must_visit_` prefix (window_months, ..., weights): the
+    settings' current values, overridden by the TOML file `path` if given (settings.read_toml)."""
+    cfg = {s.name.removeprefix(PREFIX): settings.get(s.name) for s in settings.group(PREFIX)}
     if path:
-        extra = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-        for k, v in extra.items():
-            if k not in cfg:
-                raise ValueError(f"unknown must-visit setting {k!r} in {path}; expected one of {', '.join(cfg)}")
-            cfg[k] = v["value"] if isinstance(v, dict) and "value" in v and k != "weights" else v
-            if k == "weights":
-                cfg[k] = cfg[k] | (v.get("value", v) if isinstance(v, dict) else {})
+        cfg |= {k.removeprefix(PREFIX): v for k, v in settings.read_toml(path, PREFIX).items()}
     return cfg
-
-
-def config_help() -> list[tuple[str, object, str]]:
-    data = tomllib.loads(CONFIG_FILE.read_text(encoding="utf-8"))
-    return [(k, v["value"], v["help"]) for k, v in data.items()]
 
 
 def _village_facts(con: duckdb.DuckDBPyConnection, start: dt.date, now: dt.datetime) -> pd.DataFrame:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from etl import settings
 from etl.db import connect
 
 
@@ -17,6 +18,20 @@ def _open(ctx: click.Context):
     if not db.exists():
         raise click.UsageError(f"{db} 不存在; 请先 init 并导入数据, 或运行 minqing demo")
     return connect(db, read_only=True)
+
+
+class _WithSettings(click.Command):
+    """A command whose help ends with the current value and meaning of the settings it uses."""
+
+    def __init__(self, *args, prefixes: tuple[str, ...], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.prefixes = prefixes
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_epilog(ctx, formatter)
+        rows = [(f"{s.name} = {s.show(settings.get(s.name))}", s.zh) for p in self.prefixes for s in settings.group(p)]
+        with formatter.section("设置 (当前值; 用环境变量 MINQING_<设置名大写> 或 MINQING_CONFIG 指定的 TOML 文件修改)"):
+            formatter.write_dl(rows)
 
 
 def _filter_options(f):
@@ -97,9 +112,10 @@ def hotspots(ctx, level, resolution, value, no_fdr, seed, start, end, category, 
         click.echo(f"  {name}  z={r['z']:.2f}  {CLASS_LABELS[r['class']]}")
 
 
-@click.command(name="must-visit")
+@click.command(name="must-visit", cls=_WithSettings, prefixes=("must_visit_",))
 @click.option("--config", type=click.Path(exists=True, dir_okay=False),
-              help="TOML overriding thresholds of analysis/must_visit.toml (same keys).")
+              help="TOML file overriding the thresholds below (it wins over the environment); keys are the setting "
+                   "names without must_visit_, e.g. remote_km = 20.0 or [weights] poverty = 4.0.")
 @click.option("--flag", "only", type=click.Choice(["poverty", "remote", "petitions", "difficult", "disaster"]), multiple=True,
               help="Only villages with this flag (repeatable).")
 @click.option("--all", "show_all", is_flag=True, help="Include villages with no flag.")
@@ -179,7 +195,7 @@ def _plain(v):
     return _clean(v)
 
 
-@click.command(name="metrics")
+@click.command(name="metrics", cls=_WithSettings, prefixes=("metric_", "deadline_days_"))
 @click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="First day received (default: first case).")
 @click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Last day received (default: last case).")
 @click.option("--area", default="", help="Only areas whose code starts with this (a town or village code).")
@@ -206,7 +222,7 @@ def metrics_cmd(ctx, start, end, area, category, channel, as_json):
             click.echo(f"  {metrics.LABELS.get(k, k)}: {v}")
 
 
-@click.command()
+@click.command(cls=_WithSettings, prefixes=("ranking_",))
 @click.option("--by", type=click.Choice(["town", "unit"]), default="town", show_default=True, help="Rank towns or handling units.")
 @click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="First day received.")
 @click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Last day received.")

@@ -17,7 +17,7 @@ class Field:
     label: str  # canonical Chinese header, used by templates and messages
     aliases: tuple[str, ...] = ()
     required: bool = False
-    help: str = ""
+    help: str = ""  # may name a setting as {setting_name}: the template shows its current value
     personal: bool = False  # masked wherever the raw row is kept
 
 
@@ -57,7 +57,7 @@ KINDS: dict[str, Kind] = {
         Field("closed_at", "办结时间", ("结案时间", "办结日期")),
         Field("followup_at", "回访时间", ("回访日期",)),
         Field("satisfaction", "满意度", ("回访满意度", "群众满意度", "评价")),
-        Field("major", "重大疑难", ("是否重大疑难", "疑难问题", "重大"), help="是/否; 重大疑难问题两周办结"),
+        Field("major", "重大疑难", ("是否重大疑难", "疑难问题", "重大"), help="是/否; 重大疑难问题{deadline_days_major}天办结"),
         Field("group_size", "反映人数", ("来访人数", "人数"), help="集体访人数, 默认1"),
         Field("handling_unit", "承办单位", ("责任单位", "办理单位", "交办单位")),
         Field("leader_in_charge", "包案领导", ("包抓领导", "责任领导")),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import fields as F
-from . import vocab
+from . import settings, vocab
 
 # Which vocabulary lists the accepted values of a field, per kind.
 _VOCAB_OF = {"channel": "channel", "category": "category", "status": "status", "satisfaction": "satisfaction"}
@@ -66,4 +66,4 @@ def accepted_values(kind: str, field: str) -> str:
 
 def _help(f: F.Field) -> str:
     personal = " (个人信息: 入库时只保存打码形式和加密哈希)" if f.personal else ""
-    return (f.help or "") + personal
+    return settings.fill(f.help) + personal

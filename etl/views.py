@@ -17,8 +17,8 @@ import duckdb
 from . import settings, vocab
 from .db import SQL_DIR
 
-# Upper bounds (days) of the overdue aging buckets (超期天数): 1-7, 8-14, 15-30, 31-90, over 90.
-OVERDUE_BUCKET_EDGES = (7, 14, 30, 90)
+# Upper bounds (days) of the overdue aging buckets (超期天数): the setting metric_overdue_bucket_edges, read once at import.
+OVERDUE_BUCKET_EDGES = settings.get("metric_overdue_bucket_edges")
 
 
 def _sql_str(s: str) -> str:
@@ -30,7 +30,7 @@ def _sql_list(items: Iterable[str]) -> str:
 
 
 def _macros_sql(temp: bool) -> str:
-    """The parameter macros of views.sql, from the vocabularies and the constants above."""
+    """The parameter macros of views.sql, from the vocabularies and the settings."""
     kw = "TEMP MACRO" if temp else "MACRO"
     satisfied = [t["term"] for t in vocab.vocab("satisfaction") if t.get("satisfied")]
     paired = vocab.term("household_category", "key_assistance")

@@ -67,9 +67,26 @@ def test_a_config_file_changes_a_threshold(full_demo, tmp_path):
     cfg.write_text("[remote_km]\nvalue = 1000.0\n", encoding="utf-8")
     df = must_visit(con, load_config(cfg))
     assert not df["flags"].map(lambda f: "remote" in f).any()
+    cfg.write_text("remote_km = 1000\n[weights]\npoverty = 4\n", encoding="utf-8")
+    assert load_config(cfg)["remote_km"] == 1000.0
+    assert load_config(cfg)["weights"] == {"poverty": 4.0, "remote": 1.0, "petitions": 2.0, "difficult": 2.0, "disaster": 3.0}
     cfg.write_text("[nonsense]\nvalue = 1\n", encoding="utf-8")
-    with pytest.raises(ValueError, match="nonsense"):
+    with pytest.raises(ValueError, match="'nonsense'.*window_months, poverty_share"):
         load_config(cfg)
+
+
+def test_the_environment_changes_a_threshold(con, monkeypatch):
+    assert must_visit(con)["flags"].map(lambda f: "remote" in f).any()
+    monkeypatch.setenv("MINQING_MUST_VISIT_REMOTE_KM", "1000")
+    assert not must_visit(con)["flags"].map(lambda f: "remote" in f).any()
+
+
+def test_cli_names_a_bad_config_value(demo_db, tmp_path):
+    cfg = tmp_path / "mv.toml"
+    cfg.write_text("window_months = \"half a year\"\n", encoding="utf-8")
+    r = CliRunner().invoke(main, ["--db", str(demo_db), "must-visit", "--config", str(cfg)])
+    assert r.exit_code == 2
+    assert "window_months='half a year' 无效: 应为整数" in r.output
 
 
 def test_cli_json_has_the_five_keys(full_demo_dir):

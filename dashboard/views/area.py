@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import data, filters, maps
+from dashboard.texts import help_text
 from dashboard.ui import NO_CASES, NO_SHAPES, area_page, downloads, fmt_rate, show_map
 from analysis import households as hh
 from analysis import metrics
@@ -125,7 +126,7 @@ else:
     card(row[2], "closure_rate", True, "已办结 ÷ 受理诉求。", "normal")
     card(row[3], "satisfaction_rate", True, "满意与基本满意 ÷ 已评价。", "normal")
     row[4].metric("未办结", f"{s['open']:,}", help="截至时段末受理、目前仍在受理/交办/办理中的件数")
-    row[5].metric("超期未办结", f"{s['overdue']:,}", help="未办结且已超过办理时限(一般问题7天, 重大疑难14天)")
+    row[5].metric("超期未办结", f"{s['overdue']:,}", help=help_text("overdue"))
 
     row = st.columns(6)
     area_rate = s["received"] / n_homes * 1000 if n_homes else None
@@ -137,10 +138,10 @@ else:
                   delta_color="off", delta_arrow="off",
                   help="受理诉求 ÷ 建档户数 × 1000 (户数为最新民情台账), 便于不同规模的区域相互比较")
     card(row[1], "on_time_rate", True, "按期办结 ÷ 已办结。", "normal")
-    card(row[2], "repeat", help="同一群众就同一类问题90天内再次反映。", colour="inverse")
+    card(row[2], "repeat", help=help_text("repeat"), colour="inverse")
     card(row[3], "level_skipping", help="到市级, 或未经村镇直接到区接访反映。", colour="inverse")
-    card(row[4], "multichannel", help="同一群众就同一问题90天内通过两种以上渠道反映。", colour="inverse")
-    card(row[5], "group_petitions", help="5人及以上共同反映。", colour="inverse")
+    card(row[4], "multichannel", help=help_text("multichannel"), colour="inverse")
+    card(row[5], "group_petitions", help=help_text("group_petitions"), colour="inverse")
 
     with st.expander("本期与上期(环比)、去年同期(同比)对比"):
         keys = [("received", False), ("closed", False), ("closure_rate", True), ("on_time_rate", True),
@@ -230,7 +231,7 @@ with visit_col:
         flags = list(me["flags"].iloc[0]) if len(me) else []
         reasons = list(me["reasons"].iloc[0]) if len(me) else []
         st.metric("五必去标记", "、".join(labels.get(f, f) for f in flags) if flags else "未标记",
-                  help="特困村、边远村、信访问题较多、工作推进有难度、受自然灾害影响; 判定窗口见 analysis/must_visit.toml")
+                  help=help_text("must_visit_flags"))
         if flags:
             st.dataframe(pd.DataFrame({"标记": [labels.get(f, f) for f in flags], "原因": reasons}),
                          hide_index=True, width="stretch")

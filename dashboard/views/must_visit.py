@@ -6,12 +6,13 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data, filters, maps
+from dashboard.texts import help_text, settings_table
 from dashboard.ui import NO_SHAPES, XLSX_MIME, area_page, show_map
 from reports.tables import csv_bytes, xlsx_bytes
 from reports.visit_plan import visit_plan_html
 
 flt = area_page("五必去 · 干部必去的村(社区)")
-filters.note_unused(flt, {"period", "category", "channel", "status"}, ": 五必去按 analysis/must_visit.toml 中的固定窗口判定")
+filters.note_unused(flt, {"period", "category", "channel", "status"}, help_text("must_visit_unused"))
 labels = data.must_visit_labels()
 try:
     mv = data.must_visit()
@@ -62,7 +63,7 @@ print_doc = visit_plan_html(
     f"数据截至 {as_of} · 共 {len(plan):,} 个村(社区), 按优先得分排序", data.is_demo(),
     notes=[f"标记条件: {'、'.join(labels[k] for k in labels if k in chosen) or '无'} (满足任一即列出)",
            f"区域: {data.area_name(flt.area_prefix) if flt.area_prefix else '全区'}",
-           "依据: analysis/must_visit.toml 中的固定时间窗口与阈值 (不按侧栏的受理时段、问题类别、诉求来源、办理状态筛选)"])
+           help_text("must_visit_basis")])
 stem = f"五必去走访计划_{data.area_name(flt.area_prefix).replace(' · ', '_') if flt.area_prefix else district}_{as_of}"
 b = st.columns([3, 2, 2, 5])
 b[0].download_button("下载走访计划 (XLSX)", lambda: xlsx_bytes(plan, "五必去走访计划"), file_name=f"{stem}.xlsx",
@@ -90,3 +91,8 @@ else:
                         data.demo_caption())
     show_map(m, "mv_map")
     st.caption("灰色: 未列出的村(社区)。颜色越深, 满足的条件越多、权重越高。")
+
+with st.expander("五必去判定阈值"):
+    st.dataframe(settings_table("must_visit_"), hide_index=True, width="stretch")
+    st.caption("阈值可由管理员用环境变量 MINQING_<设置名大写> 或 MINQING_CONFIG 指定的 TOML 文件修改 (重启看板后生效); "
+               "命令行 `minqing must-visit --config 文件` 可按文件中的阈值另行计算。")

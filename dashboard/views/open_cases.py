@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import data, filters
+from dashboard.texts import help_text
 from dashboard.ui import case_page, downloads
 from analysis import metrics
 from analysis.case_lists import OVERDUE_COLUMNS
@@ -17,7 +18,7 @@ start, end = flt.start, flt.end
 s = data.summary(flt)
 c = st.columns(5)
 c[0].metric("未办结", f"{s['open']:,}", help=f"截至 {end} 受理、目前仍在受理/交办/办理中的件数")
-c[1].metric("超期未办结", f"{s['overdue']:,}", help="未办结且已超过办理时限(一般问题7天, 重大疑难14天)")
+c[1].metric("超期未办结", f"{s['overdue']:,}", help=help_text("overdue"))
 c[2].metric("超期占比", "—" if not s["open"] else f"{s['overdue'] / s['open'] * 100:.1f}%")
 c[3].metric("违反三不结案", f"{s['violations']:,}",
             help="所选时段内受理、已办结但缺办理意见、回访记录或签字之一的件数")

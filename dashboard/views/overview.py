@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import data, filters, maps
+from dashboard.texts import help_text
 from dashboard.ui import NO_SHAPES, case_page, downloads, fmt_rate, show_map
 from analysis import metrics
 
@@ -34,7 +35,7 @@ cols[2].metric("办结率", fmt_rate(s["closure_rate"]), pop("closure_rate", Tru
 cols[3].metric("满意率", fmt_rate(s["satisfaction_rate"]), pop("satisfaction_rate", True),
                help="满意与基本满意 ÷ 已评价")
 cols[4].metric("未办结", f"{s['open']:,}", help="截至时段末受理、目前仍在受理/交办/办理中的件数")
-cols[5].metric("超期未办结", f"{s['overdue']:,}", help="未办结且已超过办理时限(一般问题7天, 重大疑难14天)")
+cols[5].metric("超期未办结", f"{s['overdue']:,}", help=help_text("overdue"))
 st.caption(f"{filters.describe(flt)}。")
 
 left, right = st.columns([3, 2])

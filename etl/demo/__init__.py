@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .. import divisions
+from .. import divisions, settings
 from ..db import writing
 from ..keys import create_key
 from ..load import load
@@ -37,7 +37,7 @@ DIMINISHING_TOWNS = {"610902100": "道路"}
 DIFFICULT_TOWNS = ["610902115", "610902122", "610902120", "610902002"]
 POVERTY_TOWNS = ["610902128", "610902130", "610902124", "610902111"]
 OFFICIAL_POOR_TOWNS = ["610902125", "610902118"]
-REMOTE_KM = 15.0  # the default of must_visit.toml's remote_km
+REMOTE_KM = settings.setting("must_visit_remote_km").default  # planted against the default, whatever the environment
 
 
 def build_demo(db_path: str | Path, *, seed: int = 20241, as_of: str = "2026-10-31", scale: float = 1.0,

@@ -1,0 +1,32 @@
+"""Help texts of the pages that state a threshold, built from the settings' current values
+(etl/settings.py), so a changed setting changes the page."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from etl import settings
+
+_HELP = {
+    "overdue": "未办结且已超过办理时限(一般问题{deadline_days_ordinary}天, 重大疑难{deadline_days_major}天)",
+    "repeat": "同一群众就同一类问题{metric_repeat_window_days}天内再次反映。",
+    "multichannel": "同一群众就同一问题{metric_multichannel_window_days}天内通过两种以上渠道反映。",
+    "group_petitions": "{metric_group_min_size}人及以上共同反映。",
+    "must_visit_flags": "特困村、边远村、信访问题较多、工作推进有难度、受自然灾害影响; "
+                        "按近{must_visit_window_months}个月的诉求与灾情判定",
+    "must_visit_unused": ": 五必去按近{must_visit_window_months}个月的固定窗口判定",
+    "must_visit_basis": "依据: 近{must_visit_window_months}个月的固定时间窗口与五必去判定阈值 "
+                        "(不按侧栏的受理时段、问题类别、诉求来源、办理状态筛选)",
+}
+
+
+def help_text(key: str) -> str:
+    """The help text `key` (overdue, repeat, multichannel, group_petitions, must_visit_*) with current values."""
+    return settings.fill(_HELP[key])
+
+
+def settings_table(prefix: str) -> pd.DataFrame:
+    """The settings whose names start with `prefix`: Chinese meaning, current value, setting name."""
+    rows = settings.group(prefix)
+    return pd.DataFrame({"说明": [s.zh for s in rows], "当前值": [s.show(settings.get(s.name)) for s in rows],
+                         "设置名": [s.name for s in rows]})
