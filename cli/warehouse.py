@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import sys
 import time
@@ -12,6 +13,7 @@ import click
 
 from etl import settings
 from etl.db import Busy, connect, writing
+from etl.views import as_of
 from etl.keys import KeyError_, create_key, read_key
 
 
@@ -87,9 +89,12 @@ def demo(ctx: click.Context, seed: int, scale: float, force: bool) -> None:
                    "Boundary files carry their own CRS (.prj, GeoJSON) and are reprojected.")
 @click.option("--mapping", type=click.Path(exists=True, dir_okay=False),
               help="TOML file with a [columns] table: \"your header\" = \"field name or Chinese label\".")
+@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]),
+              help="导出日期 (YYYY-MM-DD): 数据截至这一天 (超期等按此计算); 不填则取记录中最晚的时间。")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the outcome counts.")
 @click.pass_context
-def load_cmd(ctx: click.Context, kind: str, file: str, sheet: str | None, crs: str, mapping: str | None, as_json: bool) -> None:
+def load_cmd(ctx: click.Context, kind: str, file: str, sheet: str | None, crs: str, mapping: str | None,
+             as_of: dt.datetime | None, as_json: bool) -> None:
     """Load a ledger or boundary file; every row is loaded, updated, a duplicate or rejected with its reason."""
     from etl.load import LoadError, load
     from etl.readers import ReadError
@@ -107,7 +112,7 @@ def load_cmd(ctx: click.Context, kind: str, file: str, sheet: str | None, crs: s
         steps = ["读取文件", "校验", "定位", "入库"]
         bar = click.progressbar(length=len(steps), label="导入", file=sys.stderr, item_show_func=lambda s: s)
         with (contextlib.nullcontext() if as_json else bar), writing(db) as con:
-            r = load(con, kind, file, sheet=sheet, crs=crs, hash_key=key, mapping=columns,
+            r = load(con, kind, file, sheet=sheet, crs=crs, hash_key=key, mapping=columns, as_of=as_of and as_of.date(),
                      progress=None if as_json else (lambda s: bar.update(1, s)))
     except (LoadError, ReadError, KeyError_, Busy) as e:
         raise click.UsageError(str(e)) from None
@@ -159,6 +164,7 @@ def info(ctx: click.Context) -> None:
     con = connect(db, read_only=True)
     meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
     click.echo(f"{meta.get('district_full_name')} ({meta.get('district_code')})" + (" [演示数据]" if meta.get("demo") == "true" else ""))
+    click.echo(as_of(con).label())
     for (t,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' ORDER BY 1").fetchall():
         click.echo(f"  {t}: {con.execute(f'SELECT count(*) FROM {t}').fetchone()[0]}")
     loads = con.execute("""SELECT batch_id, kind, source_file, loaded_at, rows_read, loaded, updated, duplicates, rejected

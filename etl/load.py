@@ -22,6 +22,7 @@ import pyarrow as pa
 from . import fields as F
 from . import settings, vocab
 from .db import run_sql_file
+from .views import create_views, record_data_date
 from .warehouse import upgrade_schema
 from .readers import READER_COLUMNS, RawTable, read_file
 from geo.datum import DATUMS, to_wgs84
@@ -66,12 +67,15 @@ def load(
     hash_key: str | None = None,
     mapping: dict[str, str] | None = None,
     progress=None,
+    as_of: dt.date | None = None,
 ) -> LoadResult:
     """Load one file of `kind` into the open warehouse `con` (caller owns the transaction).
 
     `hash_key` (etl.keys) is needed for kinds with personal data (cases, households, cadres).
     `mapping` maps a header of the file to a canonical field (name or Chinese label) for
-    headers the built-in aliases do not know. `progress(step)` is told each step.
+    headers the built-in aliases do not know. `progress(step)` is told each step. `as_of`: the
+    day the file was exported (load --as-of), kept with the load; the warehouse's 'today' is
+    the later of it and the latest time in its case records (etl.views.as_of).
     """
     step = progress or (lambda name: None)
     spec = F.kind(kind)
@@ -124,6 +128,8 @@ def load(
     result.loaded, result.updated, result.duplicates = counts
     if kind == "areas":
         result.notes = _area_notes(con, raw)
+    if kind == "cases":
+        record_data_date(con, as_of)
     rej = con.execute("SELECT _reason, count(*) FROM staged WHERE _reason IS NOT NULL GROUP BY 1 ORDER BY 1").fetchall()
     result.reasons = {r: n for r, n in rej}
     result.rejected = sum(result.reasons.values())
@@ -134,8 +140,6 @@ def load(
             WHERE s._reason IS NOT NULL ORDER BY s._line""",
         [batch_id],
     )
-    from .views import create_views
-
     create_views(con)  # refresh the stored views with this version's definitions
     total = result.loaded + result.updated + result.duplicates + result.rejected
     if total != result.rows_read:  # an invariant of the loader, not a user error
@@ -143,7 +147,7 @@ def load(
     con.execute(
         "INSERT INTO load_batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [batch_id, kind, path.name, _sha256(path), now, result.rows_read, result.loaded, result.updated,
-         result.duplicates, result.rejected, json.dumps({"crs": crs, "sheet": sheet, "encoding": raw.encoding,
+         result.duplicates, result.rejected, json.dumps({"crs": crs, "sheet": sheet, "encoding": raw.encoding, "as_of": as_of and str(as_of),
                                                          "synthetic": synthetic}, ensure_ascii=False)],
     )
     return result
