@@ -2,10 +2,11 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-DB ?= $(or $(MINQING_DB),data/minqing.duckdb)
+DEMO_DB := data/minqing.duckdb
+DB ?= $(or $(MINQING_DB),$(DEMO_DB))
 PORT ?= 8501
 
-.PHONY: install install-test install-bench run demo test test-fast bench clean
+.PHONY: install install-test install-bench warehouse run demo test test-fast bench clean
 
 install: $(VENV)/.installed
 
@@ -23,14 +24,23 @@ $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $@
 
-# The demo warehouse is built once; delete it (or `make demo`) to rebuild.
-$(DB): | $(VENV)/.installed
-	$(BIN)/minqing --db $(DB) demo
+# The demo warehouse is built once, and only at its own path; delete it (or `make demo`) to rebuild.
+# A warehouse named by MINQING_DB / DB that does not exist is an error, never a new demo.
+$(DEMO_DB): | $(VENV)/.installed
+	$(BIN)/minqing --db $(DEMO_DB) demo
+
+warehouse: install
+	@if [ "$(abspath $(DB))" = "$(abspath $(DEMO_DB))" ]; then $(MAKE) --no-print-directory $(DEMO_DB); \
+	elif [ ! -f "$(DB)" ]; then \
+	  echo "数据仓库 $(DB) 不存在。请先创建并导入数据:"; \
+	  echo "  $(BIN)/minqing --db $(DB) init --district 区县代码或名称"; \
+	  echo "  $(BIN)/minqing --db $(DB) load cases 诉求台账.xlsx"; \
+	  echo "或不设 MINQING_DB, 使用内置的演示数据 ($(DEMO_DB))。"; exit 2; fi
 
 demo: install
 	$(BIN)/minqing --db $(DB) demo --force
 
-run: install $(DB)
+run: warehouse
 	MINQING_DB=$(abspath $(DB)) $(BIN)/python -m streamlit run dashboard/app.py --server.port $(PORT)
 
 test: install-test

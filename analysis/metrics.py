@@ -65,6 +65,7 @@ from collections.abc import Iterable
 import duckdb
 import pandas as pd
 
+from etl import views
 from etl.views import OVERDUE_BUCKET_EDGES, ensure_views
 
 from .filters import CaseFilter
@@ -98,11 +99,8 @@ def overdue_bucket_labels(edges: Iterable[int] = OVERDUE_BUCKET_EDGES) -> list[s
 # ---------------------------------------------------------------------------- basics
 
 def as_of(con: duckdb.DuckDBPyConnection) -> dt.datetime:
-    """'Today' for the warehouse: the demo's fixed date, otherwise the current time."""
-    row = con.execute("SELECT value FROM meta WHERE key = 'demo_as_of'").fetchone()
-    if row:
-        return dt.datetime.fromisoformat(row[0]) + dt.timedelta(hours=23, minutes=59, seconds=59)
-    return dt.datetime.now().replace(microsecond=0)
+    """'Today' for the warehouse: the end of the data's own date (etl.views.as_of)."""
+    return views.as_of(con).at
 
 
 def case_period(con: duckdb.DuckDBPyConnection) -> tuple[dt.date, dt.date] | None:

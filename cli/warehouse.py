@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import sys
 import time
@@ -12,11 +13,14 @@ import click
 
 from etl import settings
 from etl.db import Busy, connect, writing
+from etl import views
 from etl.keys import KeyError_, create_key, read_key
 from etl.kinds import KINDS
 
 # KIND in the help of load and template: every kind with its Chinese name (\b keeps the lines).
 _KINDS_HELP = "\b\nKIND 可选:\n" + "\n".join(f"  {k.name:<{max(map(len, KINDS))}}  {k.label}" for k in KINDS.values())
+# What a load did besides loading rows (LoadResult.notes), as the report says it.
+NOTE_LABELS = {"repaired_geometry": "几何图形无效、已自动修复的要素", "derived_outlines": "由下属村(社区)边界合并生成的乡镇(街道)/区县边界"}
 
 
 @click.command()
@@ -85,9 +89,12 @@ def demo(ctx: click.Context, seed: int, scale: float, force: bool) -> None:
                    "边界文件自带坐标系 (.prj、GeoJSON), 导入时转换; 也可给出 EPSG 代码, 如 EPSG:4545。")
 @click.option("--mapping", type=click.Path(exists=True, dir_okay=False),
               help="TOML 文件, 含 [columns] 表: \"文件中的表头\" = \"字段名或中文列名\"。")
+@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]),
+              help="导出日期 (YYYY-MM-DD): 数据截至这一天 (超期等按此计算); 不填则取记录中最晚的时间。")
 @click.option("--json", "as_json", is_flag=True, help="输出一个 JSON 对象, 含各结果的行数。")
 @click.pass_context
-def load_cmd(ctx: click.Context, kind: str, file: str, sheet: str | None, crs: str, mapping: str | None, as_json: bool) -> None:
+def load_cmd(ctx: click.Context, kind: str, file: str, sheet: str | None, crs: str, mapping: str | None,
+             as_of: dt.datetime | None, as_json: bool) -> None:
     """导入台账或边界文件 FILE; 每一行或新增, 或更新, 或为重复, 或连同原因被拒收。"""
     from etl.load import LoadError, load
     from etl.readers import ReadError
@@ -105,7 +112,7 @@ def load_cmd(ctx: click.Context, kind: str, file: str, sheet: str | None, crs: s
         steps = ["读取文件", "校验", "定位", "入库"]
         bar = click.progressbar(length=len(steps), label="导入", file=sys.stderr, item_show_func=lambda s: s)
         with (contextlib.nullcontext() if as_json else bar), writing(db) as con:
-            r = load(con, kind, file, sheet=sheet, crs=crs, hash_key=key, mapping=columns,
+            r = load(con, kind, file, sheet=sheet, crs=crs, hash_key=key, mapping=columns, as_of=as_of and as_of.date(),
                      progress=None if as_json else (lambda s: bar.update(1, s)))
     except (LoadError, ReadError, KeyError_, Busy) as e:
         raise click.UsageError(str(e)) from None
@@ -115,6 +122,8 @@ def load_cmd(ctx: click.Context, kind: str, file: str, sheet: str | None, crs: s
     click.echo(f"{file}: 读入 {r.rows_read} 行 — 新增 {r.loaded}, 更新 {r.updated}, 重复 {r.duplicates}, 拒收 {r.rejected}")
     for reason, n in r.reasons.items():
         click.echo(f"  拒收原因 {reason}: {n}")
+    for note, n in r.notes.items():
+        click.echo(f"  {NOTE_LABELS.get(note, note)}: {n}")
     if r.rejected:
         click.echo(f"  明细: SELECT * FROM rejected_rows WHERE batch_id = {r.batch_id}")
 
@@ -155,6 +164,7 @@ def info(ctx: click.Context) -> None:
     con = connect(db, read_only=True)
     meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
     click.echo(f"{meta.get('district_full_name')} ({meta.get('district_code')})" + (" [演示数据]" if meta.get("demo") == "true" else ""))
+    click.echo(views.as_of(con).label())
     for (t,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' ORDER BY 1").fetchall():
         click.echo(f"  {t}: {con.execute(f'SELECT count(*) FROM {t}').fetchone()[0]}")
     loads = con.execute("""SELECT batch_id, kind, source_file, loaded_at, rows_read, loaded, updated, duplicates, rejected

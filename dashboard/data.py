@@ -26,7 +26,7 @@ import streamlit as st
 from analysis import metrics
 
 from etl import settings
-from etl.db import REPO_ROOT, connect
+from etl.db import REPO_ROOT, connect, cursor
 from analysis.filters import CaseFilter
 
 # Simplification tolerance (degrees) per level: about 40 m for villages, 100 m for towns.
@@ -70,7 +70,7 @@ class _Holder:
                     self.con = None
                 self.con = connect(path, read_only=True)
                 self.key = (path, mtime)
-            return self.con.cursor()  # a cursor per query: safe across Streamlit's threads
+            return cursor(self.con)  # a cursor per query: safe across Streamlit's threads
 
 
 @st.cache_resource

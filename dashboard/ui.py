@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard import filters
 from analysis.filters import CaseFilter
+from reports.tables import csv_bytes, xlsx_bytes
 
 
 def demo_banner(meta: dict) -> None:
@@ -43,20 +44,6 @@ def page_start(title: str) -> dict:
 NO_CASES = "数据仓库中还没有诉求记录。用 `minqing load cases 台账.csv` 导入后刷新本页。"
 NO_SHAPES = "还没有村(社区)边界。用 `minqing load areas 边界.geojson` 导入边界后即可显示地图。"
 
-
-def csv_bytes(df) -> bytes:
-    """CSV in UTF-8 with a byte-order mark, so Excel on a Chinese Windows desktop opens it correctly;
-    text that Excel would run as a formula is kept as text (reports.export.csv_bytes)."""
-    from reports.export import csv_bytes as build
-
-    return build(df)
-
-
-def xlsx_bytes(df, sheet: str = "Sheet1") -> bytes:
-    """One-sheet XLSX built in memory (reports.export.xlsx_bytes: widths fitted, no formulas)."""
-    from reports.export import xlsx_bytes as build
-
-    return build(df, sheet)
 
 
 def case_page(title: str) -> CaseFilter:

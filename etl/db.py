@@ -22,11 +22,14 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 
 
-def connect(path: str | os.PathLike | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+def connect(path: str | os.PathLike | None = None, read_only: bool = False, *,
+            progress_bar: bool = False) -> duckdb.DuckDBPyConnection:
     """Open a warehouse (or an in-memory database when `path` is None) with spatial loaded.
 
     DuckDB shares one database instance per file within a process: after a write has
     been swapped in, close the old connections before connecting again to see it.
+    DuckDB's progress bar is off unless `progress_bar` asks for it: it writes to stdout,
+    where it would corrupt `--json` output and the CLI's messages (take cursors with `cursor`).
     """
     config = {
         "autoinstall_known_extensions": False,
@@ -39,6 +42,19 @@ def connect(path: str | os.PathLike | None = None, read_only: bool = False) -> d
     else:
         con = duckdb.connect(str(path), read_only=read_only, config=config)
     load_spatial(con)
+    _progress_bar(con, progress_bar)
+    return con
+
+
+def cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """A cursor of `con` (one per thread) without DuckDB's progress bar on stdout: cursors do
+    not inherit their connection's settings."""
+    return _progress_bar(con.cursor(), False)
+
+
+def _progress_bar(con: duckdb.DuckDBPyConnection, on: bool) -> duckdb.DuckDBPyConnection:
+    # `enable_progress_bar = false` alone does not stop the Python client from printing it
+    con.execute(f"SET enable_progress_bar_print = {'true' if on else 'false'}")
     return con
 
 

@@ -8,14 +8,20 @@ in the file) and `outcome` (loaded, updated or duplicate per key).
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import duckdb
 
 from . import vocab
+from .views import record_data_date
+
+if TYPE_CHECKING:
+    from .kinds import MergeContext
 
 
-def household_categories(con: duckdb.DuckDBPyConnection, batch_id: int, now: dt.datetime) -> None:
+def household_categories(con: duckdb.DuckDBPyConnection, ctx: MergeContext) -> None:
     """Category history (SCD2): close the open record when a household's category changes."""
+    batch_id, now = ctx.batch_id, ctx.now
     con.execute("""
         CREATE OR REPLACE TEMP TABLE category_changes AS
         SELECT i.household_id, i.category, coalesce(i.category_since, CAST(? AS DATE)) AS since
@@ -27,6 +33,12 @@ def household_categories(con: duckdb.DuckDBPyConnection, batch_id: int, now: dt.
         FROM category_changes c
         WHERE household_categories.household_id = c.household_id AND household_categories.valid_to IS NULL""")
     con.execute("INSERT INTO household_categories SELECT household_id, category, since, NULL, ? FROM category_changes", [batch_id])
+
+
+def after_cases(con: duckdb.DuckDBPyConnection, ctx: MergeContext) -> None:
+    """The cases' events, then the data's own date (etl.views.record_data_date)."""
+    case_events(con, ctx.batch_id, ctx.now)
+    record_data_date(con, ctx.as_of)
 
 
 def case_events(con: duckdb.DuckDBPyConnection, batch_id: int, now: dt.datetime) -> None:

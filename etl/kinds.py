@@ -15,8 +15,17 @@ from dataclasses import dataclass
 
 import duckdb
 
-from . import history, settings, vocab
+from . import history, outlines, settings, vocab
 from .fields import Field
+
+
+@dataclass(frozen=True)
+class MergeContext:
+    """What an after-merge step knows of its load."""
+    batch_id: int
+    now: dt.datetime  # the load's time
+    as_of: dt.date | None = None  # the export date given with `load --as-of`
+    repaired: tuple[int, ...] = ()  # lines (features) whose invalid geometry the reader repaired
 
 
 @dataclass(frozen=True)
@@ -32,7 +41,8 @@ class Kind:
     # batch_id and synthetic_geom.
     content: tuple[str, ...] | None = None
     params: Callable[[dt.datetime], dict] | None = None  # staging SQL parameters besides $hash_key, given the load time
-    after_merge: Callable[[duckdb.DuckDBPyConnection, int, dt.datetime], None] | None = None  # (con, batch_id, now)
+    # What runs after its merge, in the same transaction; it may return notes for the load report.
+    after_merge: Callable[[duckdb.DuckDBPyConnection, MergeContext], dict[str, int] | None] | None = None
 
     @property
     def table(self) -> str:
@@ -83,7 +93,7 @@ _KINDS = (
         Field("seat_lon", "驻地经度", (), type="number"),
         Field("seat_lat", "驻地纬度", (), type="number"),
         Field("official_poor", "特困村", ("是否特困村",), help="是/否", type="flag"),
-    ), geometry=True, content=("geom", "seat_lon", "seat_lat", "official_poor")),
+    ), geometry=True, content=("geom", "seat_lon", "seat_lat", "official_poor"), after_merge=outlines.derive),
     Kind("buildings", "商务楼宇、非公企业、商业街区", "building_id", (
         Field("building_id", "编号", ("楼宇编号", "企业编号"), required=True),
         Field("kind", "类型", ("类别",), required=True, vocab="building_kind"),
@@ -159,7 +169,7 @@ _KINDS = (
         Field("handling_opinion", "办理意见", ("处理意见", "答复意见", "办理结果")),
         Field("signed_handler", "承办人签字", ("责任人签字",), help="是/否", type="flag"),
         Field("signed_leader", "单位领导签字", ("领导签字",), help="是/否", type="flag"),
-    ), placed=True, params=_case_params, after_merge=history.case_events),
+    ), placed=True, params=_case_params, after_merge=history.after_cases),
     Kind("disasters", "灾害影响范围", "disaster_id", (
         Field("disaster_id", "编号", ("灾害编号",), required=True),
         Field("kind", "灾害类型", ("类型",), required=True),

@@ -20,11 +20,11 @@ from pathlib import Path
 import duckdb
 
 from .fields import match_headers, normalise_header
-from .kinds import Kind, kind as kind_of
+from .kinds import Kind, MergeContext, kind as kind_of
 from .merge import merge
 from .placement import place
 from .readers import RawTable, read_file
-from .staging import record_rejects, reject_ragged_rows, stage
+from .staging import record_rejects, reject_unreadable_rows, stage
 from .views import create_views
 from geo.datum import DATUMS
 
@@ -45,6 +45,9 @@ class LoadResult:
     rejected: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
     encoding: str | None = None
+    # what was done besides loading: repaired_geometry (features made valid), derived_outlines
+    # (towns or the district given the union of their villages' outlines)
+    notes: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -62,12 +65,15 @@ def load(
     hash_key: str | None = None,
     mapping: dict[str, str] | None = None,
     progress=None,
+    as_of: dt.date | None = None,
 ) -> LoadResult:
     """Load one file of `kind` into the open warehouse `con` (caller owns the transaction).
 
     `hash_key` (etl.keys) is needed for kinds with personal data (cases, households, cadres).
     `mapping` maps a header of the file to a canonical field (name or Chinese label) for
-    headers the built-in aliases do not know. `progress(step)` is told each step.
+    headers the built-in aliases do not know. `progress(step)` is told each step. `as_of`: the
+    day the file was exported (load --as-of), kept with the load; the warehouse's 'today' is
+    the later of it and the latest time in its case records (etl.views.as_of).
     """
     step = progress or (lambda name: None)
     spec = kind_of(kind)
@@ -87,9 +93,10 @@ def load(
     stage(con, spec, raw, columns, geom_source, params)
     step("定位")
     place(con, spec, crs)
-    reject_ragged_rows(con)
+    reject_unreadable_rows(con)
     step("入库")
-    result.loaded, result.updated, result.duplicates = merge(con, spec, batch_id, synthetic=synthetic, now=now)
+    ctx = MergeContext(batch_id, now, as_of, tuple(raw.repaired))
+    (result.loaded, result.updated, result.duplicates), result.notes = merge(con, spec, ctx, synthetic=synthetic)
     result.reasons = record_rejects(con, spec, raw, columns, batch_id)
     result.rejected = sum(result.reasons.values())
     create_views(con)  # refresh the stored views with this version's definitions
@@ -99,7 +106,7 @@ def load(
     con.execute(
         "INSERT INTO load_batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [batch_id, kind, path.name, _sha256(path), now, result.rows_read, result.loaded, result.updated,
-         result.duplicates, result.rejected, json.dumps({"crs": crs, "sheet": sheet, "encoding": raw.encoding,
+         result.duplicates, result.rejected, json.dumps({"crs": crs, "sheet": sheet, "encoding": raw.encoding, "as_of": as_of and str(as_of),
                                                          "synthetic": synthetic}, ensure_ascii=False)],
     )
     return result

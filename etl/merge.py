@@ -8,19 +8,18 @@ identical rows are duplicates, earlier different ones are rejected as superseded
 
 from __future__ import annotations
 
-import datetime as dt
-
 import duckdb
 
-from .kinds import Kind
+from .kinds import Kind, MergeContext
 
-_NOT_CONTENT = ("batch_id", "synthetic_geom")  # columns the merge writes from the load, not the file
+_NOT_CONTENT = ("batch_id", "synthetic_geom", "derived_geom")  # columns the merge writes from the load, not the file
 
 
-def merge(con: duckdb.DuckDBPyConnection, spec: Kind, batch_id: int, *, synthetic: bool,
-          now: dt.datetime) -> tuple[int, int, int]:
+def merge(con: duckdb.DuckDBPyConnection, spec: Kind, ctx: MergeContext, *,
+          synthetic: bool) -> tuple[tuple[int, int, int], dict[str, int]]:
     """Apply valid staged rows to the target table, then the kind's after-merge step;
-    return (loaded, updated, duplicates)."""
+    return (loaded, updated, duplicates) and the step's notes for the load report."""
+    batch_id = ctx.batch_id
     target_cols = _columns(con, spec.table)
     content = _content_columns(con, spec, target_cols)
     fp = _fingerprint(content)
@@ -31,13 +30,14 @@ def merge(con: duckdb.DuckDBPyConnection, spec: Kind, batch_id: int, *, syntheti
                CASE WHEN t.{spec.key} IS NULL THEN 'loaded' WHEN i.fp = t.fp THEN 'duplicate' ELSE 'updated' END AS outcome
         FROM incoming i LEFT JOIN (SELECT {spec.key}, {fp} AS fp FROM {spec.table}) t ON t.{spec.key} = i.{spec.key}""")
     marks = {"synthetic_geom": synthetic} if "synthetic_geom" in target_cols else {}
+    if "derived_geom" in target_cols:
+        marks["derived_geom"] = False  # an outline from a file replaces one derived from villages
     _write(con, spec, content, batch_id, marks)
-    if spec.after_merge:
-        spec.after_merge(con, batch_id, now)
+    notes = (spec.after_merge(con, ctx) if spec.after_merge else None) or {}
     loaded, updated, dup = con.execute("""
         SELECT count(*) FILTER (outcome = 'loaded'), count(*) FILTER (outcome = 'updated'),
                count(*) FILTER (outcome = 'duplicate') FROM outcome""").fetchone()
-    return loaded, updated, dup + in_file_dupes
+    return (loaded, updated, dup + in_file_dupes), notes
 
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:

@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import codecs
 import csv
-import io
 import datetime as dt
-from dataclasses import dataclass
+import io
+import re
+import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
+
+from .geometry import check_geometries
 
 
 class ReadError(ValueError):
@@ -30,7 +34,11 @@ class RawTable:
     headers: list[str]
     encoding: str | None
     crs: str | None = None
+    repaired: list[int] = field(default_factory=list)  # features whose invalid geometry was made valid
 
+
+# Columns a reader adds to the file's own: line number, the reader's verdict, geometry.
+READER_COLUMNS = ("_line", "_error_reason", "_error", "_wkb")
 
 GEO_SUFFIXES = {".geojson", ".json", ".shp", ".gpkg", ".zip"}
 
@@ -39,7 +47,7 @@ def read_file(path: str | Path, *, sheet: str | None = None, encoding: str | Non
     """Dispatch on the file's suffix."""
     path = Path(path)
     if not path.exists():
-        raise ReadError(f"{path}: file not found")
+        raise ReadError(f"{path}: 文件不存在")
     suffix = path.suffix.lower()
     if suffix in (".csv", ".txt", ".tsv"):
         return read_csv(path, encoding=encoding)
@@ -47,23 +55,24 @@ def read_file(path: str | Path, *, sheet: str | None = None, encoding: str | Non
         return read_xlsx(path, sheet=sheet)
     if suffix in GEO_SUFFIXES:
         return read_geo(path, encoding=encoding)
-    raise ReadError(f"{path}: unsupported file type {suffix!r}; expected .csv, .xlsx, .geojson, .shp or .gpkg")
+    raise ReadError(f"{path}: 不支持的文件类型 {suffix!r}; 可导入 .csv、.xlsx、.geojson、.shp (或打包的 .zip) 和 .gpkg")
 
 
 def read_csv(path: Path, encoding: str | None = None) -> RawTable:
     """A CSV as text cells. Fast path: pyarrow, when every line is one well-formed row.
     Otherwise Python's csv module, which knows each row's physical line and keeps rows
-    with too many cells (marked in `_error`, to be rejected) instead of failing the file."""
+    with too many cells or an unclosed quote (marked in `_error_reason`/`_error`, to be
+    rejected) instead of failing the file."""
     data = path.read_bytes()
     enc = encoding or detect_encoding(data, path)
     try:
         text = data.decode(enc)
     except UnicodeDecodeError as e:
         line = data[: e.start].count(b"\n") + 1
-        raise ReadError(f"{path}: line {line}: cannot decode as {enc} ({e.reason})") from None
+        raise ReadError(f"{path}: 第 {line} 行: 无法按 {enc} 编码读取 ({e.reason})") from None
     text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
-        raise ReadError(f"{path}: the file is empty")
+        raise ReadError(f"{path}: 文件是空的")
     delimiter = "\t" if path.suffix.lower() == ".tsv" else _sniff_delimiter(text)
     fast = _read_csv_fast(text, delimiter)
     if fast is None:
@@ -102,37 +111,79 @@ def _read_csv_fast(text: str, delimiter: str) -> tuple[list[str], pa.Table] | No
     if len(lines) != body.num_rows + 1:
         return None
     body = body.append_column("_line", pa.array(lines[1:], pa.int32()))
-    return headers, body.append_column("_error", pa.nulls(body.num_rows, pa.string()))
+    return headers, _with_errors(body, [None] * body.num_rows, [None] * body.num_rows)
 
 
 def _read_csv_exact(text: str, delimiter: str) -> tuple[list[str], pa.Table]:
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    """Python's csv module over the physical lines, so every row keeps the line it starts on.
+
+    A quote left open swallows the lines after it into one cell. A quoted cell that spans lines
+    is kept only if none of the lines it swallowed is itself a whole record (as many cells as
+    the header); otherwise its first line is rejected as `unclosed_quote` and reading resumes on
+    the next line, so every later record is still read."""
+    lines = text.split("\n")
     headers: list[str] | None = None
     rows: list[list[str]] = []
-    lines: list[int] = []
-    errors: list[str | None] = []
-    last = 0
-    for row in reader:
-        start, last = last + 1, reader.line_num
+    at: list[int] = []
+    reasons: list[str | None] = []
+    messages: list[str | None] = []
+    for start, row, reason in _records(lines, delimiter, lambda: len(headers or [])):
         if not any(c.strip() for c in row):
             continue  # blank line
         if headers is None:
             headers = row
             continue
         n = len(headers)
-        err = None
-        if len(row) > n and any(c.strip() for c in row[n:]):
-            err = f"本行有 {len(row)} 个单元格, 表头只有 {n} 列"
-        row = (row + [""] * n)[:n]  # short rows: trailing empty cells were left out
-        rows.append(row)
-        lines.append(start)
-        errors.append(err)
+        message = None
+        if reason == "unclosed_quote":
+            message = f"第 {start} 行有未闭合的引号 (某个单元格以 \" 开始却没有结束的 \"), 本行未导入; 请补上引号后重新导入"
+        elif len(row) > n and any(c.strip() for c in row[n:]):
+            reason, message = "bad_column_count", f"本行有 {len(row)} 个单元格, 表头只有 {n} 列"
+        rows.append((row + [""] * n)[:n])  # short rows: trailing empty cells were left out
+        at.append(start)
+        reasons.append(reason)
+        messages.append(message)
     headers = headers or []
     names = _unique(headers)
     cols = {name: pa.array([r[j] for r in rows], pa.string()) for j, name in enumerate(names)}
     table = pa.table(cols) if cols else pa.table({})
-    table = table.append_column("_line", pa.array(lines, pa.int32()))
-    return headers, table.append_column("_error", pa.array(errors, pa.string()))
+    table = table.append_column("_line", pa.array(at, pa.int32()))
+    return headers, _with_errors(table, reasons, messages)
+
+
+def _records(lines: list[str], delimiter: str, width):
+    """(first line number, cells, reason) per record; reason is None or 'unclosed_quote'.
+    `width()` is the header's cell count once the header has been read (0 before)."""
+    csv.field_size_limit(max(csv.field_size_limit(), 1 << 30))  # a 128 KiB+ cell is a cell, not an error
+    i = 0  # index in `lines` where the current reader began
+    while i < len(lines):
+        reader = csv.reader((lines[k] + "\n" for k in range(i, len(lines))), delimiter=delimiter)
+        done = 0  # lines that reader has consumed
+        for row in reader:
+            start, end = i + done + 1, i + reader.line_num  # the record's physical lines, 1-based
+            if end > start and _swallowed_a_record(lines[start:end], delimiter, width()):
+                alone = next(csv.reader([lines[start - 1]], delimiter=delimiter, quoting=csv.QUOTE_NONE), [])
+                yield start, alone, "unclosed_quote"
+                i = start  # read again from the line after the one that opened the quote
+                break
+            yield start, row, None
+            done = reader.line_num
+        else:
+            return
+
+
+def _swallowed_a_record(continuation: list[str], delimiter: str, width: int) -> bool:
+    """Whether a line taken into a quoted cell is itself a whole record of the file."""
+    if width < 3:
+        return False
+    return any(len(next(csv.reader([ln], delimiter=delimiter, quoting=csv.QUOTE_NONE), [])) >= width
+               for ln in continuation)
+
+
+def _with_errors(table: pa.Table, reasons: list, messages: list) -> pa.Table:
+    """The reader's verdict per row: `_error_reason` (a reason code) and `_error` (its message)."""
+    table = table.append_column("_error_reason", pa.array(reasons, pa.string()))
+    return table.append_column("_error", pa.array(messages, pa.string()))
 
 
 def _quoted_newline(text: str) -> bool:
@@ -141,7 +192,9 @@ def _quoted_newline(text: str) -> bool:
 
 
 def detect_encoding(data: bytes, path: Path | None = None) -> str:
-    """BOM first, then strict UTF-8, then GB18030 (never GB2312: it would garble rare characters)."""
+    """BOM first, then strict UTF-8, then GB18030 (never GB2312: it would garble rare characters).
+    A file mixing UTF-8 and GB18030 text is an error naming the first line where the bytes change."""
+    where = f"{path}: " if path else ""
     if data.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if data.startswith(codecs.BOM_UTF16_LE) or data.startswith(codecs.BOM_UTF16_BE):
@@ -152,15 +205,49 @@ def detect_encoding(data: bytes, path: Path | None = None) -> str:
     try:
         data.decode("utf-8")
         return "utf-8"
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as e:
+        if _cjk(data[: e.start].decode("utf-8", errors="ignore")) >= 3:  # Chinese in UTF-8 before it
+            raise ReadError(f"{where}第 {_line_at(data, e.start)} 行: 编码与前面的行不同 (前面是 UTF-8, "
+                            f"这里不是, 可能混入了 GBK/GB18030 文本); 请把整个文件另存为 UTF-8 CSV 后重新导入") from None
     try:
         data.decode("gb18030")
-        return "gb18030"
     except UnicodeDecodeError as e:
-        line = data[: e.start].count(b"\n") + 1
-        where = f"{path}: " if path else ""
-        raise ReadError(f"{where}line {line}: neither UTF-8, UTF-16 nor GB18030; save the file as UTF-8 CSV") from None
+        raise ReadError(f"{where}第 {_line_at(data, e.start)} 行: 既不是 UTF-8、UTF-16, 也不是 GBK/GB18030 "
+                        f"编码; 请另存为 UTF-8 CSV 后重新导入") from None
+    line = _utf8_line_in_gb18030(data)
+    if line:
+        raise ReadError(f"{where}第 {line} 行: 编码与前面的行不同 (前面是 GBK/GB18030, 这一行是 UTF-8); "
+                        f"请把整个文件另存为同一种编码 (建议 UTF-8 CSV) 后重新导入")
+    return "gb18030"
+
+
+# Three Chinese characters in a row as UTF-8 bytes: GB18030 text almost never looks like this,
+# and a whole line of it that decodes as UTF-8 is UTF-8.
+_UTF8_CJK_RUN = re.compile(rb"(?:[\xe4-\xe9][\x80-\xbf]{2}){3,}")
+
+
+def _utf8_line_in_gb18030(data: bytes, checks: int = 200) -> int | None:
+    """The first line of a GB18030 file that is Chinese written in UTF-8, if any."""
+    for k, m in enumerate(_UTF8_CJK_RUN.finditer(data)):
+        if k >= checks:
+            return None
+        lo = data.rfind(b"\n", 0, m.start()) + 1
+        hi = data.find(b"\n", m.end())
+        try:
+            text = data[lo: hi if hi >= 0 else len(data)].decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        if _cjk(text) >= 3:
+            return _line_at(data, lo)
+    return None
+
+
+def _line_at(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+def _cjk(text: str) -> int:
+    return sum("\u4e00" <= ch <= "\u9fff" for ch in text)
 
 
 def read_xlsx(path: Path, sheet: str | None = None) -> RawTable:
@@ -169,14 +256,14 @@ def read_xlsx(path: Path, sheet: str | None = None) -> RawTable:
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as e:  # openpyxl raises many types for a damaged file
-        raise ReadError(f"{path}: not a readable XLSX workbook ({e})") from None
+        raise ReadError(f"{path}: 不是可读取的 XLSX 工作簿 ({e})") from None
     if sheet is not None and sheet not in wb.sheetnames:
-        raise ReadError(f"{path}: no sheet {sheet!r}; sheets are {wb.sheetnames}")
+        raise ReadError(f"{path}: 没有名为 {sheet!r} 的工作表; 现有工作表: {'、'.join(wb.sheetnames)}")
     ws = wb[sheet] if sheet else wb.worksheets[0]
     rows = ws.iter_rows(values_only=True)
     headers = [("" if h is None else str(h)) for h in next(rows, [])]
     if not any(headers):
-        raise ReadError(f"{path}: the sheet {ws.title!r} has no header row")
+        raise ReadError(f"{path}: 工作表 {ws.title!r} 第 1 行没有表头")
     cols: list[list[str]] = [[] for _ in headers]
     lines: list[int] = []
     for i, row in enumerate(rows, start=2):
@@ -189,7 +276,7 @@ def read_xlsx(path: Path, sheet: str | None = None) -> RawTable:
     names = _unique(headers)
     table = pa.table({n: pa.array(c, pa.string()) for n, c in zip(names, cols)})
     table = table.append_column("_line", pa.array(lines, pa.int32()))
-    return RawTable(table.append_column("_error", pa.nulls(len(lines), pa.string())), headers, None)
+    return RawTable(_with_errors(table, [None] * len(lines), [None] * len(lines)), headers, None)
 
 
 def read_geo(path: Path, encoding: str | None = None) -> RawTable:
@@ -198,19 +285,22 @@ def read_geo(path: Path, encoding: str | None = None) -> RawTable:
     encoding = encoding or _shapefile_encoding(path)
     kwargs = {"encoding": encoding} if encoding else {}
     try:
-        info = pyogrio.read_info(path, **kwargs)
-        meta, geometry, _fields, values = _read_arrays(path, kwargs)
+        with warnings.catch_warnings():  # an unclosed ring is reported per feature below, not as a warning
+            warnings.simplefilter("ignore", RuntimeWarning)
+            info = pyogrio.read_info(path, **kwargs)
+            meta, geometry, _fields, values = _read_arrays(path, kwargs)
     except Exception as e:  # GDAL errors come in many types
-        raise ReadError(f"{path}: not a readable geometry file ({e})") from None
+        raise ReadError(f"{path}: 不是可读取的边界/几何文件 ({e})") from None
     headers = [str(n) for n in info["fields"]]
     names = _unique(headers)
     cols = {n: pa.array([_cell_text(v) for v in arr], pa.string()) for n, arr in zip(names, values)}
     n = len(geometry)
     table = pa.table(cols) if cols else pa.table({"_empty": pa.nulls(n, pa.string())})
-    table = table.append_column("_wkb", pa.array(list(geometry), pa.binary()))
+    checked = check_geometries(list(geometry))
+    table = table.append_column("_wkb", pa.array(checked.wkb, pa.binary()))
     table = table.append_column("_line", pa.array(range(1, n + 1), pa.int32()))
-    table = table.append_column("_error", pa.nulls(n, pa.string()))
-    return RawTable(table, headers, meta.get("encoding"), crs=meta.get("crs"))
+    table = _with_errors(table, checked.reasons, checked.messages)
+    return RawTable(table, headers, meta.get("encoding"), crs=meta.get("crs"), repaired=checked.repaired)
 
 
 def _shapefile_encoding(path: Path) -> str | None:

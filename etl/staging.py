@@ -12,7 +12,8 @@ from . import vocab
 from .db import run_sql_file
 from .fields import normalise_header
 from .kinds import Kind
-from .readers import RawTable
+from .readers import READER_COLUMNS, RawTable
+from .warehouse import upgrade_schema
 from geo.datum import to_wgs84
 
 
@@ -26,11 +27,13 @@ def stage(con: duckdb.DuckDBPyConnection, spec: Kind, raw: RawTable, columns: di
     run_sql_file(con, spec.staging, **params)
 
 
-def reject_ragged_rows(con: duckdb.DuckDBPyConnection) -> None:
-    """Rows the reader found with too many cells are rejected, whatever staging made of them."""
+def reject_unreadable_rows(con: duckdb.DuckDBPyConnection) -> None:
+    """Rows the reader rejected (too many cells, an unclosed quote, a geometry it could not build)
+    keep the reader's reason, whatever staging made of them."""
     con.execute("""
-        UPDATE staged SET _reason = 'bad_column_count', _field = NULL, _message = r._error
-        FROM raw_rows r WHERE r._line = staged._line AND r._error IS NOT NULL""")
+        UPDATE staged SET _reason = r._error_reason, _message = r._error,
+            _field = CASE WHEN r._error_reason = 'bad_geometry' THEN 'geometry' END
+        FROM raw_rows r WHERE r._line = staged._line AND r._error_reason IS NOT NULL""")
 
 
 def record_rejects(con: duckdb.DuckDBPyConnection, spec: Kind, raw: RawTable, columns: dict[str, int],
@@ -48,7 +51,9 @@ def record_rejects(con: duckdb.DuckDBPyConnection, spec: Kind, raw: RawTable, co
 
 
 def _prepare(con: duckdb.DuckDBPyConnection, spec: Kind) -> None:
-    """The helper macros, the datum functions and the vocabularies of the kind's fields (vocab_terms)."""
+    """Columns added since the warehouse was created, the helper macros, the datum functions and
+    the vocabularies of the kind's fields (vocab_terms)."""
+    upgrade_schema(con)
     run_sql_file(con, "macros")
     _register_datum_functions(con)
     domains = dict.fromkeys(f.vocab for f in spec.fields if f.vocab)
@@ -89,13 +94,13 @@ def _register_datum_functions(con: duckdb.DuckDBPyConnection) -> None:
 def _stage_raw(con: duckdb.DuckDBPyConnection, spec: Kind, raw: RawTable, columns: dict[str, int],
                geom_source: str | None) -> None:
     """raw_src: the file as read; raw_rows: one VARCHAR column per canonical field (NULL if
-    absent), _line, _error and, for geometry files, _geom."""
+    absent), _line, the reader's _error_reason and _error and, for geometry files, _geom."""
     t = raw.table
     names = _data_columns(raw)
     con.register("raw_arrow", t)
     con.execute("CREATE OR REPLACE TEMP TABLE raw_src AS SELECT * FROM raw_arrow")
     con.unregister("raw_arrow")
-    select = ["_line", "_error"]
+    select = ["_line", "_error_reason", "_error"]
     for f in spec.fields:
         if f.name in columns:
             select.append(f'"{_q(names[columns[f.name]])}" AS {f.name}')
@@ -107,7 +112,7 @@ def _stage_raw(con: duckdb.DuckDBPyConnection, spec: Kind, raw: RawTable, column
 
 
 def _data_columns(raw: RawTable) -> list[str]:
-    return [n for n in raw.table.column_names if n not in ("_line", "_wkb", "_error")]
+    return [n for n in raw.table.column_names if n not in READER_COLUMNS]
 
 
 def _geom_expr(source: str | None) -> str:

@@ -9,7 +9,9 @@ read them. Parameters come from etl/settings.py and the vocabularies (etl/vocab.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+from dataclasses import dataclass
 from collections.abc import Iterable
 
 import duckdb
@@ -35,8 +37,7 @@ def _macros_sql(temp: bool) -> str:
     satisfied = [t["term"] for t in vocab.vocab("satisfaction") if t.get("satisfied")]
     paired = vocab.term("household_category", "key_assistance")
     macros = {
-        "mq_as_of": "(SELECT coalesce(max(CAST(value AS DATE)) + INTERVAL '23:59:59', "
-                    "date_trunc('second', current_localtimestamp())) FROM meta WHERE key = 'demo_as_of')",
+        "mq_as_of": f"coalesce({AS_OF_SQL}, {AS_OF_CLOCK})",
         "mq_open_statuses": _sql_list(vocab.open_statuses()),
         "mq_satisfied_terms": _sql_list(satisfied),
         "mq_paired_category": _sql_str(paired),
@@ -48,6 +49,52 @@ def _macros_sql(temp: bool) -> str:
         "mq_overdue_edges": "[" + ", ".join(str(int(e)) for e in OVERDUE_BUCKET_EDGES) + "]::INTEGER[]",
     }
     return "\n".join(f"CREATE OR REPLACE {kw} {name}() AS {body};" for name, body in macros.items())
+
+
+# The warehouse's 'today' (as of): the demo's fixed date; else the data's own date, the later
+# of the latest time in the case records (written by every load of cases, meta.data_as_of) and
+# any date a user gave with `load --as-of` (meta.given_as_of); the clock only for a warehouse
+# with no cases. End of that day, so a deadline on it is not yet overdue.
+AS_OF_SQL = ("(SELECT coalesce(max(TRY_CAST(value AS DATE)) FILTER (key = 'demo_as_of'), "
+             "max(TRY_CAST(value AS DATE)) FILTER (key IN ('data_as_of', 'given_as_of'))) + INTERVAL '23:59:59' "
+             "FROM meta)")
+AS_OF_CLOCK = "date_trunc('second', current_localtimestamp())"
+
+
+@dataclass(frozen=True)
+class AsOf:
+    at: dt.datetime  # end of the day the data reaches
+    source: str  # demo, data (latest record), given (load --as-of) or clock (no cases yet)
+
+    def label(self) -> str:
+        """'数据截至 2025-12-28' as pages and commands show it."""
+        return f"数据截至 {self.at:%Y-%m-%d}" + ("" if self.source != "clock" else " (尚无诉求数据, 按今天计)")
+
+    def lag_days(self, today: dt.date | None = None) -> int:
+        """Whole days between the data's date and today (wall clock)."""
+        return ((today or dt.date.today()) - self.at.date()).days
+
+
+def as_of(con: duckdb.DuckDBPyConnection) -> AsOf:
+    """The warehouse's 'today' (AS_OF_SQL) and where it comes from."""
+    at, demo, given, data = con.execute(f"""
+        SELECT coalesce({AS_OF_SQL}, {AS_OF_CLOCK}),
+               max(value) FILTER (key = 'demo_as_of'), max(value) FILTER (key = 'given_as_of'),
+               max(value) FILTER (key = 'data_as_of') FROM meta""").fetchone()
+    source = "demo" if demo else "clock" if not (given or data) else "given" if (given or "") > (data or "") else "data"
+    return AsOf(at, source)
+
+
+def record_data_date(con: duckdb.DuckDBPyConnection, given: dt.date | None = None) -> None:
+    """After a load of cases: the latest time in the case records (meta.data_as_of) and, with
+    `given` (load --as-of), the latest date a user gave (meta.given_as_of)."""
+    con.execute("""INSERT OR REPLACE INTO meta
+                   SELECT 'data_as_of', CAST(max(greatest(received_at, assigned_at, closed_at, followup_at))::DATE AS VARCHAR)
+                   FROM cases HAVING count(*) > 0""")
+    if given is not None:
+        con.execute("""INSERT OR REPLACE INTO meta
+                       SELECT 'given_as_of', CAST(greatest(?::DATE, max(CAST(value AS DATE))) AS VARCHAR)
+                       FROM meta WHERE key = 'given_as_of'""", [given])
 
 
 def create_views(con: duckdb.DuckDBPyConnection, *, temporary: bool = False) -> None:

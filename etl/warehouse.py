@@ -77,3 +77,8 @@ def _create(con: duckdb.DuckDBPyConnection, code: str, name: str, full_name: str
 
 def meta(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     return dict(con.execute("SELECT key, value FROM meta").fetchall())
+
+
+def upgrade_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Columns added since a warehouse was created (old files keep working after an upgrade)."""
+    con.execute("ALTER TABLE areas ADD COLUMN IF NOT EXISTS derived_geom BOOLEAN DEFAULT false")

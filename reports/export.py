@@ -33,11 +33,13 @@ from analysis import households as hh
 from analysis import metrics
 from analysis.filters import CaseFilter
 
+from .tables import NOTES_SHEET, csv_bytes, xlsx_bytes
+
 LEVELS = {"town": "乡镇(街道)", "village": "村(社区)"}
 FORMATS = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
            "geojson": "application/geo+json", "gpkg": "application/geopackage+sqlite3"}
 CODE_COL, TOWN_COL = "区划代码", "乡镇(街道)"
-SHEET, NOTES_SHEET, LAYER = "区域汇总", "说明", "区域汇总"
+SHEET, LAYER = "区域汇总", "区域汇总"
 
 _NOT_AREA_FIGURES = {"resolution_rate", "score", "rank"}  # rankings only
 
@@ -219,55 +221,8 @@ def to_bytes(gdf: gpd.GeoDataFrame, fmt: str, notes: Sequence[tuple[str, str]] =
     raise ValueError(f"unknown format {fmt!r}; expected one of {list(FORMATS)}")
 
 
-def _width(values) -> int:
-    return max(sum(2 if ord(ch) > 127 else 1 for ch in str(v)) for v in values)
-
-
-def csv_bytes(df: pd.DataFrame) -> bytes:
-    """CSV in UTF-8 with a byte-order mark (Excel on a Chinese Windows desktop reads it). Text
-    starting with = + - @ (which Excel would run as a formula: ledger text comes from citizens)
-    gets a leading apostrophe; numbers are untouched."""
-    out = df.copy()
-    for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(lambda v: "'" + v if isinstance(v, str) and v[:1] in _FORMULA_START else v)
-    return out.to_csv(index=False).encode("utf-8-sig")
-
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
 def _xlsx(df: pd.DataFrame, notes: Sequence[tuple[str, str]]) -> bytes:
     return xlsx_bytes(df, SHEET, notes=notes, percent_columns=rate_labels())
-
-
-def xlsx_bytes(df: pd.DataFrame, sheet: str = "Sheet1", *, notes: Sequence[tuple[str, str]] = (),
-               percent_columns: Iterable[str] = ()) -> bytes:
-    """One table as XLSX built in memory: column widths fitted to the (CJK) text, header frozen,
-    `percent_columns` shown as 0.0%, text never read as a formula (a name may start with "="),
-    and `notes` (item, text) on a second sheet 说明."""
-    buf = io.BytesIO()
-    percent = set(percent_columns)
-    with pd.ExcelWriter(buf, engine="openpyxl") as xw:
-        df.to_excel(xw, sheet_name=sheet, index=False)
-        ws = xw.sheets[sheet]
-        for i, col in enumerate(df.columns, start=1):
-            letter = ws.cell(row=1, column=i).column_letter
-            ws.column_dimensions[letter].width = min(max(_width([col, *df[col].head(500)]) + 2, 8), 60)
-            if col in percent:
-                for (cell,) in ws.iter_rows(min_row=2, min_col=i, max_col=i):
-                    cell.number_format = "0.0%"
-        for row in ws.iter_rows(min_row=2):  # a name like "=..." is text, never a formula
-            for cell in row:
-                if cell.data_type == "f":
-                    cell.data_type = "s"
-        ws.freeze_panes = "A2"
-        if notes:
-            pd.DataFrame(list(notes), columns=["项目", "内容"]).to_excel(xw, sheet_name=NOTES_SHEET, index=False)
-            ns = xw.sheets[NOTES_SHEET]
-            ns.column_dimensions["A"].width = 14
-            ns.column_dimensions["B"].width = min(max(_width([v for _, v in notes]) + 2, 20), 100)
-    return buf.getvalue()
 
 
 def _vector(gdf: gpd.GeoDataFrame, fmt: str, notes: Sequence[tuple[str, str]]) -> bytes:

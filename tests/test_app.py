@@ -189,7 +189,7 @@ def test_visit_plan_xlsx_holds_exactly_the_filtered_rows():
 
     import pandas as pd
 
-    from dashboard.ui import xlsx_bytes
+    from reports.tables import xlsx_bytes
 
     plan = pd.DataFrame({"村(社区)": ["甲村", "<b>乙村</b>", "=HYPERLINK(\"http://x\")"], "优先得分": [3.0, 1.5, 1.0]})
     back = pd.read_excel(io.BytesIO(xlsx_bytes(plan, "五必去走访计划")), sheet_name="五必去走访计划")
@@ -199,7 +199,7 @@ def test_visit_plan_xlsx_holds_exactly_the_filtered_rows():
 def test_csv_download_has_a_bom_for_excel():
     import pandas as pd
 
-    from dashboard.ui import csv_bytes
+    from reports.tables import csv_bytes
 
     raw = csv_bytes(pd.DataFrame({"乡镇(街道)": ["大河镇"]}))
     assert raw.startswith(b"\xef\xbb\xbf") and "大河镇" in raw.decode("utf-8-sig")
@@ -367,7 +367,7 @@ def test_a_chosen_village_still_shows_its_whole_town_with_figures(monkeypatch, d
 def test_csv_keeps_formula_like_ledger_text_as_text():
     import pandas as pd
 
-    from dashboard.ui import csv_bytes
+    from reports.tables import csv_bytes
 
     raw = csv_bytes(pd.DataFrame({"诉求内容": ["=HYPERLINK(\"http://x\")", "正常", "+86 电话"], "件数": [-1, 2, 3]}))
     text = raw.decode("utf-8-sig").splitlines()

@@ -173,7 +173,7 @@ def test_a_projected_file_without_prj_needs_crs_and_says_so(wh, tmp_path):
     gdf.to_file(path, driver="ESRI Shapefile", encoding="GBK")
     path.with_suffix(".prj").unlink()  # the contractor forgot the .prj
     out = _load(wh, "areas", path)
-    assert out["reasons"] == {"outside_district": 3}  # metres read as degrees: never placed silently
+    assert out["reasons"] == {"bad_coordinates": 3}  # metres read as degrees: out of lon/lat range, never placed silently
     out = _load(wh, "areas", path, "--crs", "EPSG:4545")
     assert out["updated"] == 3 and out["rejected"] == 0
     assert _stored(wh)[0][1] == pytest.approx(109.0, abs=1e-6)

@@ -7,7 +7,8 @@ import streamlit as st
 
 from dashboard import data, filters, maps
 from dashboard.texts import help_text, settings_table
-from dashboard.ui import NO_SHAPES, XLSX_MIME, area_page, csv_bytes, show_map, xlsx_bytes
+from dashboard.ui import NO_SHAPES, XLSX_MIME, area_page, show_map
+from reports.tables import csv_bytes, xlsx_bytes
 from reports.visit_plan import visit_plan_html
 
 flt = area_page("五必去 · 干部必去的村(社区)")

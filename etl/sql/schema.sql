@@ -39,7 +39,8 @@ CREATE TABLE IF NOT EXISTS areas (
     seat_lat DOUBLE,
     official_poor BOOLEAN NOT NULL DEFAULT false,
     synthetic_geom BOOLEAN NOT NULL DEFAULT false,
-    batch_id INTEGER
+    batch_id INTEGER,
+    derived_geom BOOLEAN NOT NULL DEFAULT false  -- outline is the union of its villages' (the file had none)
 );
 
 CREATE TABLE IF NOT EXISTS buildings (

@@ -1,8 +1,9 @@
 -- Derived views: every case and household metric is defined here once; analysis/metrics.py and
 -- analysis/households.py only filter and aggregate these views. Run by etl.views.create_views(),
 -- which first defines the parameter macros the views use (from etl/vocab.toml and the
--- constants in analysis/metrics.py):
---   mq_as_of()              'today': meta.demo_as_of at 23:59:59, else the current local time
+-- settings in etl/settings.py):
+--   mq_as_of()              'today': the data's own date at 23:59:59 (etl.views.AS_OF_SQL: the demo's date,
+--                           else the latest case record or load --as-of), the clock only without cases
 --   mq_open_statuses()      statuses of open cases (vocab `status`, open = true)
 --   mq_satisfied_terms()    satisfaction terms that count as satisfied (满意, 基本满意)
 --   mq_paired_category()    the household category paired one-to-one with a cadre (连心户)
