@@ -14,7 +14,8 @@ from dashboard import data, filters, maps
 from dashboard.ui import NO_CASES, NO_SHAPES, area_page, downloads, fmt_rate, show_map
 from analysis import households as hh
 from analysis import metrics
-from geo.hotspots import CLASS_LABELS, LISA_LABELS
+from geo.getis_ord import CLASS_LABELS
+from geo.moran import LISA_LABELS
 
 NO_HOUSEHOLDS = "还没有户籍与民情分类数据, 每千户诉求、连心户占比等比率显示为 —。用 `minqing load households 民情台账.xlsx` 导入后刷新本页。"
 LEVEL_NAMES = {"district": "区(县)", "town": "乡镇(街道)", "village": "村(社区)"}
