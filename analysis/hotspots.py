@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from etl.codes import sql_town_code
 from geo import weights
 from geo.getis_ord import classify, gi_star
 from geo.moran import local_moran
@@ -34,9 +35,9 @@ def area_hotspots(con: duckdb.DuckDBPyConnection, level: str = "village", flt: C
     where, params = flt.where("c")
     df = con.execute(f"""
         WITH a AS (SELECT code, name, ST_AsWKB(geom) AS wkb FROM areas WHERE level = ? AND geom IS NOT NULL),
-        c AS (SELECT {'left(c.area_code, 9)' if level == 'town' else 'c.area_code'} AS code, count(*) AS n
+        c AS (SELECT {sql_town_code('c.area_code') if level == 'town' else 'c.area_code'} AS code, count(*) AS n
               FROM cases c WHERE {where} GROUP BY 1),
-        h AS (SELECT {'left(area_code, 9)' if level == 'town' else 'area_code'} AS code, count(*) AS n
+        h AS (SELECT {sql_town_code('area_code') if level == 'town' else 'area_code'} AS code, count(*) AS n
               FROM households GROUP BY 1)
         SELECT a.code AS area_code, a.name, a.wkb, coalesce(c.n, 0) AS cases, coalesce(h.n, 0) AS households
         FROM a LEFT JOIN c USING (code) LEFT JOIN h USING (code) ORDER BY a.code""", [level, *params]).df()
@@ -111,7 +112,7 @@ def emerging(con: duckdb.DuckDBPyConnection, flt: CaseFilter = CaseFilter(), *, 
     if level not in ("village", "town"):
         raise ValueError(f"unknown level {level!r}; expected village or town")
     where, params = flt.where("c")
-    key = "left(c.area_code, 9)" if level == "town" else "c.area_code"
+    key = sql_town_code("c.area_code") if level == "town" else "c.area_code"
     areas = con.execute("SELECT code, name, ST_AsWKB(geom) AS wkb FROM areas WHERE level = ? AND geom IS NOT NULL ORDER BY code",
                         [level]).df()
     if areas.empty:
@@ -170,8 +171,8 @@ def point_coverage(con: duckdb.DuckDBPyConnection, flt: CaseFilter = CaseFilter(
     (`with_point`), i.e. what a point map or hexagon grid can show of each town."""
     where, params = flt.where("c")
     return con.execute(f"""
-        WITH n AS (
-            SELECT left(c.area_code, 9) AS code, count(*) AS cases,
+        WITH n AS (  -- a case placed at the district itself keeps the district's code
+            SELECT coalesce({sql_town_code('c.area_code')}, c.area_code) AS code, count(*) AS cases,
                    count(*) FILTER (c.lon IS NOT NULL AND c.lat IS NOT NULL) AS with_point
             FROM cases c WHERE {where} GROUP BY 1)
         SELECT n.code, coalesce(t.name, n.code) AS name, n.cases, n.with_point

@@ -1,5 +1,6 @@
 """The warehouse's views: case_facts and household_facts (etl/sql/views.sql), the table
-case_history they read (etl/sql/case_history.sql), and the parameter macros both use.
+case_history they read (etl/sql/case_history.sql), and the macros both use: the area-code
+rule (etl.codes.sql_macros) and the parameters.
 
 They are part of the warehouse's schema: `init` and every load write them (`create_views`),
 so SQL users of the file see the current definitions; `ensure_views` gives a read-only
@@ -14,7 +15,7 @@ from collections.abc import Iterable
 
 import duckdb
 
-from . import settings, vocab
+from . import codes, settings, vocab
 from .db import SQL_DIR
 
 # Upper bounds (days) of the overdue aging buckets (超期天数): 1-7, 8-14, 15-30, 31-90, over 90.
@@ -30,28 +31,30 @@ def _sql_list(items: Iterable[str]) -> str:
 
 
 def _macros_sql(temp: bool) -> str:
-    """The parameter macros of views.sql, from the vocabularies and the constants above."""
+    """The macros of views.sql: the area-code rule (etl.codes) and the parameters, from the
+    vocabularies and the constants above."""
     kw = "TEMP MACRO" if temp else "MACRO"
     satisfied = [t["term"] for t in vocab.vocab("satisfaction") if t.get("satisfied")]
     paired = vocab.term("household_category", "key_assistance")
     macros = {
-        "mq_as_of": "(SELECT coalesce(max(CAST(value AS DATE)) + INTERVAL '23:59:59', "
-                    "date_trunc('second', current_localtimestamp())) FROM meta WHERE key = 'demo_as_of')",
-        "mq_open_statuses": _sql_list(vocab.open_statuses()),
-        "mq_satisfied_terms": _sql_list(satisfied),
-        "mq_paired_category": _sql_str(paired),
-        "mq_term_reception": _sql_str(vocab.term("channel", "reception")),
-        "mq_repeat_days": str(int(settings.get("metric_repeat_window_days"))),
-        "mq_multichannel_days": str(int(settings.get("metric_multichannel_window_days"))),
-        "mq_response_hours": repr(float(settings.get("metric_response_hours"))),
-        "mq_group_min_size": str(int(settings.get("metric_group_min_size"))),
-        "mq_overdue_edges": "[" + ", ".join(str(int(e)) for e in OVERDUE_BUCKET_EDGES) + "]::INTEGER[]",
+        **codes.sql_macros(),
+        "mq_as_of()": "(SELECT coalesce(max(CAST(value AS DATE)) + INTERVAL '23:59:59', "
+                      "date_trunc('second', current_localtimestamp())) FROM meta WHERE key = 'demo_as_of')",
+        "mq_open_statuses()": _sql_list(vocab.open_statuses()),
+        "mq_satisfied_terms()": _sql_list(satisfied),
+        "mq_paired_category()": _sql_str(paired),
+        "mq_term_reception()": _sql_str(vocab.term("channel", "reception")),
+        "mq_repeat_days()": str(int(settings.get("metric_repeat_window_days"))),
+        "mq_multichannel_days()": str(int(settings.get("metric_multichannel_window_days"))),
+        "mq_response_hours()": repr(float(settings.get("metric_response_hours"))),
+        "mq_group_min_size()": str(int(settings.get("metric_group_min_size"))),
+        "mq_overdue_edges()": "[" + ", ".join(str(int(e)) for e in OVERDUE_BUCKET_EDGES) + "]::INTEGER[]",
     }
-    return "\n".join(f"CREATE OR REPLACE {kw} {name}() AS {body};" for name, body in macros.items())
+    return "\n".join(f"CREATE OR REPLACE {kw} {name} AS {body};" for name, body in macros.items())
 
 
 def create_views(con: duckdb.DuckDBPyConnection, *, temporary: bool = False) -> None:
-    """Define the parameter macros and run etl/sql/views.sql (case_facts, household_facts).
+    """Define the macros and run etl/sql/views.sql (case_facts, household_facts).
 
     Call it after init and after every load so the warehouse file carries the views for
     SQL users; it also rebuilds the table case_history (etl/sql/case_history.sql) that
