@@ -1,5 +1,6 @@
 """Hot spots of cases in a warehouse: counts per area or H3 hexagon aggregated in DuckDB,
-statistics from geo (PySAL: weights, getis_ord, moran, rates, emerging). Returns plain DataFrames; never imports streamlit."""
+statistics from geo (PySAL: weights, getis_ord, moran, rates, emerging). Returns plain
+DataFrames; never imports streamlit."""
 
 from __future__ import annotations
 
@@ -51,12 +52,13 @@ def area_hotspots(con: duckdb.DuckDBPyConnection, level: str = "village", flt: C
     df.attrs["value"] = value
     y = (standardised_rate(df["cases"].to_numpy(), df["households"].to_numpy()) if value == "rate"
          else df["cases"].to_numpy(dtype=float))
-    w = weights.contiguity(geoms, df["area_code"].tolist())
-    g = gi_star(y, w, permutations=permutations, seed=seed)
+    star = weights.contiguity(geoms, df["area_code"].tolist(), star=True)  # remembered: gi_star leaves it alone
+    g = gi_star(y, star, permutations=permutations, seed=seed)
     df["value"] = y
     df["z"], df["p"], df["p_sim"] = g["Zs"].to_numpy(), g["p"].to_numpy(), g["p_sim"].to_numpy()
     df["class"] = classify(df["z"], df["p"], fdr=fdr)
     if lisa:  # LISA needs permutations
+        w = weights.contiguity(geoms, df["area_code"].tolist())
         df["lisa"] = local_moran(y, w, permutations=permutations or 999, seed=seed, fdr=fdr)["cluster"].to_numpy()
     return df
 

@@ -35,6 +35,7 @@ import pandas as pd
 
 from .fdr import significance
 from .getis_ord import gi_star
+from .weights import binary_star
 
 CATEGORY_LABELS = {
     "new_hot": "新增热点",
@@ -106,11 +107,12 @@ def gi_star_by_bin(values: pd.DataFrame, w, *, time_col: str = "bin", location_c
     no Gi*: its `Zs` is 0 and its p-values 1 (two-sided), so it is never significant.
     """
     ids, bins, y = _cube(values, w, time_col, location_col, value_col)
+    wb = binary_star(w)  # once, not per bin: gi_star takes binary star weights as they are
     n_loc, n_bin = y.shape
     cols = {k: np.empty((n_loc, n_bin)) for k in ("Zs", "p_norm", "p_sim", "p", "p_cutoff")}
     sig = np.zeros((n_loc, n_bin), dtype=bool)
     for k in range(n_bin):
-        g = gi_star(y[:, k], w, permutations=permutations, seed=seed + k)
+        g = gi_star(y[:, k], wb, permutations=permutations, seed=seed + k)
         for c in ("Zs", "p_norm", "p_sim", "p"):
             cols[c][:, k] = g[c].to_numpy()
         sig[:, k], cols["p_cutoff"][:, k] = significance(cols["p"][:, k], alpha, fdr=fdr)

@@ -14,10 +14,11 @@ the binary formula (cardinality times (n - cardinality)), so its `Zs` is not the
 z (it is smaller, off by up to 2.4 on Columbus CRIME); the z-score is invariant to scaling a
 row, so "B" loses nothing. Any weights given are reduced to their binary neighbour
 structure, each location its own neighbour (geo.weights.binary_star), before esda sees
-them, so each area's own count counts towards its neighbourhood, as in Esri's tool; `w`
-itself is never modified (esda would otherwise set its transform, and its permutation
-engine zeroes the diagonal of the sparse matrix it is given; without numba it also reseeds
-NumPy's global random state, which we restore).
+them, so each area's own count counts towards its neighbourhood, as in Esri's tool. Weights
+already in that form are used as they are when there are no permutations (esda then only
+sets their transform to "B", which changes none of their weights); otherwise esda gets a
+copy, as its permutation engine zeroes the diagonal of the sparse matrix it is given.
+Without numba esda also reseeds NumPy's global random state, which we restore.
 
 esda computes Zs through the ratio G = sum_j w_ij y_j / sum_j y_j, so with values that sum
 to about zero (standardised rates) the sign of Zs would flip with the sign of the sum. The
@@ -70,7 +71,7 @@ import numpy as np
 import pandas as pd
 
 from .fdr import significance
-from .weights import binary_star
+from .weights import binary_star, is_binary_star
 
 LEVELS = (0.99, 0.95, 0.90)
 CLASS_LABELS = {
@@ -97,7 +98,8 @@ def gi_star(values, w, *, permutations: int = 0, seed: int = 0) -> pd.DataFrame:
                              "p_sim": np.full(n, 1.0 if permutations else np.nan)})
     if y.min() < 0:  # esda divides by the sum (module docstring)
         y = y - y.min() + 1.0
-    z, p_norm, p_sim = _esda_gi_star(y, binary_star(w), permutations, seed)
+    wb = w if not permutations and is_binary_star(w) else binary_star(w)
+    z, p_norm, p_sim = _esda_gi_star(y, wb, permutations, seed)
     return pd.DataFrame({"Zs": z, "p_norm": p_norm, "p": np.minimum(1.0, 2.0 * p_norm), "p_sim": p_sim})
 
 

@@ -186,3 +186,18 @@ def test_cli_prints_one_object_per_area_with_the_documented_keys(full_demo_dir):
     assert {"h3", "value", "z", "p", "class"} <= set(rows[0])
     r = CliRunner().invoke(main, ["--db", db, "hotspots", "--channel", "飞鸽"])
     assert r.exit_code == 2 and "飞鸽" in r.output
+
+
+def test_remembered_gi_star_weights_are_shared_and_left_intact():
+    from geo.weights import contiguity
+
+    df = gpd.read_file(get_path("columbus.shp"))
+    ids = [f"c{i}" for i in range(len(df))]
+    x = df["CRIME"].to_numpy(dtype=float)
+    star = contiguity(df.geometry, ids, star=True)
+    assert contiguity(df.geometry, ids, star=True) is star  # a dashboard rerun builds nothing
+    for permutations in (0, 9, 0):  # esda's permutations zero the diagonal of the W they get: not this one
+        got = gi_star(x, star, permutations=permutations, seed=1)
+        plain = gi_star(x, contiguity(df.geometry, ids), permutations=permutations, seed=1)
+        np.testing.assert_allclose(got[["Zs", "p_sim"]].to_numpy(), plain[["Zs", "p_sim"]].to_numpy())
+        assert (star.sparse.diagonal() == 1).all()
