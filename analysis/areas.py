@@ -3,7 +3,7 @@ the district (or its town), and its monthly trend per 1,000 households against t
 Plain DataFrames from DuckDB; never imports streamlit.
 
 Definitions:
-- Level of a code: 6 digits (or empty) the district, 9 a town (乡镇/街道), 12 a village (村/社区).
+- Level of a code: the district, a town (乡镇/街道) or a village (村/社区), from its length (etl.codes).
 - Neighbours (相邻): the other areas of the same level whose outlines share at least one point
   with the area's (DuckDB spatial ST_Intersects: a shared border or a shared corner, like the
   Queen contiguity of the hot-spot analysis; overlapping outlines count too). Villages of
@@ -35,6 +35,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from etl.codes import level_of, sql_town_code, town_of, village_of
+
 from . import households as hh
 from . import metrics
 from .filters import CaseFilter
@@ -46,18 +48,6 @@ COUNTS = ("received", "closed", "open", "overdue", "rated", "satisfied", "househ
 ROLES = ("self", "neighbour", "child", "town_mean", "district_mean", "district_total")
 
 
-def level_of(code: str) -> str:
-    """'district', 'town' or 'village' from the length of an area code ('' is the district)."""
-    n = len(code or "")
-    if n <= 6:
-        return "district"
-    if n == 9:
-        return "town"
-    if n == 12:
-        return "village"
-    raise ValueError(f"not an area code: {code!r}")
-
-
 def neighbours(con: duckdb.DuckDBPyConnection, code: str) -> pd.DataFrame:
     """Areas of the same level sharing a border or a corner with `code`: code, name, town_code,
     town (its town's name; '' for towns), in code order. Empty for the district, an unknown
@@ -65,14 +55,14 @@ def neighbours(con: duckdb.DuckDBPyConnection, code: str) -> pd.DataFrame:
     cols = ["code", "name", "town_code", "town"]
     if level_of(code) == "district":
         return pd.DataFrame(columns=cols)
-    return con.execute("""
+    return con.execute(f"""
         SELECT b.code, b.name,
-               CASE WHEN b.level = 'village' THEN left(b.code, 9) ELSE '' END AS town_code,
+               CASE WHEN b.level = 'village' THEN {sql_town_code('b.code')} ELSE '' END AS town_code,
                coalesce(t.name, '') AS town
         FROM areas a
         JOIN areas b ON b.level = a.level AND b.code <> a.code AND b.geom IS NOT NULL
                     AND ST_Intersects(a.geom, b.geom)
-        LEFT JOIN areas t ON t.code = left(b.code, 9) AND t.level = 'town' AND b.level = 'village'
+        LEFT JOIN areas t ON t.code = {sql_town_code('b.code')} AND t.level = 'town' AND b.level = 'village'
         WHERE a.code = ? AND a.geom IS NOT NULL
         ORDER BY b.code""", [code]).df()[cols]
 
@@ -99,7 +89,7 @@ def figures(con: duckdb.DuckDBPyConnection, flt: CaseFilter, level: str,
     df["per_1000_rank"] = df["per_1000"].where(ranked).rank(ascending=False, method="min").astype("Int64")
     df["ranked"] = int(ranked.sum())
     towns = dict(con.execute("SELECT code, name FROM areas WHERE level = 'town'").fetchall())
-    df.insert(2, "town", df["code"].map(lambda c: towns.get(c[:9], "") if len(c) == 12 else ""))
+    df.insert(2, "town", df["code"].map(lambda c: towns.get(town_of(c), "") if village_of(c) else ""))
     return df
 
 
@@ -151,8 +141,9 @@ def comparison(con: duckdb.DuckDBPyConnection, code: str, flt: CaseFilter,
         body = pd.concat([me, nb])
         extra = []
         if level == "village":
-            town_rows = figs[figs["code"].str.startswith(code[:9])]
-            extra.append(_aggregate(town_rows, "mean", code[:9], f"{towns.get(code[:9], code[:9])} ({unit})", "town_mean"))
+            town = town_of(code)
+            town_rows = figs[figs["code"].str.startswith(town)]
+            extra.append(_aggregate(town_rows, "mean", town, f"{towns.get(town, town)} ({unit})", "town_mean"))
         extra.append(_aggregate(figs, "mean", district[0], f"{district[1]} ({unit})", "district_mean"))
     avg = _rates(pd.DataFrame(extra))
     avg["town"] = ""

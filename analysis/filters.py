@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from etl import vocab
+from etl.codes import town_of, village_of
 
 DOMAINS = ("category", "channel", "status")
 DOMAIN_LABELS = {"category": "问题类别", "channel": "诉求来源", "status": "办理状态"}
@@ -96,11 +97,11 @@ class CaseFilter:
 
     @property
     def town(self) -> str | None:
-        return self.area_prefix[:9] if len(self.area_prefix) >= 9 else None
+        return town_of(self.area_prefix)
 
     @property
     def village(self) -> str | None:
-        return self.area_prefix if len(self.area_prefix) == 12 else None
+        return village_of(self.area_prefix)
 
 
 def canonical(domain: str, value: str | Iterable[str] | None) -> tuple[str, ...]:

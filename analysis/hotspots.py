@@ -1,5 +1,6 @@
 """Hot spots of cases in a warehouse: counts per area or H3 hexagon aggregated in DuckDB,
-statistics from geo.hotspots (PySAL). Returns plain DataFrames; never imports streamlit."""
+statistics from geo (PySAL: weights, getis_ord, moran, rates, emerging). Returns plain
+DataFrames; never imports streamlit."""
 
 from __future__ import annotations
 
@@ -9,7 +10,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo import hotspots as hs
+from etl.codes import sql_town_code
+from geo import weights
+from geo.getis_ord import classify, gi_star
+from geo.moran import local_moran
+from geo.rates import eb_rate, standardised_rate
 
 from .filters import CaseFilter
 
@@ -31,9 +36,9 @@ def area_hotspots(con: duckdb.DuckDBPyConnection, level: str = "village", flt: C
     where, params = flt.where("c")
     df = con.execute(f"""
         WITH a AS (SELECT code, name, ST_AsWKB(geom) AS wkb FROM areas WHERE level = $level AND geom IS NOT NULL),
-        c AS (SELECT {'left(c.area_code, 9)' if level == 'town' else 'c.area_code'} AS code, count(*) AS n
+        c AS (SELECT {sql_town_code('c.area_code') if level == 'town' else 'c.area_code'} AS code, count(*) AS n
               FROM cases c WHERE {where} GROUP BY 1),
-        h AS (SELECT {'left(area_code, 9)' if level == 'town' else 'area_code'} AS code, count(*) AS n
+        h AS (SELECT {sql_town_code('area_code') if level == 'town' else 'area_code'} AS code, count(*) AS n
               FROM households GROUP BY 1)
         SELECT a.code AS area_code, a.name, a.wkb, coalesce(c.n, 0) AS cases, coalesce(h.n, 0) AS households
         FROM a LEFT JOIN c USING (code) LEFT JOIN h USING (code) ORDER BY a.code""", {"level": level, **params}).df()
@@ -41,19 +46,20 @@ def area_hotspots(con: duckdb.DuckDBPyConnection, level: str = "village", flt: C
         return pd.DataFrame(columns=["area_code", "name", "cases", "households", "rate", "rate_eb", "value", "z", "p", "class", "lisa"])
     geoms = shapely.from_wkb(df.pop("wkb").map(bytes))
     df["rate"] = np.where(df["households"] > 0, df["cases"] / df["households"].where(df["households"] > 0) * 1000, np.nan)
-    df["rate_eb"] = hs.eb_rate(df["cases"].to_numpy(), df["households"].to_numpy())
+    df["rate_eb"] = eb_rate(df["cases"].to_numpy(), df["households"].to_numpy())
     if value == "rate" and df["households"].sum() == 0:
         value = "count"  # no household sheet loaded yet: rates are unknown, test the counts
     df.attrs["value"] = value
-    y = (hs.standardised_rate(df["cases"].to_numpy(), df["households"].to_numpy()) if value == "rate"
+    y = (standardised_rate(df["cases"].to_numpy(), df["households"].to_numpy()) if value == "rate"
          else df["cases"].to_numpy(dtype=float))
-    g = hs.gi_star(y, _contiguity(geoms, df["area_code"].tolist(), star=True), permutations=permutations, seed=seed,
-                   fdr=fdr)
+    star = weights.contiguity(geoms, df["area_code"].tolist(), star=True)  # remembered: gi_star leaves it alone
+    g = gi_star(y, star, permutations=permutations, seed=seed)
     df["value"] = y
-    df["z"], df["p"], df["p_sim"], df["class"] = g["Zs"].to_numpy(), g["p"].to_numpy(), g["p_sim"].to_numpy(), g["class"].to_numpy()
+    df["z"], df["p"], df["p_sim"] = g["Zs"].to_numpy(), g["p"].to_numpy(), g["p_sim"].to_numpy()
+    df["class"] = classify(df["z"], df["p"], fdr=fdr)
     if lisa:  # LISA needs permutations
-        w = _contiguity(geoms, df["area_code"].tolist())
-        df["lisa"] = hs.local_moran(y, w, permutations=permutations or 999, seed=seed, fdr=fdr)["cluster"].to_numpy()
+        w = weights.contiguity(geoms, df["area_code"].tolist())
+        df["lisa"] = local_moran(y, w, permutations=permutations or 999, seed=seed, fdr=fdr)["cluster"].to_numpy()
     return df
 
 
@@ -74,10 +80,9 @@ def hex_hotspots(con: duckdb.DuckDBPyConnection, resolution: int = 7, flt: CaseF
     value = pd.Series(0.0, index=ids)
     if len(counts):
         value.loc[counts["h3"].to_numpy()] = counts["n"].to_numpy(dtype=float)
-    w = _hex_weights(ids)
-    g = hs.gi_star(value.to_numpy(), w, permutations=permutations, seed=seed, fdr=fdr)
+    g = gi_star(value.to_numpy(), weights.hex_weights(ids), permutations=permutations, seed=seed)
     return pd.DataFrame({"h3": ids, "value": value.to_numpy(), "z": g["Zs"].to_numpy(),
-                         "p": g["p"].to_numpy(), "p_sim": g["p_sim"].to_numpy(), "class": g["class"].to_numpy()})
+                         "p": g["p"].to_numpy(), "p_sim": g["p_sim"].to_numpy(), "class": classify(g["Zs"], g["p"], fdr=fdr)})
 
 
 def _cell_counts(con: duckdb.DuckDBPyConnection, resolution: int, flt: CaseFilter) -> pd.DataFrame:
@@ -97,55 +102,6 @@ def _cell_counts(con: duckdb.DuckDBPyConnection, resolution: int, flt: CaseFilte
     return pd.DataFrame({"h3": np.char.lower(np.char.mod("%x", ids)).astype(str), "n": n})
 
 
-def _contiguity(geoms, ids: list[str], *, star: bool = False):
-    """Queen contiguity (shared edge or corner); islands keep only themselves (Gi* star).
-
-    The neighbours of a set of outlines are remembered (a dashboard reruns the analysis on
-    the same villages for every filter). Plain weights are a new W per call (LISA sets its
-    transform on it); `star=True` gives the remembered W with each area its own neighbour,
-    weight 1, which Gi* (binary, star) uses as it is instead of filling the diagonal each time."""
-    import hashlib
-    import warnings
-
-    from libpysal.weights import W
-
-    key = (tuple(ids), hashlib.blake2b(b"".join(shapely.to_wkb(np.asarray(geoms))), digest_size=16).digest())
-    if key not in _NEIGHBOURS:
-        import geopandas as gpd
-        from libpysal.weights import Queen
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # libpysal warns about islands and disconnected components
-            w = Queen.from_dataframe(gpd.GeoDataFrame({"id": ids}, geometry=list(geoms)), ids=ids, use_index=False)
-        while len(_NEIGHBOURS) >= 4:
-            _NEIGHBOURS.pop(next(iter(_NEIGHBOURS)))
-        _NEIGHBOURS[key] = {"neighbours": {k: list(v) for k, v in w.neighbors.items()}}
-    entry = _NEIGHBOURS[key]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        if not star:
-            return W({k: list(v) for k, v in entry["neighbours"].items()}, id_order=list(ids))
-        if "star" not in entry:
-            entry["star"] = W({k: [k, *v] for k, v in entry["neighbours"].items()}, id_order=list(ids))
-        return entry["star"]
-
-
-_NEIGHBOURS: dict = {}  # (ids, digest of the outlines) -> {"neighbours": ..., "star": W}, for _contiguity
-
-
-def _hex_weights(ids: list[str]):
-    import warnings
-
-    import h3
-    from libpysal.weights import W
-
-    present = set(ids)
-    neighbours = {c: [n for n in h3.grid_ring(c, 1) if n in present] for c in ids}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return W(neighbours, id_order=ids)
-
-
 def emerging(con: duckdb.DuckDBPyConnection, flt: CaseFilter = CaseFilter(), *, level: str = "village",
              permutations: int = 0, seed: int = 0, fdr: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Emerging hot spots per village or town over monthly bins (geo.emerging, Esri's categories).
@@ -158,7 +114,7 @@ def emerging(con: duckdb.DuckDBPyConnection, flt: CaseFilter = CaseFilter(), *, 
     if level not in ("village", "town"):
         raise ValueError(f"unknown level {level!r}; expected village or town")
     where, params = flt.where("c")
-    key = "left(c.area_code, 9)" if level == "town" else "c.area_code"
+    key = sql_town_code("c.area_code") if level == "town" else "c.area_code"
     areas = con.execute("SELECT code, name, ST_AsWKB(geom) AS wkb FROM areas WHERE level = ? AND geom IS NOT NULL ORDER BY code",
                         [level]).df()
     if areas.empty:
@@ -177,7 +133,7 @@ def emerging(con: duckdb.DuckDBPyConnection, flt: CaseFilter = CaseFilter(), *, 
     last = flt.end or as_of(con).date()
     edge = [{"location": areas["code"].iloc[0], "bin": str(b)[:7], "value": 0} for b in (first, last)]
     counts = pd.concat([counts, pd.DataFrame(edge)], ignore_index=True).groupby(["location", "bin"], as_index=False)["value"].sum()
-    w = _contiguity(shapely.from_wkb(areas["wkb"].map(bytes)), areas["code"].tolist())
+    w = weights.contiguity(shapely.from_wkb(areas["wkb"].map(bytes)), areas["code"].tolist())
     bins = gi_star_by_bin(counts, w, permutations=permutations, seed=seed, fdr=fdr)
     cats = classify_emerging(bins).rename(columns={"location": "area_code"})
     cats.insert(1, "name", cats["area_code"].map(dict(zip(areas["code"], areas["name"]))))
@@ -217,8 +173,8 @@ def point_coverage(con: duckdb.DuckDBPyConnection, flt: CaseFilter = CaseFilter(
     (`with_point`), i.e. what a point map or hexagon grid can show of each town."""
     where, params = flt.where("c")
     return con.execute(f"""
-        WITH n AS (
-            SELECT left(c.area_code, 9) AS code, count(*) AS cases,
+        WITH n AS (  -- a case placed at the district itself keeps the district's code
+            SELECT coalesce({sql_town_code('c.area_code')}, c.area_code) AS code, count(*) AS cases,
                    count(*) FILTER (c.lon IS NOT NULL AND c.lat IS NOT NULL) AS with_point
             FROM cases c WHERE {where} GROUP BY 1)
         SELECT n.code, coalesce(t.name, n.code) AS name, n.cases, n.with_point

@@ -7,8 +7,8 @@ Only aggregates leave this module; household rows come only from `household_reco
 which a caller must ask for explicitly, and even then without names in clear, income or debt.
 
 Definitions:
-- Area levels: `village` (the household's area), `town` (first 9 digits of its code),
-  `district` (first 6). Every area of the level is listed, zeros included; `area_prefix`
+- Area levels: `village` (the household's area), `town` and `district` (the town and district
+  of its code, etl.codes). Every area of the level is listed, zeros included; `area_prefix`
   keeps areas inside it (or containing it: a town row for a village prefix counts only
   that village's households).
 - Category counts and shares: households per category of the vocabulary
@@ -37,6 +37,7 @@ import duckdb
 import pandas as pd
 
 from etl import vocab
+from etl.codes import town_of
 from etl.views import ensure_views
 
 LEVELS = ("village", "town", "district")
@@ -195,8 +196,8 @@ def household_records(con: duckdb.DuckDBPyConnection, *, area_prefix: str, categ
     of household, no hash, income or debt. `area_prefix` is required (at least a town code)
     so a whole district is never listed by accident; `category` a term or synonym; `must_see`
     one of MUST_SEE's keys; `unpaired_only` keeps 连心户 without a paired cadre."""
-    if len(area_prefix or "") < 9:
-        raise ValueError("household_records needs a town or village code as area_prefix")
+    if town_of(area_prefix) is None:
+        raise ValueError(f"household_records needs a town or village code as area_prefix, not {area_prefix!r}")
     ensure_views(con)
     clauses, params = ["starts_with(f.area_code, $prefix)"], {"prefix": area_prefix}
     if category is not None:

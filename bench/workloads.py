@@ -223,16 +223,18 @@ def _bounds(con):
 
 def gi_star(db: str) -> dict:
     """Gi* on the case counts of every village for the last 12 months: the counts query,
-    Queen contiguity weights (libpysal, as analysis.hotspots builds them), the statistic
-    (geo.hotspots.gi_star, esda); then the whole analysis.hotspots.area_hotspots call (with
+    Queen contiguity weights (geo.weights.contiguity, libpysal), the statistic
+    (geo.getis_ord.gi_star, esda); then the whole analysis.hotspots.area_hotspots call (with
     EB rates and LISA, 999 permutations)."""
     import numpy as np
+    import pandas as pd
     import shapely
 
     from etl.db import connect
     from analysis.filters import CaseFilter
-    from analysis.hotspots import _contiguity, area_hotspots
-    from geo.hotspots import gi_star as gi
+    from analysis.hotspots import area_hotspots
+    from geo.getis_ord import classify, gi_star as gi
+    from geo.weights import contiguity
 
     con = connect(db, read_only=True)
     start, end = PERIOD
@@ -244,13 +246,13 @@ def gi_star(db: str) -> dict:
                      [start, end]).df()
     geoms = shapely.from_wkb(df.pop("wkb").map(bytes))
     t.lap("query")
-    w = _contiguity(geoms, df["code"].tolist())
+    w = contiguity(geoms, df["code"].tolist())
     t.lap("weights")
     g = gi(df["cases"].to_numpy(dtype=float), w)
     t.lap("gi_star")
     full = area_hotspots(con, "village", CaseFilter(start, end))
     t.lap("area_hotspots")
-    classes = g["class"].value_counts().to_dict()
+    classes = pd.Series(classify(g["Zs"], g["p"])).value_counts().to_dict()
     return {"villages": len(df), "islands": len(w.islands), "mean_neighbours": round(float(np.mean(list(w.cardinalities.values()))), 2),
             "gi_star_s": round(t.steps["query"] + t.steps["weights"] + t.steps["gi_star"], 2),
             "gi_star_statistic_s": round(t.steps["gi_star"], 2), "weights_s": round(t.steps["weights"], 2),

@@ -102,7 +102,7 @@ def hotspots(ctx, level, resolution, value, no_fdr, seed, start, end, category, 
     if df.empty:
         click.echo("没有可分析的区域: 请先导入村(社区)边界 (minqing load areas 边界文件)")
         return
-    from geo.hotspots import CLASS_LABELS
+    from geo.getis_ord import CLASS_LABELS
 
     counts = df["class"].value_counts()
     click.echo("  ".join(f"{CLASS_LABELS[k]}: {int(counts.get(k, 0))}" for k in CLASS_LABELS))

@@ -26,6 +26,7 @@ import streamlit as st
 from analysis import metrics
 
 from etl import settings
+from etl.codes import level_of, sql_town_code, sql_village_code, town_of, village_of
 from etl.db import REPO_ROOT, connect, cursor
 from analysis.filters import CaseFilter
 
@@ -158,8 +159,8 @@ def area_name(code: str) -> str:
     names = _area_names()
     if code not in names:
         return code
-    if len(code) == 12 and code[:9] in names:
-        return f"{names[code[:9]][0]} · {names[code][0]}"
+    if village_of(code) and town_of(code) in names:
+        return f"{names[town_of(code)][0]} · {names[code][0]}"
     return names[code][0]
 
 
@@ -167,9 +168,9 @@ def area_name(code: str) -> str:
 def area_shapes(con, level: str = "village", prefix: str = "") -> gpd.GeoDataFrame:
     """Outlines of one level (code, name, town, geometry) inside `prefix`, simplified as one
     coverage so neighbours keep their shared borders (the whole level is simplified, then cut)."""
-    df = con.execute("""
+    df = con.execute(f"""
         SELECT v.code, v.name, coalesce(t.name, '') AS town, ST_AsWKB(v.geom) AS wkb
-        FROM areas v LEFT JOIN areas t ON t.code = left(v.code, 9) AND t.level = 'town'
+        FROM areas v LEFT JOIN areas t ON t.code = {sql_town_code('v.code')} AND t.level = 'town'
         WHERE v.level = ? AND v.geom IS NOT NULL ORDER BY v.code""", [level]).df()
     geoms = shapely.from_wkb(df.pop("wkb").map(bytes))
     if len(geoms):
@@ -215,7 +216,7 @@ def metrics_by(con, flt: CaseFilter, by: str = "town", measures: tuple[str, ...]
 def map_data(flt: CaseFilter, level: str = "village", measures: tuple[str, ...] | None = None) -> gpd.GeoDataFrame:
     """Shapes of the level inside the filter's area with the case figures `measures` of `metrics_by`
     (text not escaped: dashboard.maps escapes what it renders)."""
-    shapes = area_shapes(level, flt.area_prefix[:9] if level == "village" else "")
+    shapes = area_shapes(level, (flt.town or "") if level == "village" else "")
     # a village chosen: its whole town is drawn, so every village of the town gets its figures
     figures = metrics_by(replace(flt, area_prefix=flt.town or "") if level == "village" else flt, level, measures)
     return shapes.merge(figures.drop(columns=["name"]), on="code", how="left")
@@ -225,7 +226,8 @@ def map_data(flt: CaseFilter, level: str = "village", measures: tuple[str, ...] 
 def town_level_cases(con, flt: CaseFilter) -> int:
     """Cases placed only at town level (no usable point or village): on no village of the map."""
     where, params = flt.where("c")
-    return con.execute(f"SELECT count(*) FROM cases c WHERE length(c.area_code) < 12 AND {where}", params).fetchone()[0]
+    return con.execute(f"SELECT count(*) FROM cases c WHERE {sql_village_code('c.area_code')} IS NULL AND {where}",
+                       params).fetchone()[0]
 
 
 @query
@@ -393,7 +395,7 @@ def area_figures(flt: CaseFilter, level: str) -> pd.DataFrame:
 def _area_comparison(con, code: str, flt: CaseFilter) -> pd.DataFrame:
     from analysis import areas
 
-    figs = area_figures(flt, "town" if areas.level_of(code) == "district" else areas.level_of(code))
+    figs = area_figures(flt, "town" if level_of(code) == "district" else level_of(code))
     return areas.comparison(con, code, flt, figs)
 
 

@@ -13,6 +13,7 @@ import datetime as dt
 import streamlit as st
 
 from etl import vocab
+from etl.codes import town_of, village_of
 from analysis.filters import DOMAIN_LABELS, CaseFilter
 
 AREA_PAGE = "views/area.py"
@@ -99,8 +100,8 @@ def _unique_labels(names: dict[str, str]):
 def _apply_drill() -> None:
     code = st.session_state.pop(_DRILL, None)
     if code:
-        st.session_state["town"] = code[:9] if len(code) >= 9 else None
-        st.session_state["village"] = code if len(code) == 12 else None
+        st.session_state["town"] = town_of(code)
+        st.session_state["village"] = village_of(code)
 
 
 def _on_area_page() -> bool:

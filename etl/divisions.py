@@ -31,6 +31,8 @@ import pyarrow.parquet as pq
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from .codes import LEVEL_DIGITS
+
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 DIVISIONS_PATH = DATA_DIR / "divisions.parquet"
 OUTLINES_PATH = DATA_DIR / "county_outlines.parquet"
@@ -220,7 +222,13 @@ def _county_code(district_code: str) -> str:
 # --------------------------------------------------------------------------
 
 
-def _children(level: str, code: str, width: int, columns: dict[str, str]) -> pd.DataFrame:
+# Digits of a code at the levels from the county down (etl.codes).
+_DIGITS = {"county": LEVEL_DIGITS["district"], "town": LEVEL_DIGITS["town"], "village": LEVEL_DIGITS["village"]}
+
+
+def _children(level: str, code: str, columns: dict[str, str]) -> pd.DataFrame:
+    """The divisions of `level` under `code` (their codes begin with it)."""
+    width = _DIGITS[level] - len(code)
     divisions = _divisions()
     codes = divisions.levels[level].codes
     lo = int(np.searchsorted(codes, int(code) * 10**width, side="left"))
@@ -232,7 +240,7 @@ def _children(level: str, code: str, width: int, columns: dict[str, str]) -> pd.
 def towns(district_code: str) -> pd.DataFrame:
     """Towns and streets (乡镇/街道) of a county: columns ``code``, ``name``, sorted by code."""
     code = _county_code(district_code)
-    return _children("town", code, 3, {"code": "code", "name": "name"})
+    return _children("town", code, {"code": "code", "name": "name"})
 
 
 def villages(district_code: str) -> pd.DataFrame:
@@ -241,26 +249,26 @@ def villages(district_code: str) -> pd.DataFrame:
     Columns ``code``, ``name``, ``town_code``, sorted by code.
     """
     code = _county_code(district_code)
-    return _children("village", code, 6, {"code": "code", "name": "name", "parent_code": "town_code"})
+    return _children("village", code, {"code": "code", "name": "name", "parent_code": "town_code"})
 
 
 def towns_within(region_code: str) -> pd.DataFrame:
     """Towns and streets under a province (2 digits), city (4) or county (6): ``code``, ``name``, sorted."""
     code = _region_code(region_code)
-    return _children("town", code, 9 - len(code), {"code": "code", "name": "name"})
+    return _children("town", code, {"code": "code", "name": "name"})
 
 
 def villages_within(region_code: str) -> pd.DataFrame:
     """Villages and communities under a province, city or county: ``code``, ``name``, ``town_code``."""
     code = _region_code(region_code)
-    return _children("village", code, 12 - len(code), {"code": "code", "name": "name", "parent_code": "town_code"})
+    return _children("village", code, {"code": "code", "name": "name", "parent_code": "town_code"})
 
 
 def counties_within(region_code: str) -> pd.DataFrame:
     """County-level divisions under a province or city: ``code``, ``name``, ``has_outline``
     (False for NBS development zones, which ship no outline), sorted by code."""
     code = _region_code(region_code)
-    out = _children("county", code, 6 - len(code), {"code": "code", "name": "name"})
+    out = _children("county", code, {"code": "code", "name": "name"})
     rows, _ = _outlines()
     out["has_outline"] = out["code"].isin(rows)
     return out
@@ -318,7 +326,7 @@ def region_outline(region_code: str) -> BaseGeometry:
     """Outline of a province, city or county: the union of its counties' outlines
     (development zones without an outline lie inside them)."""
     code = _region_code(region_code)
-    if len(code) == 6:
+    if len(code) == LEVEL_DIGITS["district"]:
         return county_outline(code)
     codes = [c for c, has in zip(*counties_within(code)[["code", "has_outline"]].T.to_numpy()) if has]
     if not codes:
@@ -328,7 +336,7 @@ def region_outline(region_code: str) -> BaseGeometry:
 
 def _region_code(region_code: str) -> str:
     code = _normalise(region_code)
-    if len(code) == 6:
+    if len(code) == LEVEL_DIGITS["district"]:
         return _county_code(code)
     if not (code.isdigit() and len(code) in (2, 4)):
         raise ValueError(f"“{region_code}”不是省（2 位）、市（4 位）或区县（6 位）区划代码")

@@ -1,5 +1,6 @@
 """The warehouse's views: case_facts and household_facts (etl/sql/views.sql), the table
-case_history they read (etl/sql/case_history.sql), and the parameter macros both use.
+case_history they read (etl/sql/case_history.sql), and the macros both use: the area-code
+rule (etl.codes.sql_macros) and the parameters.
 
 They are part of the warehouse's schema: `init` and every load write them (`create_views`),
 so SQL users of the file see the current definitions; `ensure_views` gives a read-only
@@ -16,7 +17,7 @@ from collections.abc import Iterable
 
 import duckdb
 
-from . import settings, vocab
+from . import codes, settings, vocab
 from .db import SQL_DIR
 
 # Upper bounds (days) of the overdue aging buckets (超期天数): the setting metric_overdue_bucket_edges, read once at import.
@@ -32,23 +33,25 @@ def _sql_list(items: Iterable[str]) -> str:
 
 
 def _macros_sql(temp: bool) -> str:
-    """The parameter macros of views.sql, from the vocabularies and the settings."""
+    """The macros of views.sql: the area-code rule (etl.codes) and the parameters, from the
+    vocabularies and the settings."""
     kw = "TEMP MACRO" if temp else "MACRO"
     satisfied = [t["term"] for t in vocab.vocab("satisfaction") if t.get("satisfied")]
     paired = vocab.term("household_category", "key_assistance")
     macros = {
-        "mq_as_of": f"coalesce({AS_OF_SQL}, {AS_OF_CLOCK})",
-        "mq_open_statuses": _sql_list(vocab.open_statuses()),
-        "mq_satisfied_terms": _sql_list(satisfied),
-        "mq_paired_category": _sql_str(paired),
-        "mq_term_reception": _sql_str(vocab.term("channel", "reception")),
-        "mq_repeat_days": str(int(settings.get("metric_repeat_window_days"))),
-        "mq_multichannel_days": str(int(settings.get("metric_multichannel_window_days"))),
-        "mq_response_hours": repr(float(settings.get("metric_response_hours"))),
-        "mq_group_min_size": str(int(settings.get("metric_group_min_size"))),
-        "mq_overdue_edges": "[" + ", ".join(str(int(e)) for e in OVERDUE_BUCKET_EDGES) + "]::INTEGER[]",
+        **codes.sql_macros(),
+        "mq_as_of()": f"coalesce({AS_OF_SQL}, {AS_OF_CLOCK})",
+        "mq_open_statuses()": _sql_list(vocab.open_statuses()),
+        "mq_satisfied_terms()": _sql_list(satisfied),
+        "mq_paired_category()": _sql_str(paired),
+        "mq_term_reception()": _sql_str(vocab.term("channel", "reception")),
+        "mq_repeat_days()": str(int(settings.get("metric_repeat_window_days"))),
+        "mq_multichannel_days()": str(int(settings.get("metric_multichannel_window_days"))),
+        "mq_response_hours()": repr(float(settings.get("metric_response_hours"))),
+        "mq_group_min_size()": str(int(settings.get("metric_group_min_size"))),
+        "mq_overdue_edges()": "[" + ", ".join(str(int(e)) for e in OVERDUE_BUCKET_EDGES) + "]::INTEGER[]",
     }
-    return "\n".join(f"CREATE OR REPLACE {kw} {name}() AS {body};" for name, body in macros.items())
+    return "\n".join(f"CREATE OR REPLACE {kw} {name} AS {body};" for name, body in macros.items())
 
 
 # The warehouse's 'today' (as of): the demo's fixed date; else the data's own date, the later
@@ -98,7 +101,7 @@ def record_data_date(con: duckdb.DuckDBPyConnection, given: dt.date | None = Non
 
 
 def create_views(con: duckdb.DuckDBPyConnection, *, temporary: bool = False) -> None:
-    """Define the parameter macros and run etl/sql/views.sql (case_facts, household_facts).
+    """Define the macros and run etl/sql/views.sql (case_facts, household_facts).
 
     Call it after init and after every load so the warehouse file carries the views for
     SQL users; it also rebuilds the table case_history (etl/sql/case_history.sql) that

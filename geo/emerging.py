@@ -5,10 +5,11 @@ Pipeline (the order of the functions in this file):
 
 1. `_cube`: the (location x bin) matrix of counts, locations in `w.id_order`, bins in
    time order (missing combinations, and missing months of a monthly series, are 0).
-2. `_gi_star`: for each bin, `esda.G_Local(y, w, transform="B", star=True)`; esda's
-   names `Zs`, `p_norm`, `p_sim` are kept.
-3. `_significance`: two-sided p from `p_norm`, Benjamini-Hochberg per bin (`esda.fdr`),
-   hot (significant, Z > 0) / cold (significant, Z < 0) / none.
+2. Gi* for each bin (geo.getis_ord.gi_star: esda `G_Local(star=True)`, binary weights);
+   esda's names `Zs`, `p_norm`, `p_sim` are kept.
+3. Significance per bin (geo.fdr.significance): the two-sided p from `p_norm`,
+   Benjamini-Hochberg over the locations of the bin, hot (significant, Z > 0) /
+   cold (significant, Z < 0) / none.
 4. `_trend`: Mann-Kendall (`pymannkendall.original_test`) on each location's series of
    Gi* Z scores: Esri tests the trend of the hot spot Z scores, not of the counts.
 5. `classify_pattern`: Esri's published rules, checked in Esri's order.
@@ -18,69 +19,23 @@ difference on purpose: Esri's cube uses space-time neighbourhoods (neighbouring 
 previous time steps too); here, as asked, each bin is a purely spatial Gi* over the
 locations of that bin.
 
-Gi* and the weights
--------------------
-esda's `star=True` puts a self-weight on the diagonal when `w` has none: 1 with
-`transform="B"`; with `transform="R"` (esda's default) the row maximum, then the rows are
-standardised. We always use binary weights ("B"): the Gi* z-score of Ord & Getis (1995),
-z_i = (sum_j w_ij x_j - xbar W_i) / (S sqrt((n S1_i - W_i^2) / (n - 1))), with
-w_ii = 1, W_i = sum_j w_ij, S1_i = sum_j w_ij^2, is what esda's `Zs` equals with "B"
-(to rounding error; the tests check 1e-6 on Columbus). With "R", esda's variance still uses
-the binary formula (cardinality times (n - cardinality)), so its `Zs` is not the Ord-Getis
-z (it is smaller, off by up to 2.4 on Columbus CRIME); the z-score is invariant to scaling a
-row, so "B" loses nothing. Any weights given are reduced to their binary neighbour structure, without self
-neighbours, before esda sees them; `w` itself is never modified (esda would otherwise set
-its transform, and its permutation engine zeroes the diagonal of the sparse matrix it is
-given; without numba it also reseeds NumPy's global random state, which we restore).
-
-Which p-value
--------------
-Significance uses the analytical `p_norm` (esda: normal tail of `Zs`, one-sided in the
-direction of `Zs`), doubled to a two-sided p, as Esri's Hot Spot Analysis does, because:
-
-* with FDR, permutation p-values cannot pass. They never go below 1 / (permutations + 1),
-  and Benjamini-Hochberg over m locations at `alpha` rejects nothing unless at least
-  m * 2 / ((permutations + 1) * alpha) locations reach that floor: 22 of 529 villages with
-  999 permutations. A cluster of a few villages would never be found (measured: 0 of 9
-  planted cells found, against about half with `p_norm`);
-* esda's `G_Local.p_sim` mishandles ties, which sparse counts are full of: a village whose
-  neighbourhood is all zeros, in a month where most are, gets p_sim = 0.001 and would be a
-  cold spot (measured: 44% of village-months called cold at 0.1 cases per village-month
-  with no pattern at all). esda folds the reference distribution with ">=" on one side and
-  "<" on the other;
-* it is deterministic and seed-free, and faster without numba (529 villages x 34 months:
-  0.8 s for Gi*, against 3.5 s with 999 permutations).
-
-The price: for very sparse counts the normal tail is too light on the hot side. Under no
-pattern, after FDR, about 0.5% of village-months come out hot at a mean of 0.1 cases per
-village-month, 0.1% at 0.3 and 0.02% at 1.5 (23 x 23 queen lattice); over 34 months that
-made 0-9 of 529 villages a (false) new or sporadic hot spot at 0.1-0.3, and none at 1.5 or
-more. No cold spot can be significant where the data are mostly zeros, which is correct: an
-all-zero neighbourhood is not unusual there.
-
-`permutations > 0` adds esda's conditional permutation p-values as `p_sim`, for
-reference only: one-sided in the direction of the observed value like esda's, but with ties
-counted on both sides (`esda.significance.calculate_significance`, "greater" and
-"lesser"), so that a tie with most of the reference distribution gives p near 1, not 0.001.
-Without ties it equals esda's `p_sim`.
-
-FDR
----
-`esda.fdr(p, alpha)` returns a cut-off, not adjusted p-values: k * alpha / m for the largest
-k with p_(k) < k * alpha / m (strict), or alpha / m (Bonferroni) when there is no such k;
-its docstring says "when all are rejected", but the code returns alpha / m when *none* are.
-A p-value is significant when p < cut-off, which is exactly Benjamini-Hochberg (strict
-inequality). The per-bin table keeps the cut-off as `p_cutoff`.
+Why `p_norm` and not the permutation `p_sim`, and what that costs for sparse counts: see
+geo.getis_ord. Under no pattern, over 34 months, the light normal tail made 0-9 of 529
+villages a (false) new or sporadic hot spot at 0.1-0.3 cases per village-month, and none
+at 1.5 or more.
 """
 
 from __future__ import annotations
 
 import re
-import warnings
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+
+from .fdr import significance
+from .getis_ord import gi_star
+from .weights import binary_star
 
 CATEGORY_LABELS = {
     "new_hot": "新增热点",
@@ -125,8 +80,8 @@ def emerging_hotspots(values: pd.DataFrame, w, *, time_col: str = "bin", locatio
     two-sided p), `trend_z`, `trend_p` (Mann-Kendall on the Gi* z series) and `trend`
     ('up', 'down' or 'none' at `alpha`).
 
-    Significance uses esda's analytical `p_norm` (two-sided), not `p_sim`; see the module
-    docstring for why. `permutations` > 0 only adds `p_sim` to `gi_star_by_bin`, seeded by
+    Significance uses esda's analytical `p_norm` (two-sided), not `p_sim`; see geo.getis_ord
+    for why. `permutations` > 0 only adds `p_sim` to `gi_star_by_bin`, seeded by
     `seed`. To get the per-bin table too without computing it twice, call
     `classify_emerging(gi_star_by_bin(...))`.
     """
@@ -144,26 +99,23 @@ def gi_star_by_bin(values: pd.DataFrame, w, *, time_col: str = "bin", location_c
     Columns: `location`, `bin`, `value`, `Zs` (esda's Gi* z-score), `p_norm` (esda's,
     one-sided in the direction of `Zs`), `p_sim` (one-sided conditional permutation p;
     NaN unless `permutations` > 0), `p` (two-sided, min(1, 2 * p_norm): the one tested),
-    `p_cutoff` (the bin's Benjamini-Hochberg cut-off from `esda.fdr`, or `alpha` when
-    `fdr` is False), `significant` (p < p_cutoff) and `class` ('hot', 'cold' or 'none').
+    `p_cutoff` (the bin's Benjamini-Hochberg cut-off from geo.fdr: its largest significant
+    `p`, 0 when none is; `alpha` when `fdr` is False), `significant` (p <= p_cutoff) and
+    `class` ('hot', 'cold' or 'none').
 
     A bin in which every location has the same value (e.g. no case at all that month) has
     no Gi*: its `Zs` is 0 and its p-values 1 (two-sided), so it is never significant.
     """
-    if not 0 < alpha < 1:
-        raise ValueError(f"alpha={alpha!r}; expected 0 < alpha < 1")
-    if permutations < 0:
-        raise ValueError(f"permutations={permutations!r}; expected 0 (analytical only) or more")
     ids, bins, y = _cube(values, w, time_col, location_col, value_col)
-    wb = _binary_weights(w)
+    wb = binary_star(w)  # once, not per bin: gi_star takes binary star weights as they are
     n_loc, n_bin = y.shape
     cols = {k: np.empty((n_loc, n_bin)) for k in ("Zs", "p_norm", "p_sim", "p", "p_cutoff")}
     sig = np.zeros((n_loc, n_bin), dtype=bool)
     for k in range(n_bin):
-        z, p_norm, p_sim = _gi_star(y[:, k], wb, permutations, seed + k)
-        p, cutoff, s = _significance(p_norm, alpha, fdr)
-        cols["Zs"][:, k], cols["p_norm"][:, k], cols["p_sim"][:, k] = z, p_norm, p_sim
-        cols["p"][:, k], cols["p_cutoff"][:, k], sig[:, k] = p, cutoff, s
+        g = gi_star(y[:, k], wb, permutations=permutations, seed=seed + k)
+        for c in ("Zs", "p_norm", "p_sim", "p"):
+            cols[c][:, k] = g[c].to_numpy()
+        sig[:, k], cols["p_cutoff"][:, k] = significance(cols["p"][:, k], alpha, fdr=fdr)
     z = cols["Zs"]
     cls = np.where(sig & (z > 0), "hot", np.where(sig & (z < 0), "cold", "none"))
     return pd.DataFrame({
@@ -297,50 +249,6 @@ def _ordered_bins(col: pd.Series) -> pd.Index:
             months = pd.PeriodIndex(uniq, freq="M")
             return pd.Index(pd.period_range(months.min(), months.max(), freq="M").strftime("%Y-%m"), dtype=object)
     return uniq.sort_values()
-
-
-def _binary_weights(w):
-    """A fresh binary W with w's neighbour structure, no self neighbours, same id_order:
-    esda never touches the caller's w, and Gi* gets self-weight 1 from star=True."""
-    from libpysal.weights import W
-
-    neighbors = {i: [j for j in w.neighbors[i] if j != i] for i in w.id_order}
-    return W(neighbors, id_order=list(w.id_order), silence_warnings=True)
-
-
-def _gi_star(y: np.ndarray, wb, permutations: int, seed: int):
-    """esda Gi* for one bin: (Zs, p_norm one-sided, p_sim one-sided or NaN)."""
-    import esda
-    from esda.significance import calculate_significance
-
-    n = len(y)
-    if n < 2 or np.ptp(y) == 0:  # constant bin: Gi* undefined (0 / 0); no clustering
-        return np.zeros(n), np.full(n, 0.5), np.full(n, 1.0 if permutations else np.nan)
-    state = np.random.get_state()  # esda's permutations call np.random.seed(seed)
-    try:
-        with warnings.catch_warnings():
-            # esda warns on every call that the permutation alternative will change; we do
-            # not use its p_sim (see the module docstring).
-            warnings.simplefilter("ignore", DeprecationWarning)
-            # n_jobs=1: without numba, joblib's worker start-up costs more than it saves.
-            g = esda.G_Local(y, wb, transform="B", star=True, permutations=permutations,
-                             keep_simulations=bool(permutations), n_jobs=1, seed=seed)
-    finally:
-        np.random.set_state(state)
-    if not permutations:
-        return g.Zs, g.p_norm, np.full(n, np.nan)
-    greater = calculate_significance(g.Gs, g.rGs, alternative="greater")
-    lesser = calculate_significance(g.Gs, g.rGs, alternative="lesser")
-    return g.Zs, g.p_norm, np.minimum(greater, lesser)
-
-
-def _significance(p_norm: np.ndarray, alpha: float, fdr: bool):
-    """(two-sided p, cut-off, significant) for one bin, Benjamini-Hochberg via esda.fdr."""
-    import esda
-
-    p = np.minimum(1.0, 2.0 * np.asarray(p_norm, dtype=float))
-    cutoff = float(esda.fdr(p, alpha)) if fdr else alpha
-    return p, np.full(len(p), cutoff), p < cutoff
 
 
 def _trend(z: np.ndarray, alpha: float):

@@ -32,6 +32,7 @@ import shapely
 from analysis import households as hh
 from analysis import metrics
 from analysis.filters import CaseFilter
+from etl.codes import sql_town_code, town_of, village_of
 
 from .tables import NOTES_SHEET, csv_bytes, xlsx_bytes
 
@@ -128,9 +129,9 @@ def area_summary(con: duckdb.DuckDBPyConnection, flt: CaseFilter, level: str,
     keys = list(dict.fromkeys(metric_keys))
     _check(level, keys)
     prefix = flt.area_prefix or ""
-    base = con.execute("""
+    base = con.execute(f"""
         SELECT a.code, a.name, coalesce(t.name, '') AS town, ST_AsWKB(a.geom) AS wkb
-        FROM areas a LEFT JOIN areas t ON t.level = 'town' AND t.code = left(a.code, 9)
+        FROM areas a LEFT JOIN areas t ON t.level = 'town' AND t.code = {sql_town_code('a.code')}
         WHERE a.level = ? AND (starts_with(a.code, ?) OR starts_with(?, a.code))
         ORDER BY a.code""", [level, prefix, prefix]).df()
     wkb = base.pop("wkb")
@@ -188,10 +189,9 @@ def notes(con: duckdb.DuckDBPyConnection, flt: CaseFilter, level: str, gdf: gpd.
 def describe(con: duckdb.DuckDBPyConnection, flt: CaseFilter) -> str:
     """The filters in words (as the dashboard's sidebar describes them)."""
     area = ""
-    if flt.area_prefix:
-        names = dict(con.execute("SELECT code, name FROM areas WHERE starts_with(?, code) AND length(code) > 6",
-                                 [flt.area_prefix]).fetchall())
-        area = " · ".join(names.get(c, c) for c in (flt.area_prefix[:9], flt.area_prefix)[: 1 + (len(flt.area_prefix) > 9)])
+    if flt.area_prefix:  # its town, and its village if it is one
+        names = dict(con.execute("SELECT code, name FROM areas WHERE starts_with(?, code)", [flt.area_prefix]).fetchall())
+        area = " · ".join(names.get(c, c) for c in (town_of(flt.area_prefix), village_of(flt.area_prefix)) if c)
     return flt.describe(area)
 
 

@@ -22,6 +22,7 @@ from geo.emerging import (
     emerging_hotspots,
     gi_star_by_bin,
 )
+from geo.getis_ord import classify, gi_star
 
 # ---------------------------------------------------------------------------------------
 # Category rules, from Esri's written definitions (ArcGIS Pro, "How Emerging Hot Spot
@@ -198,8 +199,21 @@ def test_fdr_is_benjamini_hochberg(columbus):
     bh = stats.false_discovery_control(b["p"].to_numpy(), method="bh") <= 0.05
     np.testing.assert_array_equal(b["significant"].to_numpy(), bh)
     raw = gi_star_by_bin(one_bin(w.id_order, x), w, alpha=0.05, fdr=False)
-    np.testing.assert_array_equal(raw["significant"].to_numpy(), raw["p"].to_numpy() < 0.05)
+    np.testing.assert_array_equal(raw["significant"].to_numpy(), raw["p"].to_numpy() <= 0.05)
     assert raw["significant"].sum() > b["significant"].sum()
+
+
+def test_a_month_is_tested_like_a_hot_spot_map_at_95_percent(columbus):
+    # One Gi* and one FDR: a bin's hot/cold spots are the hot spot classes at 95% or 99%.
+    df, w = columbus
+    x = df["CRIME"].to_numpy(dtype=float)
+    b = gi_star_by_bin(one_bin(w.id_order, x), w, alpha=0.05)
+    g = gi_star(x, w)
+    esri = pd.Series(classify(g["Zs"], g["p"])).replace({"hot_99": "hot", "hot_95": "hot", "cold_99": "cold",
+                                                         "cold_95": "cold", "hot_90": "none", "cold_90": "none",
+                                                         "not_significant": "none"})
+    assert b["class"].tolist() == esri.tolist()
+    np.testing.assert_array_equal(b["Zs"].to_numpy(), g["Zs"].to_numpy())
 
 
 def test_the_callers_weights_are_left_alone(columbus):

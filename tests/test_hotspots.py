@@ -16,21 +16,39 @@ from libpysal.weights import Queen
 from cli import main
 from analysis.filters import CaseFilter
 from analysis.hotspots import area_hotspots, hex_hotspots
-from geo import hotspots as hs
+from geo.fdr import benjamini_hochberg, significance
+from geo.getis_ord import classify, gi_star
+from geo.moran import local_moran
+from geo.rates import eb_rate, standardised_rate
+
+
+def gi_classes(y, w):
+    g = gi_star(y, w)
+    return classify(g["Zs"], g["p"])
 
 
 def test_fdr_threshold_reproduces_benjamini_hochberg_1995():
     # The 15 p-values of Benjamini & Hochberg (1995), section 4: at q = 0.05 the first four are rejected.
     p = np.array([0.0001, 0.0004, 0.0019, 0.0095, 0.0201, 0.0278, 0.0298, 0.0344, 0.0459, 0.3240,
                   0.4262, 0.5719, 0.6528, 0.7590, 1.0000])
-    assert hs._fdr_threshold(p, 0.05) == 0.0095
+    assert benjamini_hochberg(p, 0.05) == 0.0095
+    assert significance(p, 0.05)[0].tolist() == [True] * 4 + [False] * 11
+
+
+def test_fdr_rejects_a_p_value_on_the_line_as_published():
+    # p_(k) <= k/m * alpha: with m = 4 and alpha = 0.5 the line is 0.125 k (exact in binary), so
+    # p_(3) = 0.375 is on it and the first three are rejected (esda.fdr's strict "<" rejects none).
+    p = np.array([0.375, 0.125, 0.9, 0.25])
+    sig, cutoff = significance(p, 0.5)
+    assert sig.tolist() == [True, True, False, True] and cutoff == 0.375
+    assert significance(p, 0.125, fdr=False)[0].tolist() == [False, True, False, False]  # p <= alpha
 
 
 def test_gi_star_equals_the_textbook_formula_on_columbus():
     df = gpd.read_file(get_path("columbus.shp"))
     w = Queen.from_dataframe(df, use_index=False)
     x = df["CRIME"].to_numpy(dtype=float)
-    got = hs.gi_star(x, w)["Zs"].to_numpy()
+    got = gi_star(x, w)["Zs"].to_numpy()
     # Ord & Getis (1995) G*_i with binary weights including i itself.
     n = len(x)
     wm = np.zeros((n, n))
@@ -49,8 +67,8 @@ def test_gi_star_of_values_around_zero_keeps_its_sign():
     df = gpd.read_file(get_path("columbus.shp"))
     w = Queen.from_dataframe(df, use_index=False)
     x = df["CRIME"].to_numpy(dtype=float)
-    z = hs.gi_star(x, w)["Zs"].to_numpy()
-    shifted = hs.gi_star(x - x.mean() - 0.5, w)["Zs"].to_numpy()
+    z = gi_star(x, w)["Zs"].to_numpy()
+    shifted = gi_star(x - x.mean() - 0.5, w)["Zs"].to_numpy()
     assert np.allclose(z, shifted, atol=1e-8)
     assert np.corrcoef(z, x)[0, 1] > 0
 
@@ -58,7 +76,7 @@ def test_gi_star_of_values_around_zero_keeps_its_sign():
 def test_esri_classes_from_z_and_p():
     z = np.array([3.0, 2.0, 1.7, -2.0, 0.5])
     p = np.array([0.002, 0.04, 0.09, 0.04, 0.6])  # two-sided
-    assert hs.classify(z, p, fdr=False).tolist() == ["hot_99", "hot_95", "hot_90", "cold_95", "not_significant"]
+    assert classify(z, p, fdr=False).tolist() == ["hot_99", "hot_95", "hot_90", "cold_95", "not_significant"]
 
 
 def test_empirical_bayes_equals_marshall_1991():
@@ -69,7 +87,7 @@ def test_empirical_bayes_equals_marshall_1991():
     var = max((b * (p - theta) ** 2).sum() / b.sum() - theta / b.mean(), 0.0)
     shrink = var / (var + theta / b)
     expected = (theta + shrink * (p - theta)) * 1000
-    got = hs.eb_rate(e, b)
+    got = eb_rate(e, b)
     assert np.allclose(got, expected)
     # the 40-household village with 3 cases is pulled furthest towards the district's rate
     pull = np.abs(got / 1000 - p) / np.abs(p - theta)
@@ -85,7 +103,7 @@ def test_assuncao_reis_rates_equal_the_published_formula():
     b = e.sum() / n.sum()
     a = (n * (p - b) ** 2).sum() / n.sum() - b / n.mean()
     expected = (p - b) / np.sqrt(a + b / n)
-    assert np.allclose(hs.standardised_rate(e, n), expected)
+    assert np.allclose(standardised_rate(e, n), expected)
 
 
 def test_no_pattern_rarely_gives_a_hot_spot():
@@ -99,8 +117,8 @@ def test_no_pattern_rarely_gives_a_hot_spot():
     flagged = 0
     for _ in range(runs):
         cases = rng.poisson(pop * 0.05)
-        y = hs.standardised_rate(cases, pop)
-        flagged += (hs.gi_star(y, w)["class"] != "not_significant").any()
+        y = standardised_rate(cases, pop)
+        flagged += (gi_classes(y, w) != "not_significant").any()
     assert flagged / runs <= 0.2, flagged
 
 
@@ -110,13 +128,13 @@ def test_an_island_is_never_a_lisa_cluster():
     neighbours = {0: [1], 1: [0, 2], 2: [1, 3], 3: [2], 4: []}  # 4 is an island
     w = W(neighbours, silence_warnings=True)
     y = np.array([1.0, 2.0, 3.0, 4.0, 100.0])
-    assert hs.local_moran(y, w, permutations=99, seed=0)["cluster"].iloc[4] == "not_significant"
+    assert local_moran(y, w, permutations=99, seed=0)["cluster"].iloc[4] == "not_significant"
 
 
 def test_flat_values_are_not_significant_anywhere():
     df = gpd.read_file(get_path("columbus.shp"))
     w = Queen.from_dataframe(df, use_index=False)
-    assert set(hs.gi_star(np.ones(len(df)), w)["class"]) == {"not_significant"}
+    assert set(gi_classes(np.ones(len(df)), w)) == {"not_significant"}
 
 
 def _planted(truth, kind):
@@ -169,3 +187,18 @@ def test_cli_prints_one_object_per_area_with_the_documented_keys(full_demo_dir):
     assert {"h3", "value", "z", "p", "class"} <= set(rows[0])
     r = CliRunner().invoke(main, ["--db", db, "hotspots", "--channel", "飞鸽"])
     assert r.exit_code == 2 and "飞鸽" in r.output
+
+
+def test_remembered_gi_star_weights_are_shared_and_left_intact():
+    from geo.weights import contiguity
+
+    df = gpd.read_file(get_path("columbus.shp"))
+    ids = [f"c{i}" for i in range(len(df))]
+    x = df["CRIME"].to_numpy(dtype=float)
+    star = contiguity(df.geometry, ids, star=True)
+    assert contiguity(df.geometry, ids, star=True) is star  # a dashboard rerun builds nothing
+    for permutations in (0, 9, 0):  # esda's permutations zero the diagonal of the W they get: not this one
+        got = gi_star(x, star, permutations=permutations, seed=1)
+        plain = gi_star(x, contiguity(df.geometry, ids), permutations=permutations, seed=1)
+        np.testing.assert_allclose(got[["Zs", "p_sim"]].to_numpy(), plain[["Zs", "p_sim"]].to_numpy())
+        assert (star.sparse.diagonal() == 1).all()

@@ -64,7 +64,7 @@ def test_no_cases_anywhere_gives_an_all_grey_map_with_a_legend():
 
 
 def test_categorical_map_colours_by_class_escapes_text_and_lists_present_classes():
-    from geo.hotspots import CLASS_LABELS
+    from geo.getis_ord import CLASS_LABELS
 
     gdf = _areas(["<img src=x onerror=alert(1)>", "乙村", "丙村"], [5, 1, 0])
     gdf["class"] = ["hot_99", "not_significant", None]
@@ -84,7 +84,8 @@ def test_categorical_map_colours_by_class_escapes_text_and_lists_present_classes
 
 def test_every_hotspot_class_has_a_colour():
     from geo.emerging import CATEGORY_LABELS
-    from geo.hotspots import CLASS_LABELS, LISA_LABELS
+    from geo.getis_ord import CLASS_LABELS
+    from geo.moran import LISA_LABELS
 
     assert set(maps.GI_COLOURS) == set(CLASS_LABELS)
     assert set(maps.LISA_COLOURS) == set(LISA_LABELS)
@@ -145,7 +146,7 @@ def test_hex_polygons_are_the_h3_cells():
 
 
 def test_categorical_map_can_draw_outlines_on_top():
-    from geo.hotspots import CLASS_LABELS
+    from geo.getis_ord import CLASS_LABELS
 
     gdf = _areas(["甲村", "乙村"], [3, 1])
     gdf["class"] = ["hot_95", "not_significant"]

@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from etl.db import REPO_ROOT, connect
 from analysis.filters import CaseFilter
-from geo.hotspots import CLASS_LABELS
+from geo.getis_ord import CLASS_LABELS
 
 APP = str(REPO_ROOT / "dashboard" / "app.py")
 PAGE = "views/hotspots.py"

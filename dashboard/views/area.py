@@ -13,9 +13,11 @@ import streamlit as st
 from dashboard import data, filters, maps
 from dashboard.texts import help_text
 from dashboard.ui import NO_CASES, NO_SHAPES, area_page, downloads, fmt_rate, show_map
+from etl.codes import town_of, village_of
 from analysis import households as hh
 from analysis import metrics
-from geo.hotspots import CLASS_LABELS, LISA_LABELS
+from geo.getis_ord import CLASS_LABELS
+from geo.moran import LISA_LABELS
 
 NO_HOUSEHOLDS = "还没有户籍与民情分类数据, 每千户诉求、连心户占比等比率显示为 —。用 `minqing load households 民情台账.xlsx` 导入后刷新本页。"
 LEVEL_NAMES = {"district": "区(县)", "town": "乡镇(街道)", "village": "村(社区)"}
@@ -25,8 +27,8 @@ LEVEL_NAMES = {"district": "区(县)", "town": "乡镇(街道)", "village": "村
 
 def _go(target: str) -> None:
     """Callback: show `target` ('' = the district) by setting the sidebar's area filters."""
-    st.session_state["town"] = target[:9] if len(target) >= 9 else None
-    st.session_state["village"] = target if len(target) == 12 else None
+    st.session_state["town"] = town_of(target)
+    st.session_state["village"] = village_of(target)
 
 
 def _picked(key: str) -> None:
@@ -316,7 +318,7 @@ row_level = "village" if level == "village" else "town"
 table_rows = data.area_comparison(code, flt)
 neighbour_codes = set(data.area_neighbours(code)["code"]) if level != "district" else set()
 st.subheader({"district": "各乡镇(街道)", "town": "下辖村(社区)", "village": "本村(社区)与相邻村(社区)"}[level])
-shapes = data.area_shapes("town" if level == "district" else "village", code[:9] if level == "town" else "")
+shapes = data.area_shapes("town" if level == "district" else "village", code if level == "town" else "")
 if level == "village":
     shapes = shapes[shapes["code"].isin(neighbour_codes | {code})]
 if shapes.empty:
@@ -336,7 +338,7 @@ else:
                         else [[gdf.total_bounds[1], gdf.total_bounds[0]], [gdf.total_bounds[3], gdf.total_bounds[2]]],
                         tooltip, data.demo_caption())
     if level != "district":  # the area's own outline on top, drawn thick and not clickable
-        own = maps.to_basemap(data.area_shapes(level, code[:9] if level == "town" else "").query("code == @code"))
+        own = maps.to_basemap(data.area_shapes(level, code if level == "town" else "").query("code == @code"))
         if len(own):
             folium.GeoJson(own[["geometry"]].to_json(drop_id=True), name=name, interactive=False,
                            style_function=lambda f: {"fill": False, "color": "#08306b", "weight": 3.5}).add_to(m)

@@ -12,7 +12,8 @@ from dashboard import data, filters, maps
 from dashboard.ui import NO_SHAPES, case_page, downloads, show_map
 from analysis.filters import CaseFilter
 from geo.emerging import CATEGORY_LABELS
-from geo.hotspots import CLASS_LABELS, LISA_LABELS
+from geo.getis_ord import CLASS_LABELS
+from geo.moran import LISA_LABELS
 
 MODES = {"gi": "热点/冷点 (Gi*)", "lisa": "聚集与异常 (LISA)", "emerging": "时空热点趋势", "month": "逐月热点",
          "hex": "六边形格网 (H3)", "heat": "热力图"}

@@ -1,7 +1,10 @@
 -- Derived views: every case and household metric is defined here once; analysis/metrics.py and
 -- analysis/households.py only filter and aggregate these views. Run by etl.views.create_views(),
--- which first defines the parameter macros the views use (from etl/vocab.toml and the
--- settings in etl/settings.py):
+-- which first defines the macros the views use: the area-code rule (etl/codes.py)
+--   mq_area_codes(code)     {village_code, town_code, district_code} of an area code
+--   mq_town_code(code)      its first 9 digits for a town or village code, else NULL
+--   mq_village_code(code)   the code if it is a village's (12 digits), else NULL
+-- and the parameters (from etl/vocab.toml, the settings):
 --   mq_as_of()              'today': the data's own date at 23:59:59 (etl.views.AS_OF_SQL: the demo's date,
 --                           else the latest case record or load --as-of), the clock only without cases
 --   mq_open_statuses()      statuses of open cases (vocab `status`, open = true)
@@ -40,9 +43,7 @@ SELECT
     b.category,
     b.status,
     b.area_code,
-    CASE WHEN length(b.area_code) = 12 THEN b.area_code END AS village_code,
-    CASE WHEN length(b.area_code) >= 9 THEN left(b.area_code, 9) END AS town_code,
-    left(b.area_code, 6) AS district_code,
+    unnest(mq_area_codes(b.area_code)),  -- village_code, town_code, district_code
     b.handling_unit,
     b.leader_in_charge,
     b.tier,
@@ -101,9 +102,7 @@ CREATE OR REPLACE VIEW household_facts AS
 SELECT
     h.household_id,
     h.area_code,
-    CASE WHEN length(h.area_code) = 12 THEN h.area_code END AS village_code,
-    CASE WHEN length(h.area_code) >= 9 THEN left(h.area_code, 9) END AS town_code,
-    left(h.area_code, 6) AS district_code,
+    unnest(mq_area_codes(h.area_code)),  -- village_code, town_code, district_code
     h.members,
     h.category,
     h.category_since,
