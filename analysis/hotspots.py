@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from etl import views
 from etl.codes import sql_town_code
 from geo import weights
 from geo.getis_ord import classify, gi_star
@@ -127,10 +128,9 @@ def emerging(con: duckdb.DuckDBPyConnection, flt: CaseFilter = CaseFilter(), *, 
         return pd.DataFrame(columns=["area_code", "name", "category", "label_zh"]), pd.DataFrame()
     # the series runs to the end of the filter (or the warehouse's today), not to the last month
     # that happens to have a case: an empty final month is a final month
-    from .metrics import as_of
 
     first = flt.start or counts["bin"].min()
-    last = flt.end or as_of(con).date()
+    last = flt.end or views.as_of(con).at.date()
     edge = [{"location": areas["code"].iloc[0], "bin": str(b)[:7], "value": 0} for b in (first, last)]
     counts = pd.concat([counts, pd.DataFrame(edge)], ignore_index=True).groupby(["location", "bin"], as_index=False)["value"].sum()
     w = weights.contiguity(shapely.from_wkb(areas["wkb"].map(bytes)), areas["code"].tolist())

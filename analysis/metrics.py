@@ -8,9 +8,10 @@ read-only connection to any warehouse works.
 
 Every function takes an `analysis.filters.CaseFilter` (period on the received date (受理时间),
 both ends inclusive; area; categories, channels, statuses) whose period has both ends:
-`resolve_period` closes an open one with the first / last day with a case, as the CLI and
-the exports do. 'As of' is `as_of(con)`: the demo's fixed date at 23:59:59, otherwise the
-current time.
+`resolve_period` closes an open one as the CLI and the exports do: the end at the data's own
+date, the start at `default_period`'s (the last 12 months, setting period_default_months).
+'As of' (now, for 超期) is `etl.views.as_of(con)`: the end of the data's own date (the demo's
+fixed date, else the latest case record or the export date given with load --as-of).
 
 Definitions (a rate is None (NaN in DataFrames) when its denominator is 0):
 - received (受理): cases received in the period.
@@ -65,7 +66,7 @@ from collections.abc import Iterable
 import duckdb
 import pandas as pd
 
-from etl import views
+from etl import settings, views
 from etl.views import OVERDUE_BUCKET_EDGES, ensure_views
 
 from .filters import CaseFilter
@@ -98,24 +99,33 @@ def overdue_bucket_labels(edges: Iterable[int] = OVERDUE_BUCKET_EDGES) -> list[s
 
 # ---------------------------------------------------------------------------- basics
 
-def as_of(con: duckdb.DuckDBPyConnection) -> dt.datetime:
-    """'Today' for the warehouse: the end of the data's own date (etl.views.as_of)."""
-    return views.as_of(con).at
-
-
 def case_period(con: duckdb.DuckDBPyConnection) -> tuple[dt.date, dt.date] | None:
     """First and last day with a received case, or None when there are no cases."""
     lo, hi = con.execute("SELECT min(received_at)::DATE, max(received_at)::DATE FROM cases").fetchone()
     return None if lo is None else (lo, hi)
 
 
-def resolve_period(con: duckdb.DuckDBPyConnection, flt: CaseFilter) -> tuple[dt.date, dt.date] | None:
-    """The filter's period with an open start or end closed by the first / last day with a
-    received case; None when there are no cases."""
+def default_period(con: duckdb.DuckDBPyConnection, end: dt.date | None = None) -> tuple[dt.date, dt.date] | None:
+    """The period shown when none is chosen, by the dashboard and the CLI alike: the last
+    `period_default_months` calendar months up to `end` (default: the data's own date,
+    etl.views.as_of), this month included, from the first received case at the earliest.
+    None when there are no cases."""
     period = case_period(con)
     if period is None:
         return None
-    return flt.start or period[0], flt.end or period[1]
+    end = end or views.as_of(con).at.date()
+    months = int(settings.get("period_default_months"))
+    y, m = divmod(end.year * 12 + end.month - 1 - (months - 1), 12)
+    return max(period[0], dt.date(y, m + 1, 1)), end
+
+
+def resolve_period(con: duckdb.DuckDBPyConnection, flt: CaseFilter) -> tuple[dt.date, dt.date] | None:
+    """The filter's period with an open end closed by the data's own date and an open start by
+    the default period's (`default_period`); None when there are no cases."""
+    period = default_period(con, flt.end)
+    if period is None:
+        return None
+    return flt.start or period[0], period[1]
 
 
 def comparison_periods(start: dt.date, end: dt.date) -> dict[str, tuple[dt.date, dt.date]]:
@@ -240,7 +250,7 @@ def case_summary(con: duckdb.DuckDBPyConnection, flt: CaseFilter, *, compare: bo
     out = figures("current")
     out["open"], out["overdue"] = row["open"], row["overdue"]
     out["overdue_buckets"] = {label: row[f"overdue_bucket_{i}"] for i, label in enumerate(overdue_bucket_labels())}
-    out["as_of"] = as_of(con)
+    out["as_of"] = views.as_of(con).at
     out["periods"] = periods
     if compare:
         out["previous"], out["last_year"] = figures("previous"), figures("last_year")

@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from etl import settings, vocab
+from etl import settings, views, vocab
 
 from . import metrics
 from .filters import CaseFilter
@@ -32,7 +32,7 @@ FLAG_LABELS = {"poverty": "特困村", "remote": "边远村", "petitions": "信�
 def must_visit(con: duckdb.DuckDBPyConnection, config: dict | None = None) -> pd.DataFrame:
     """One row per village: area_code, name, town, flags (list), reasons (list), score, and the numbers."""
     cfg = load_config() | (config or {})
-    now = metrics.as_of(con)
+    now = views.as_of(con).at
     start = _months_before(now.date(), int(cfg["window_months"]))
     facts = _village_facts(con, start, now)
     hot = area_hotspots(con, "village", CaseFilter(start, now.date()), lisa=False)

@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 def _load(wh: Path, csv: Path, res: dict) -> dict:
-    """`minqing load cases` (as `python -m etl.cli`, with faulthandler on) of one file; a load
+    """`minqing load cases` (as `python -m cli`, with faulthandler on) of one file; a load
     killed by a signal is recorded in res["crashes"] and run once more (the copy-on-write load
     leaves the warehouse as it was)."""
     cmd = [sys.executable, "-X", "faulthandler", "-m", "cli", "--db", str(wh), "load", "cases", str(csv),

@@ -88,8 +88,8 @@ def hotspots(ctx, level, resolution, value, no_fdr, seed, start, end, category, 
     """Significant hot and cold spots of cases (Getis-Ord Gi*, Esri classes) and LISA clusters."""
     from analysis.hotspots import area_hotspots, hex_hotspots
 
-    flt = _case_filter(start, end, category, channel, status)
     con = _open(ctx)
+    flt = _period(con, _case_filter(start, end, category, channel, status), required=False)
     if level == "hex":
         df = hex_hotspots(con, resolution, flt, seed=seed, fdr=not no_fdr)
         cols = ["h3", "value", "z", "p", "class"]
@@ -155,8 +155,9 @@ def emerging(ctx, level, no_fdr, start, end, category, channel, status, as_json)
     """Emerging hot spots: monthly Gi*, Mann-Kendall trend and Esri's categories (new, intensifying, ...)."""
     from analysis.hotspots import emerging as run
 
-    flt = _case_filter(start, end, category, channel, status)
-    cats, _bins = run(_open(ctx), flt, level=level, fdr=not no_fdr)
+    con = _open(ctx)
+    flt = _period(con, _case_filter(start, end, category, channel, status), required=False)
+    cats, _bins = run(con, flt, level=level, fdr=not no_fdr)
     cols = ["area_code", "name", "category", "label_zh", "hot_bins", "cold_bins", "n_bins", "last_z", "last_p",
             "trend_z", "trend_p", "trend"]
     cols = [c for c in cols if c in cats.columns]
@@ -172,18 +173,27 @@ def emerging(ctx, level, no_fdr, start, end, category, channel, status, as_json)
         click.echo(f"  {r['name']} ({r['area_code']}): {r['label_zh']}, 热点月数 {r['hot_bins']}/{r['n_bins']}, 趋势 {r['trend']}")
 
 
-def _period(con, flt):
-    """The filter with an open period closed by the first / last case (analysis.metrics.resolve_period)."""
+def _period(con, flt, *, required: bool = True):
+    """The filter with its period closed as the dashboard closes it (analysis.metrics.resolve_period:
+    the end at the data's own date, the start at the default period's), said on stderr so that
+    --json output stays clean. Without cases: a usage error, or the filter as it is when not `required`."""
     import dataclasses
 
     from analysis import metrics
+    from etl import settings, views
 
     period = metrics.resolve_period(con, flt)
     if period is None:
-        raise click.UsageError("数据仓库中还没有诉求记录")
+        if required:
+            raise click.UsageError("数据仓库中还没有诉求记录")
+        return flt
     s, e = period
     if s > e:
         raise click.BadParameter(f"--from {s} 晚于 --to {e}", param_hint="--from")
+    note = "" if flt.start and flt.end else (
+        f" (未指定的一端按默认: 截至数据日期的最近 {settings.get('period_default_months')} 个月, 与仪表盘相同; "
+        f"可用 --from/--to 指定)")
+    click.echo(f"受理时段 {s} 至 {e}; {views.as_of(con).label()}{note}", err=True)
     return dataclasses.replace(flt, start=s, end=e)
 
 
@@ -296,10 +306,10 @@ def export_cmd(ctx, level, area, start, end, category, channel, status, metric_l
     if fmt is None:
         suffix = Path(output).suffix.lower().lstrip(".") if output and output != "-" else ""
         fmt = suffix if suffix in export.FORMATS else "csv"
-    flt = _case_filter(start, end, category, channel, status)
     con = _open(ctx)
     prefix, area_label = _area_code(con, area)
-    flt = dataclasses.replace(flt, area_prefix=prefix)
+    flt = _period(con, dataclasses.replace(_case_filter(start, end, category, channel, status), area_prefix=prefix),
+                  required=False)
     try:
         gdf = export.area_summary(con, flt, level, keys)
     except ValueError as e:

@@ -25,7 +25,7 @@ import streamlit as st
 
 from analysis import metrics
 
-from etl import settings
+from etl import settings, views
 from etl.codes import level_of, sql_town_code, sql_village_code, town_of, village_of
 from etl.db import REPO_ROOT, connect, cursor
 from analysis.filters import CaseFilter
@@ -363,7 +363,7 @@ def export_file(con, flt: CaseFilter, level: str, metric_keys: tuple[str, ...], 
 @query
 def as_of_date(con):
     """The warehouse's 'today' (the demo's fixed date, otherwise today)."""
-    return metrics.as_of(con).date()
+    return views.as_of(con).at.date()
 
 
 # ---------------------------------------------------------------------------- 区域档案

@@ -71,6 +71,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("write_memory_limit", "2GB", "Memory DuckDB may use while loading or building a warehouse; beyond it, work spills to a temporary folder beside the warehouse. Empty for DuckDB's default (80% of RAM)."),
     Setting("demo_seed", 20241, "Random seed of the embedded demo; the same seed gives the same warehouse."),
     Setting("demo_as_of", "2026-10-31", "Last day covered by the demo's records (its 'today')."),
+    Setting("period_default_months", 12, "Calendar months up to the data's own date that pages and commands analyse when no period is chosen.",
+            "未选择受理时段时, 页面和命令分析截至数据日期的最近几个月 (含当月)"),
     Setting("as_of_lag_warn_days", 30, "The dashboard says so when the data's own date (数据截至) is more than this many days before today.",
             "数据截至日期比今天早超过此天数时, 页面提示数据可能不是最新"),
     Setting("map_basemap", "none", "Base map under the dashboard's maps: none (plain background, works on an intranet without internet), osm, tianditu or amap (data shifted to GCJ-02 to match)."),

@@ -32,6 +32,7 @@ import shapely
 from analysis import households as hh
 from analysis import metrics
 from analysis.filters import CaseFilter
+from etl import views
 from etl.codes import sql_town_code, town_of, village_of
 
 from .tables import NOTES_SHEET, csv_bytes, xlsx_bytes
@@ -142,7 +143,7 @@ def area_summary(con: duckdb.DuckDBPyConnection, flt: CaseFilter, level: str,
     if case_keys:
         period = metrics.resolve_period(con, flt)
         if period is None:  # no cases at all: every figure is zero (rates empty)
-            day = metrics.as_of(con).date()
+            day = views.as_of(con).at.date()
             period = (day, day)
         figures = metrics.case_metrics_by(con, replace(flt, start=period[0], end=period[1]), level, measures=case_keys)
         df = df.merge(figures[["code", *case_keys]], on="code", how="left")
@@ -175,7 +176,7 @@ def notes(con: duckdb.DuckDBPyConnection, flt: CaseFilter, level: str, gdf: gpd.
         ("筛选条件", filters_text),
         ("诉求统计时段", f"{period[0]} 至 {period[1]}" if period else "无诉求记录"),
         ("户情指标", "最新建档状态, 只按区域筛选 (不受时段、类别、来源、状态筛选影响)"),
-        ("数据截至", str(metrics.as_of(con).date())),
+        ("数据截至", str(views.as_of(con).at.date())),
         ("数据性质", "演示数据 (合成, 非真实记录)" if meta.get("demo") == "true" else "实际台账数据"),
         ("边界", "统计用区划代码 2023; 坐标 WGS-84 (EPSG:4326), 未简化"
                  + (f"; {missing} 个区域无边界 (几何为空)" if missing else "")),
