@@ -47,7 +47,15 @@ def _macros_sql(temp: bool) -> str:
         "mq_group_min_size": str(int(settings.get("metric_group_min_size"))),
         "mq_overdue_edges": "[" + ", ".join(str(int(e)) for e in OVERDUE_BUCKET_EDGES) + "]::INTEGER[]",
     }
-    return "\n".join(f"CREATE OR REPLACE {kw} {name}() AS {body};" for name, body in macros.items())
+    lines = [f"CREATE OR REPLACE {kw} {name}() AS {body};" for name, body in macros.items()]
+    return "\n".join(lines + [f"CREATE OR REPLACE {kw} {sig} AS {body};" for sig, body in _FORMULAS.items()])
+
+
+# Figures with arguments, defined once for every query that shows them (signature -> body).
+_FORMULAS = {
+    # cases per 1,000 households (每千户诉求): NULL when there are no households (0 or NULL)
+    "mq_per_1000(n, households)": "CASE WHEN households > 0 THEN CAST(n AS DOUBLE) / households * 1000 END",
+}
 
 
 def create_views(con: duckdb.DuckDBPyConnection, *, temporary: bool = False) -> None:
