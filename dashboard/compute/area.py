@@ -1,5 +1,6 @@
-"""区域档案: where the area sits, its figures with their changes in words, its hot spot and 五必去
-summaries, the trend lines, and the rows of its tables and map, from what dashboard.data returns."""
+"""区域档案: where the area sits, its cases per 1,000 households against the district's, its hot
+spot and 五必去 summaries, the trend lines, and the rows of its tables and map, from what
+dashboard.data returns (the cards' changes in words: dashboard.compute.changes)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,10 @@ import pandas as pd
 
 from analysis.filters import CaseFilter
 from dashboard.compute import must_visit
+from dashboard.compute.hotspots import HOT
 from geo.hotspots import CLASS_LABELS, LISA_LABELS
 
 LEVEL_NAMES = {"district": "区(县)", "town": "乡镇(街道)", "village": "村(社区)"}
-HOT = ("hot_99", "hot_95", "hot_90")
 
 
 @dataclass(frozen=True)
