@@ -13,29 +13,34 @@ Definitions:
   the town, its neighbouring towns and the mean town of the district; for the district, every
   town, the district total (全区合计) and the mean town. Case figures follow the filter
   (period, category, channel, status; its area is ignored) as `analysis.metrics.case_metrics_by`
-  defines them; households are the latest 民情 records. In an average row the counts are the
-  mean over the areas of the scope (all of them, zeros included) and the rates are those of
-  the scope's totals (so the row's rates follow from its own counts):
-  per_1000 = received / households x 1000, closure_rate = closed / received,
-  satisfaction_rate = satisfied / rated, key_share (连心户占比) = 连心户 / households.
+  defines them; households are the latest 民情 records. An average row is its scope's totals
+  (the town's or the district's own figures, cases placed only at town level included; the
+  district is the sum of its towns) divided by the number of areas of the row level in the
+  scope (all of them, zeros included), so its rates are the scope's own rates:
+  per_1000 = received per 1,000 households (the SQL macro mq_per_1000, etl/views.py),
+  closure_rate = closed / received, satisfaction_rate = satisfied / rated,
+  key_share (连心户占比) = 连心户 / households.
   A rate is NaN when its denominator is 0 (no households, no cases, nothing rated).
   per_1000_rank: the area's rank by per_1000 among all areas of its level in the district
   (1 = highest; areas without households are not ranked); `ranked` how many are.
 - Monthly trend (`monthly`): received and closed per month of the filter's period (every
   month listed, zeros included) for the area and for the district, each also per 1,000 of
-  its households (the latest household count: the ledgers keep no monthly population).
+  its households (mq_per_1000 of the latest household count: the ledgers keep no monthly
+  population).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import replace
+from collections.abc import Callable
 
 import duckdb
 import numpy as np
 import pandas as pd
 
 from etl.codes import level_of, sql_town_code, town_of, village_of
+from etl.views import ensure_views
 
 from . import households as hh
 from . import metrics
@@ -84,7 +89,7 @@ def figures(con: duckdb.DuckDBPyConnection, flt: CaseFilter, level: str,
     homes = (hh.category_counts(con, level) if categories is None else categories)[["code", "households", "key_assistance"]]
     df = cases.merge(homes, on="code", how="left")
     df[["households", "key_assistance"]] = df[["households", "key_assistance"]].fillna(0).astype("int64")
-    df = _rates(df[cols])
+    df = _with_rates(con, df[cols])
     ranked = df["per_1000"].notna()
     df["per_1000_rank"] = df["per_1000"].where(ranked).rank(ascending=False, method="min").astype("Int64")
     df["ranked"] = int(ranked.sum())
@@ -93,46 +98,42 @@ def figures(con: duckdb.DuckDBPyConnection, flt: CaseFilter, level: str,
     return df
 
 
-def _rates(df: pd.DataFrame) -> pd.DataFrame:
-    def ratio(num, den):
-        den = df[den].astype(float)
-        return df[num].astype(float) / den.where(den > 0)
-
-    df["per_1000"] = ratio("received", "households") * 1000
-    df["closure_rate"] = ratio("closed", "received")
-    df["satisfaction_rate"] = ratio("satisfied", "rated")
-    df["key_share"] = ratio("key_assistance", "households")
-    return df
+def _with_rates(con: duckdb.DuckDBPyConnection, df: pd.DataFrame) -> pd.DataFrame:
+    """`df` (rows with the COUNTS) with per_1000, closure_rate, satisfaction_rate and key_share."""
+    return _computed(con, df, "mq_per_1000(received, households) AS per_1000, "
+                              "closed / nullif(received, 0) AS closure_rate, satisfied / nullif(rated, 0) AS satisfaction_rate, "
+                              "key_assistance / nullif(households, 0) AS key_share")
 
 
-def _aggregate(rows: pd.DataFrame, how: str, code: str, name: str, role: str) -> dict:
-    """One row over `rows`: totals (`how='sum'`) or the mean area (`how='mean'`), rates from those counts."""
-    out = {"code": code, "name": name, "role": role, "areas": len(rows)}
-    for k in COUNTS:
-        total = float(rows[k].sum()) if len(rows) else 0.0
-        out[k] = total if how == "sum" else (total / len(rows) if len(rows) else 0.0)
-    return out
+def _computed(con: duckdb.DuckDBPyConnection, df: pd.DataFrame, columns: str) -> pd.DataFrame:
+    """`df` with `columns` (SQL over its numeric columns) appended, computed in DuckDB, where the
+    warehouse's macros are defined (only the numbers travel: text columns are slow to scan)."""
+    ensure_views(con)
+    out = con.from_df(df.select_dtypes("number")).project(columns).df()
+    out.index = df.index
+    return pd.concat([df, out], axis=1)
 
 
 def comparison(con: duckdb.DuckDBPyConnection, code: str, flt: CaseFilter,
-               figs: pd.DataFrame | None = None) -> pd.DataFrame:
+               figures_of: Callable[[str], pd.DataFrame] | None = None) -> pd.DataFrame:
     """The area, its neighbours (or, for the district, its towns) and the average rows (module
     docstring). Columns: role (one of ROLES), code, name, town, the COUNTS, per_1000,
     closure_rate, satisfaction_rate, key_share, per_1000_rank, ranked, areas (how many areas
-    a total or average row is over; NaN on the areas' own rows). `figs`: `figures(con, flt,
-    level)` of the rows' level when the caller already has it."""
+    a total or average row is over; NaN on the areas' own rows). `figures_of(level)`: the
+    caller's `figures(con, flt, level)` when it already has them (a cache)."""
     level = level_of(code)
     row_level = "town" if level == "district" else level
-    if figs is None:
-        figs = figures(con, flt, row_level)
-    towns = dict(con.execute("SELECT code, name FROM areas WHERE level = 'town'").fetchall())
+    figures_of = figures_of or (lambda lv: figures(con, flt, lv))
+    figs = figures_of(row_level)
+    town_figs = figs if row_level == "town" else figures_of("town")
     district = con.execute("SELECT code, name FROM areas WHERE level = 'district'").fetchone() or ("", "全区")
     unit = "每村" if row_level == "village" else "每乡镇"
+    whole = town_figs[list(COUNTS)].sum()  # the district: the sum of its towns
 
     if level == "district":
         body = figs.assign(role="child")
-        extra = [_aggregate(figs, "sum", district[0], district[1], "district_total"),
-                 _aggregate(figs, "mean", district[0], f"{district[1]} ({unit})", "district_mean")]
+        extra = [_scope_row(whole, 1, len(figs), district[0], district[1], "district_total"),
+                 _scope_row(whole, len(figs), len(figs), district[0], f"{district[1]} ({unit})", "district_mean")]
     else:
         near = set(neighbours(con, code)["code"])
         me = figs[figs["code"] == code].assign(role="self")
@@ -141,16 +142,25 @@ def comparison(con: duckdb.DuckDBPyConnection, code: str, flt: CaseFilter,
         body = pd.concat([me, nb])
         extra = []
         if level == "village":
-            town = town_of(code)
-            town_rows = figs[figs["code"].str.startswith(town)]
-            extra.append(_aggregate(town_rows, "mean", town, f"{towns.get(town, town)} ({unit})", "town_mean"))
-        extra.append(_aggregate(figs, "mean", district[0], f"{district[1]} ({unit})", "district_mean"))
-    avg = _rates(pd.DataFrame(extra))
+            town = town_figs[town_figs["code"] == town_of(code)]
+            n = int(figs["code"].str.startswith(town_of(code)).sum())
+            name = town["name"].iloc[0] if len(town) else town_of(code)
+            extra.append(_scope_row(town[list(COUNTS)].sum(), n, n, town_of(code), f"{name} ({unit})", "town_mean"))
+        extra.append(_scope_row(whole, len(figs), len(figs), district[0], f"{district[1]} ({unit})", "district_mean"))
+    avg = _with_rates(con, pd.DataFrame(extra))  # the rates of the totals, then the counts averaged
+    avg[list(COUNTS)] = avg[list(COUNTS)].div(avg.pop("divide_by").where(lambda n: n > 0), axis=0).fillna(0.0)
     avg["town"] = ""
     out = pd.concat([body, avg], ignore_index=True)
     cols = ["role", "code", "name", "town", *COUNTS, "per_1000", "closure_rate", "satisfaction_rate", "key_share",
             "per_1000_rank", "ranked", "areas"]
     return out[cols]
+
+
+def _scope_row(totals: pd.Series, divide_by: int, areas: int, code: str, name: str, role: str) -> dict:
+    """A total (`divide_by` 1) or average row of a scope over `areas` areas: its COUNTS, to be divided
+    by `divide_by` once the rates are taken."""
+    return {"code": code, "name": name, "role": role, "areas": areas, "divide_by": divide_by,
+            **{k: float(totals[k]) for k in COUNTS}}
 
 
 def _months(start: dt.date, end: dt.date) -> list[str]:
@@ -178,10 +188,8 @@ def monthly_counts(con: duckdb.DuckDBPyConnection, prefix: str, flt: CaseFilter)
     df = pd.DataFrame({"month": _months(flt.start, flt.end)}).merge(by, on="month", how="left")
     df[["received", "closed"]] = df[["received", "closed"]].fillna(0).astype("int64")
     df["households"] = homes
-    n = float(homes) if homes else np.nan
-    df["received_per_1000"] = df["received"] / n * 1000
-    df["closed_per_1000"] = df["closed"] / n * 1000
-    return df[cols]
+    return _computed(con, df, "mq_per_1000(received, households) AS received_per_1000, "
+                              "mq_per_1000(closed, households) AS closed_per_1000")
 
 
 def combine_monthly(area: pd.DataFrame | None, district: pd.DataFrame) -> pd.DataFrame:

@@ -16,6 +16,7 @@ from geo import weights
 from geo.getis_ord import classify, gi_star
 from geo.moran import local_moran
 from geo.rates import eb_rate, standardised_rate
+from etl.views import ensure_views
 
 from .filters import CaseFilter
 
@@ -35,18 +36,19 @@ def area_hotspots(con: duckdb.DuckDBPyConnection, level: str = "village", flt: C
     if value not in ("rate", "count"):
         raise ValueError(f"unknown value {value!r}; expected rate or count")
     where, params = flt.where("c")
+    ensure_views(con)  # mq_per_1000
     df = con.execute(f"""
         WITH a AS (SELECT code, name, ST_AsWKB(geom) AS wkb FROM areas WHERE level = $level AND geom IS NOT NULL),
         c AS (SELECT {sql_town_code('c.area_code') if level == 'town' else 'c.area_code'} AS code, count(*) AS n
               FROM cases c WHERE {where} GROUP BY 1),
         h AS (SELECT {sql_town_code('area_code') if level == 'town' else 'area_code'} AS code, count(*) AS n
               FROM households GROUP BY 1)
-        SELECT a.code AS area_code, a.name, a.wkb, coalesce(c.n, 0) AS cases, coalesce(h.n, 0) AS households
+        SELECT a.code AS area_code, a.name, a.wkb, coalesce(c.n, 0) AS cases, coalesce(h.n, 0) AS households,
+               mq_per_1000(coalesce(c.n, 0), h.n) AS rate
         FROM a LEFT JOIN c USING (code) LEFT JOIN h USING (code) ORDER BY a.code""", {"level": level, **params}).df()
     if df.empty:
         return pd.DataFrame(columns=["area_code", "name", "cases", "households", "rate", "rate_eb", "value", "z", "p", "class", "lisa"])
     geoms = shapely.from_wkb(df.pop("wkb").map(bytes))
-    df["rate"] = np.where(df["households"] > 0, df["cases"] / df["households"].where(df["households"] > 0) * 1000, np.nan)
     df["rate_eb"] = eb_rate(df["cases"].to_numpy(), df["households"].to_numpy())
     if value == "rate" and df["households"].sum() == 0:
         value = "count"  # no household sheet loaded yet: rates are unknown, test the counts
@@ -180,3 +182,19 @@ def point_coverage(con: duckdb.DuckDBPyConnection, flt: CaseFilter = CaseFilter(
         SELECT n.code, coalesce(t.name, n.code) AS name, n.cases, n.with_point
         FROM n LEFT JOIN areas t ON t.code = n.code AND t.level = 'town' ORDER BY n.code""", params).df()
 
+
+
+def cell_centres(con: duckdb.DuckDBPyConnection, cells: list[str]) -> pd.DataFrame:
+    """The centres of H3 cells (ids as hex strings) and the town each lies in: h3, lat, lon
+    (WGS-84, rounded to 5 decimals, about a metre) and town (the name of the town whose outline
+    contains the rounded centre; '' outside every town or without outlines), in the order given."""
+    import h3
+
+    centres = [h3.cell_to_latlng(c) for c in cells]
+    pts = pd.DataFrame({"h3": pd.Series(list(cells), dtype=str), "lat": [round(lat, 5) for lat, _ in centres],
+                        "lon": [round(lon, 5) for _, lon in centres]})
+    pts["i"] = range(len(pts))
+    return con.from_df(pts).query("p", """
+        SELECT p.h3, p.lat, p.lon, coalesce(min(t.name), '') AS town
+        FROM p LEFT JOIN areas t ON t.level = 'town' AND t.geom IS NOT NULL AND ST_Within(ST_Point(p.lon, p.lat), t.geom)
+        GROUP BY p.i, p.h3, p.lat, p.lon ORDER BY p.i""").df()

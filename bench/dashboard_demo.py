@@ -23,11 +23,9 @@ import sys
 import time
 from pathlib import Path
 
+from dashboard.pages import PAGES
+
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = {"overview": "views/overview.py", "hotspots": "views/hotspots.py", "households": "views/households.py",
-         "open_cases": "views/open_cases.py", "must_visit": "views/must_visit.py", "area": "views/area.py",
-         "rankings": "views/rankings.py", "export": "views/export.py"}
-URLS = {"overview": "", **{k: k for k in PAGES if k != "overview"}}
 
 
 def main() -> None:
@@ -42,11 +40,11 @@ def main() -> None:
         subprocess.run([str(Path(sys.executable).parent / "minqing"), "--db", str(db), "demo"], check=True)
     os.environ["MINQING_DB"] = str(db)
     out = {"db": str(db), "server_ms": {}, "ws_bytes": {}}
-    for name, page in PAGES.items():
-        first, changes = filter_change_ms(page, args.repeat)
-        out["server_ms"][name] = {"first_visit": round(first), "filter_change_median": round(statistics.median(changes)),
-                                  "filter_change_max": round(max(changes))}
-        print(name, out["server_ms"][name], flush=True)
+    for page in PAGES:
+        first, changes = filter_change_ms(page.file, args.repeat)
+        out["server_ms"][page.name] = {"first_visit": round(first), "filter_change_median": round(statistics.median(changes)),
+                                       "filter_change_max": round(max(changes))}
+        print(page.name, out["server_ms"][page.name], flush=True)
     if not args.no_browser:
         out["ws_bytes"] = page_bytes(db)
         print(out["ws_bytes"])
@@ -93,10 +91,10 @@ def page_bytes(db: Path) -> dict[str, int]:
 
     out = {}
     with start_app(db) as url:
-        for name in PAGES:
-            r = open_page(f"{url}/{URLS[name]}", Path("/tmp") / f"bench_{name}.png", timeout=180,
-                          expect_map=name not in ("rankings", "export", "open_cases"))
-            out[name] = r.ws_bytes
+        for page in PAGES:
+            r = open_page(f"{url}/{page.url_path}", Path("/tmp") / f"bench_{page.name}.png", timeout=180,
+                          expect_map=page.has_map)
+            out[page.name] = r.ws_bytes
     return out
 
 

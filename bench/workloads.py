@@ -139,11 +139,9 @@ def maps(db: str) -> dict:
     """Bytes of the folium map as the dashboard builds it, for the province at village,
     town and county level, and for the village maps of one city and one county; plus the
     level-of-detail variants that keep a page under 5 MB."""
-    import geopandas as gpd
     import shapely
 
     from dashboard import maps as dmaps
-    from analysis import metrics
     from etl.db import connect
 
     con = connect(db, read_only=True)

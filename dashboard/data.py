@@ -4,8 +4,10 @@ these functions and never open connections or write SQL themselves.
 
 A query is a function `f(con, *args)` decorated with `@query`; pages call it as `f(*args)`.
 Arguments are usually an `analysis.filters.CaseFilter` (hashable) and plain values. Results are
-cached per (warehouse file, its modification time, function, arguments): a load swaps the
-file, so the next call sees the new data.
+cached per (warehouse file, its modification time, the hour, function, arguments): a load swaps
+the file, so the next call sees the new data. `@query(whole_district=True)` marks an analysis
+of the whole district: its filters lose their area before the call, so it is cached once per
+filter whatever area a page shows.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ import datetime as dt
 import functools
 import os
 import threading
-from dataclasses import replace
 from pathlib import Path
 
 import duckdb
@@ -26,7 +27,7 @@ import streamlit as st
 from analysis import metrics
 
 from etl import settings, views
-from etl.codes import level_of, sql_town_code, sql_village_code, town_of, village_of
+from etl.codes import sql_town_code, sql_village_code, town_of, village_of
 from etl.db import REPO_ROOT, connect, cursor
 from analysis.filters import CaseFilter
 
@@ -90,12 +91,18 @@ def _con() -> duckdb.DuckDBPyConnection:
 _QUERIES: dict[str, object] = {}
 
 
-def query(fn):
-    """Make `fn(con, *args)` a cached query called as `fn(*args)`."""
+def query(fn=None, *, whole_district: bool = False):
+    """Make `fn(con, *args)` a cached query called as `fn(*args)`; with `whole_district`, every
+    CaseFilter argument is replaced by its `without_area()` (the cache key included)."""
+    if fn is None:
+        return functools.partial(query, whole_district=whole_district)
     _QUERIES[fn.__name__] = fn
 
     @functools.wraps(fn)
     def call(*args, **kwargs):
+        if whole_district:
+            args = tuple(a.without_area() if isinstance(a, CaseFilter) else a for a in args)
+            kwargs = {k: a.without_area() if isinstance(a, CaseFilter) else a for k, a in kwargs.items()}
         return _cached(fn.__name__, *_version(), _hour(), *args, **kwargs)
 
     return call
@@ -194,10 +201,6 @@ def bounds(con, code: str = "") -> list[list[float]] | None:
     return [[row[1], row[0]], [row[3], row[2]]]
 
 
-def district_bounds() -> list[list[float]] | None:
-    return bounds("")
-
-
 # ---------------------------------------------------------------------------- case figures
 
 @query
@@ -211,15 +214,6 @@ def metrics_by(con, flt: CaseFilter, by: str = "town", measures: tuple[str, ...]
     """Case figures per town / village / unit / category / channel / month ... (analysis.metrics.case_metrics_by):
     the `measures` named (a page asks for what it shows), every figure when None."""
     return metrics.case_metrics_by(con, flt, by, measures=measures)
-
-
-def map_data(flt: CaseFilter, level: str = "village", measures: tuple[str, ...] | None = None) -> gpd.GeoDataFrame:
-    """Shapes of the level inside the filter's area with the case figures `measures` of `metrics_by`
-    (text not escaped: dashboard.maps escapes what it renders)."""
-    shapes = area_shapes(level, (flt.town or "") if level == "village" else "")
-    # a village chosen: its whole town is drawn, so every village of the town gets its figures
-    figures = metrics_by(replace(flt, area_prefix=flt.town or "") if level == "village" else flt, level, measures)
-    return shapes.merge(figures.drop(columns=["name"]), on="code", how="left")
 
 
 @query
@@ -262,37 +256,22 @@ def must_visit_labels() -> dict[str, str]:
     return dict(FLAG_LABELS)
 
 
-@query
-def _area_hotspots(con, flt: CaseFilter, level: str = "village", lisa: bool = False) -> pd.DataFrame:
-    """The district-wide analysis behind area_hotspots (cached without the area)."""
+@query(whole_district=True)
+def area_hotspots(con, flt: CaseFilter, level: str = "village", lisa: bool = False) -> pd.DataFrame:
+    """Gi* class (and with `lisa` the LISA cluster, whose permutations cost most of the time)
+    per area for the filtered cases of the whole district (analysis.hotspots)."""
     from analysis.hotspots import area_hotspots as ah
 
     return ah(con, level, flt, lisa=lisa)
 
 
-def area_hotspots(flt: CaseFilter, level: str = "village", lisa: bool = False) -> pd.DataFrame:
-    """Gi* class (and with `lisa` the LISA cluster, whose permutations cost most of the time)
-    per area for the filtered cases of the whole district (analysis.hotspots).
-
-    The analysis covers the whole district whatever area is chosen, so it is cached once per
-    filter without its area."""
-    return _area_hotspots(flt.without_area(), level, lisa)
-
-
-@query
-def _emerging(con, flt: CaseFilter, level: str = "village") -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The district-wide analysis behind emerging (cached without the area)."""
+@query(whole_district=True)
+def emerging(con, flt: CaseFilter, level: str = "village") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(emerging hot-spot category per area, Gi* per area and month) over the monthly bins of the
+    filter, for the whole district (analysis.hotspots)."""
     from analysis.hotspots import emerging as em
 
     return em(con, flt, level=level)
-
-
-def emerging(flt: CaseFilter, level: str = "village") -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(emerging hot-spot category per area, Gi* per area and month) over the monthly bins of the filter.
-
-    The analysis covers the whole district whatever area is chosen, so it is cached once per
-    filter without its area."""
-    return _emerging(flt.without_area(), level)
 
 
 @query
@@ -323,20 +302,20 @@ def point_coverage(con, flt: CaseFilter) -> pd.DataFrame:
     return pc(con, flt)
 
 
-@query
-def _hex_hotspots(con, flt: CaseFilter, resolution: int = 7) -> pd.DataFrame:
-    """The district-wide analysis behind hex_hotspots (cached without the area)."""
+@query(whole_district=True)
+def hex_hotspots(con, flt: CaseFilter, resolution: int = 7) -> pd.DataFrame:
+    """Gi* on counts of geocoded filtered cases in H3 cells over the whole district (h3, value, z, p, class)."""
     from analysis.hotspots import hex_hotspots as hh
 
     return hh(con, resolution, flt)
 
 
-def hex_hotspots(flt: CaseFilter, resolution: int = 7) -> pd.DataFrame:
-    """Gi* on counts of geocoded filtered cases in H3 cells over the whole district (h3, value, z, p, class).
+@query
+def cell_centres(con, cells: tuple[str, ...]) -> pd.DataFrame:
+    """Centres of H3 cells with the town each lies in (h3, lat, lon, town; analysis.hotspots)."""
+    from analysis.hotspots import cell_centres as cc
 
-    The analysis covers the whole district whatever area is chosen, so it is cached once per
-    filter without its area."""
-    return _hex_hotspots(flt.without_area(), resolution)
+    return cc(con, list(cells))
 
 
 # ---------------------------------------------------------------------------- 导出
@@ -369,6 +348,7 @@ def as_of_date(con):
 # ---------------------------------------------------------------------------- 区域档案
 # The parts that do not depend on the area (figures of every town/village, the district's months
 # and groups) are cached once per filter, so moving between areas only computes the area's own.
+# The figures of every village also draw the 总览 map.
 
 @query
 def area_neighbours(con, code: str) -> pd.DataFrame:
@@ -378,57 +358,49 @@ def area_neighbours(con, code: str) -> pd.DataFrame:
     return areas.neighbours(con, code)
 
 
-@query
-def _area_figures(con, flt: CaseFilter, level: str) -> pd.DataFrame:
+@query(whole_district=True)
+def area_figures(con, flt: CaseFilter, level: str) -> pd.DataFrame:
+    """Case and household figures of every town or village of the district, per 1,000 households
+    included (analysis.areas.figures)."""
     from analysis import areas
 
     return areas.figures(con, flt, level, households(level, "")["categories"])  # households: cached
 
 
-def area_figures(flt: CaseFilter, level: str) -> pd.DataFrame:
-    """Case and household figures of every town or village of the district (analysis.areas.figures);
-    the filter's area is ignored."""
-    return _area_figures(flt.without_area(), level)
-
-
-@query
-def _area_comparison(con, code: str, flt: CaseFilter) -> pd.DataFrame:
+@query(whole_district=True)
+def area_comparison(con, code: str, flt: CaseFilter) -> pd.DataFrame:
+    """The area with its neighbours (the district: its towns) and the average rows (analysis.areas.comparison)."""
     from analysis import areas
 
-    figs = area_figures(flt, "town" if level_of(code) == "district" else level_of(code))
-    return areas.comparison(con, code, flt, figs)
+    return areas.comparison(con, code, flt, lambda level: area_figures(flt, level))  # figures: cached
 
 
-def area_comparison(code: str, flt: CaseFilter) -> pd.DataFrame:
-    """The area with its neighbours (the district: its towns) and the average rows (analysis.areas.comparison)."""
-    return _area_comparison(code, flt.without_area())
-
-
-@query
-def _area_months(con, prefix: str, flt: CaseFilter) -> pd.DataFrame:
+@query(whole_district=True)
+def area_months(con, prefix: str, flt: CaseFilter) -> pd.DataFrame:
+    """Monthly received/closed of one area ('' the district), per 1,000 households (analysis.areas.monthly_counts)."""
     from analysis import areas
 
     return areas.monthly_counts(con, prefix, flt)
 
 
 def area_monthly(code: str, flt: CaseFilter) -> pd.DataFrame:
-    """Monthly received/closed of the area and the district, per 1,000 households (analysis.areas.monthly)."""
+    """The area's and the district's months, each cached (analysis.areas.combine_monthly)."""
     from analysis import areas
 
-    flt = flt.without_area()
-    return areas.combine_monthly(_area_months(code, flt) if code else None, _area_months("", flt))
+    return areas.combine_monthly(area_months(code, flt) if code else None, area_months("", flt))
 
 
-@query
-def _area_groups(con, prefix: str, flt: CaseFilter, by: str) -> pd.DataFrame:
+@query(whole_district=True)
+def area_groups(con, prefix: str, flt: CaseFilter, by: str) -> pd.DataFrame:
+    """One area's ('' the district) cases per category or channel (analysis.areas.group_counts)."""
     from analysis import areas
 
     return areas.group_counts(con, prefix, flt, by)
 
 
 def area_breakdown(code: str, flt: CaseFilter, by: str) -> pd.DataFrame:
-    """The area's cases per category or channel with the district's shares (analysis.areas.breakdown)."""
+    """The area's cases per category or channel with the district's shares, each cached
+    (analysis.areas.combine_breakdown)."""
     from analysis import areas
 
-    flt = flt.without_area()
-    return areas.combine_breakdown(_area_groups(code, flt, by), _area_groups("", flt, by), by)
+    return areas.combine_breakdown(area_groups(code, flt, by), area_groups("", flt, by), by)

@@ -15,8 +15,9 @@ import streamlit as st
 from etl import vocab
 from etl.codes import town_of, village_of
 from analysis.filters import DOMAIN_LABELS, CaseFilter
+from dashboard.pages import page
 
-AREA_PAGE = "views/area.py"
+AREA_PAGE = page("area")
 _DRILL = "_drill_to"
 CURRENT_PAGE = "_current_page"
 
@@ -43,7 +44,7 @@ def sidebar() -> CaseFilter:
               for d, label in DOMAIN_LABELS.items()}
     area = (village if village in villages else None) or town
     if area and not _on_area_page():
-        side.page_link(AREA_PAGE, label=f"查看{data.area_name(area)}的区域档案", icon=":material/location_on:")
+        side.page_link(AREA_PAGE.file, label=f"查看{data.area_name(area)}的区域档案", icon=":material/location_on:")
     side.button("清除筛选", on_click=_reset, key="reset_filters", width="stretch")
     side.caption("筛选条件保存在网址中: 复制浏览器地址栏即可分享当前视图。")
     return CaseFilter(start, end, chosen["category"], chosen["channel"], chosen["status"], area or "")
@@ -105,7 +106,7 @@ def _apply_drill() -> None:
 
 
 def _on_area_page() -> bool:
-    return st.session_state.get(CURRENT_PAGE) == "area"  # set by app.py from st.navigation
+    return st.session_state.get(CURRENT_PAGE) == AREA_PAGE.url_path  # set by app.py from st.navigation
 
 
 def _town_changed() -> None:

@@ -1,4 +1,4 @@
-"""Small interface helpers shared by pages: banners, filters, number formats."""
+"""Small interface helpers shared by pages: banners, page starts, downloads, maps."""
 
 from __future__ import annotations
 
@@ -17,16 +17,6 @@ def demo_banner(meta: dict) -> None:
         st.caption(f"{name} ({meta.get('district_code', '')})")
 
 
-def fmt_rate(r: float | None) -> str:
-    return "—" if r is None else f"{r * 100:.1f}%"
-
-
-def fmt_change(now: int, before: int) -> str | None:
-    if not before:
-        return None
-    return f"{(now - before) / before * 100:+.1f}% 环比"
-
-
 def page_start(title: str) -> dict:
     """Page title, then the warehouse's meta and the demo banner; a missing warehouse stops the page with an error."""
     from dashboard import data
@@ -39,6 +29,19 @@ def page_start(title: str) -> dict:
         st.stop()
     demo_banner(meta)
     return meta
+
+
+def household_cards(cols, totals: dict) -> None:
+    """建档户数, each household category with its share and 连心户结对覆盖率 in cols[0], the next
+    ones and the one after them (`totals`: dashboard.compute.households.summary)."""
+    kinds = totals["kinds"]
+    cols[0].metric("建档户数", f"{totals['households']:,}")
+    for col, (term, n, share) in zip(cols[1:], kinds):
+        col.metric(term, f"{n:,}", f"占 {share:.1%}", delta_color="off", delta_arrow="off")
+    coverage = totals["coverage"]
+    cols[len(kinds) + 1].metric("连心户结对覆盖率", "—" if coverage is None else f"{coverage:.1%}",
+                                f"未结对 {totals['key_households'] - totals['paired']:,} 户",
+                                delta_color="off", delta_arrow="off", help="已与干部一对一结对的连心户 ÷ 连心户")
 
 
 NO_CASES = "数据仓库中还没有诉求记录。用 `minqing load cases 台账.csv` 导入后刷新本页。"

@@ -50,6 +50,8 @@ def _macros_sql(temp: bool) -> str:
         "mq_response_hours()": repr(float(settings.get("metric_response_hours"))),
         "mq_group_min_size()": str(int(settings.get("metric_group_min_size"))),
         "mq_overdue_edges()": "[" + ", ".join(str(int(e)) for e in OVERDUE_BUCKET_EDGES) + "]::INTEGER[]",
+        # cases per 1,000 households (每千户诉求): NULL when there are no households (0 or NULL)
+        "mq_per_1000(n, households)": "CASE WHEN households > 0 THEN CAST(n AS DOUBLE) / households * 1000 END",
     }
     return "\n".join(f"CREATE OR REPLACE {kw} {name} AS {body};" for name, body in macros.items())
 

@@ -35,7 +35,7 @@ from analysis.filters import CaseFilter
 from etl import views
 from etl.codes import sql_town_code, town_of, village_of
 
-from .tables import NOTES_SHEET, csv_bytes, xlsx_bytes
+from .tables import csv_bytes, xlsx_bytes
 
 LEVELS = {"town": "乡镇(街道)", "village": "村(社区)"}
 FORMATS = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -9,11 +9,11 @@ from click.testing import CliRunner
 from streamlit.testing.v1 import AppTest
 
 from cli import main
+from dashboard import pages
 from etl.db import REPO_ROOT, connect
 
 APP = str(REPO_ROOT / "dashboard" / "app.py")
-PAGES = ["views/overview.py", "views/hotspots.py", "views/households.py", "views/open_cases.py", "views/must_visit.py",
-         "views/area.py", "views/rankings.py", "views/export.py"]
+PAGES = [p.file for p in pages.PAGES]
 
 
 def _run(monkeypatch, db, page=None) -> AppTest:
@@ -168,7 +168,7 @@ def _flagged(db):
 def test_must_visit_lists_every_flagged_village_and_filters_by_criterion(monkeypatch, demo_db):
     flagged = _flagged(demo_db)
     assert len(flagged) > 0
-    at = _run(monkeypatch, demo_db, "views/must_visit.py")
+    at = _run(monkeypatch, demo_db, pages.page("must_visit").file)
     assert not at.exception
     shown = {m.label: m.value for m in at.metric}
     assert shown["列出的村(社区)"] == f"{len(flagged):,}"
@@ -209,7 +209,7 @@ def test_rankings_page_shows_the_towns_rankings_ranks(monkeypatch, demo_db):
     from analysis.filters import CaseFilter
     from analysis.rankings import rankings
 
-    at = _run(monkeypatch, demo_db, "views/rankings.py")
+    at = _run(monkeypatch, demo_db, pages.page("rankings").file)
     assert not at.exception
     start, end = at.date_input(key="period").value
     con = connect(demo_db, read_only=True)
@@ -233,7 +233,7 @@ def test_rankings_page_shows_the_towns_rankings_ranks(monkeypatch, demo_db):
 
 
 def test_open_cases_page_totals_match_sql(monkeypatch, demo_db):
-    at = _run(monkeypatch, demo_db, "views/open_cases.py")
+    at = _run(monkeypatch, demo_db, pages.page("open_cases").file)
     assert not at.exception
     start, end = at.date_input(key="period").value
     want = _independent_kpis(demo_db, start, end)
@@ -249,7 +249,7 @@ def test_open_cases_page_totals_match_sql(monkeypatch, demo_db):
 
 @pytest.mark.parametrize("mode", ["gi", "lisa", "emerging"])
 def test_hotspot_page_runs_every_method(monkeypatch, demo_db, mode):
-    at = _run(monkeypatch, demo_db, "views/hotspots.py")
+    at = _run(monkeypatch, demo_db, pages.page("hotspots").file)
     at.radio(key="hs_mode").set_value(mode).run()
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
@@ -259,7 +259,7 @@ def test_hotspot_page_counts_the_gi_hot_spots_of_the_period(monkeypatch, demo_db
     from analysis.filters import CaseFilter
     from analysis.hotspots import area_hotspots
 
-    at = _run(monkeypatch, demo_db, "views/hotspots.py")
+    at = _run(monkeypatch, demo_db, pages.page("hotspots").file)
     assert not at.exception and not at.error
     start, end = at.date_input(key="period").value
     con = connect(demo_db, read_only=True)
@@ -270,7 +270,7 @@ def test_hotspot_page_counts_the_gi_hot_spots_of_the_period(monkeypatch, demo_db
 
 
 def test_household_page_shows_the_shares_of_a_direct_query(monkeypatch, demo_db):
-    at = _run(monkeypatch, demo_db, "views/households.py")
+    at = _run(monkeypatch, demo_db, pages.page("households").file)
     assert not at.exception
     shown = {m.label: m.value for m in at.metric}
     con = connect(demo_db, read_only=True)
@@ -283,7 +283,7 @@ def test_household_page_shows_the_shares_of_a_direct_query(monkeypatch, demo_db)
 
 def test_household_page_narrows_to_the_chosen_town(monkeypatch, demo_db):
     code, _name = _town(demo_db)
-    at = _run(monkeypatch, demo_db, "views/households.py")
+    at = _run(monkeypatch, demo_db, pages.page("households").file)
     at.selectbox(key="town").set_value(code).run()
     assert not at.exception
     con = connect(demo_db, read_only=True)
@@ -299,7 +299,7 @@ def test_household_page_narrows_to_the_chosen_town(monkeypatch, demo_db):
 
 
 def test_open_cases_follow_the_status_filter(monkeypatch, demo_db):
-    at = _run(monkeypatch, demo_db, "views/open_cases.py")
+    at = _run(monkeypatch, demo_db, pages.page("open_cases").file)
     start, end = at.date_input(key="period").value
     at.multiselect(key="status").set_value(["办理中"]).run()
     assert not at.exception
@@ -324,7 +324,7 @@ def test_table_downloads_hold_exactly_the_table(monkeypatch, demo_db):
         return original(self, label, data, file_name, *args, **kwargs)
 
     monkeypatch.setattr(DeltaGenerator, "download_button", spy)
-    at = _run(monkeypatch, demo_db, "views/rankings.py")
+    at = _run(monkeypatch, demo_db, pages.page("rankings").file)
     table = at.dataframe[0].value
     raw = seen["rank_csv"]() if callable(seen["rank_csv"]) else seen["rank_csv"]  # built on click
     assert raw.startswith(b"\xef\xbb\xbf")

@@ -1,6 +1,6 @@
 """The layers stay apart (import-linter contracts in pyproject.toml): geo imports nothing of the
 project, etl (loading) never imports the analyses, outputs, CLI or dashboard, and nothing but
-dashboard/ imports streamlit."""
+dashboard/ imports streamlit (and of it neither the page list nor dashboard/compute/)."""
 
 from __future__ import annotations
 
@@ -32,11 +32,13 @@ def test_a_loader_importing_the_analyses_breaks_the_contract(tmp_path):
     (tmp_path / "etl" / "zz_bad.py").write_text("from analysis import metrics  # noqa\n")
     (tmp_path / "geo" / "zz_bad.py").write_text("import etl.db  # noqa\n")
     (tmp_path / "analysis" / "zz_bad.py").write_text("import streamlit  # noqa\n")
+    (tmp_path / "dashboard" / "compute" / "zz_bad.py").write_text("from dashboard import data  # noqa\n")
     out = _lint(tmp_path)
     assert out.returncode != 0
     text = " ".join(out.stdout.split())
     for contract in ("geo imports nothing of the project BROKEN",
                      "etl (loading) imports neither the analyses, the outputs, the CLI nor the dashboard BROKEN",
-                     "only the dashboard imports streamlit BROKEN"):
+                     "only the dashboard imports streamlit BROKEN",
+                     "the page list and what pages compute (dashboard.pages, dashboard.compute) do without streamlit BROKEN"):
         assert contract in text, out.stdout
     assert "etl.zz_bad -> analysis.metrics" in out.stdout

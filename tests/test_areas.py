@@ -114,13 +114,18 @@ def test_comparison_of_a_village_matches_sql(con):
     cats = ["道路", "饮水", "土地宅基地纠纷"]
     for row in cmp[cmp["role"].isin(["self", "neighbour"])].to_dict("records"):
         _check_row(row, _direct(con, row["code"], categories=cats))
-    # the average rows: the mean village of the town and of the district, rates of the totals
+    # the average rows: the town's and the district's own figures (cases placed only at town level
+    # included) over their villages, so their rates are the town's and the district's
     per = _direct_by_village(con, cats)
     for role, prefix in (("town_mean", village[:9]), ("district_mean", "")):
-        rows = [v for c, v in per.items() if c.startswith(prefix)]
-        mean = {k: sum(r[k] for r in rows) / len(rows) for k in rows[0]}
-        _check_row(cmp[cmp["role"] == role].iloc[0].to_dict(), mean)
-    assert cmp[cmp["role"] == "district_mean"].iloc[0]["areas"] == len(per)
+        n = sum(1 for c in per if c.startswith(prefix))
+        whole = _direct(con, prefix, categories=cats)
+        row = cmp[cmp["role"] == role].iloc[0].to_dict()
+        _check_row(row, {k: v / n for k, v in whole.items()})
+        assert row["areas"] == n
+        for k, v in _rates(whole).items():
+            assert _close(float(row[k]), v), (role, k)
+    assert con.execute("SELECT count(*) FROM cases WHERE length(area_code) = 9").fetchone()[0] > 0  # they count
 
 
 def _direct_by_village(con, categories) -> dict[str, dict]:

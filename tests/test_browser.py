@@ -7,18 +7,9 @@ from pathlib import Path
 import pytest
 from browser import needs_browser, open_page, start_app
 
+from dashboard.pages import PAGES
+
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-# page -> (its URL path, "" for the default page; whether it draws a village map)
-PAGES = {
-    "overview": ("", True),
-    "hotspots": ("hotspots", True),
-    "households": ("households", True),
-    "open_cases": ("open_cases", False),
-    "must_visit": ("must_visit", True),
-    "area": ("area", True),
-    "rankings": ("rankings", False),
-    "export": ("export", False),
-}
 MAP_PAGE_BUDGET = 1_500_000  # bytes a village-level map page may send (issue #5)
 
 
@@ -29,10 +20,10 @@ def app_url(demo_db):
 
 
 @needs_browser
-@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
 def test_page_draws_offline_without_errors(app_url, page):
-    path, has_map = PAGES[page]
-    result = open_page(f"{app_url}/{path}", ARTIFACTS / f"{page}.png", expect_map=has_map)
+    has_map = page.has_map
+    result = open_page(f"{app_url}/{page.url_path}", ARTIFACTS / f"{page.name}.png", expect_map=has_map)
     assert result.app_ready, result
     assert result.exceptions == []
     assert result.external_requests == []  # everything came from the app itself
@@ -41,7 +32,7 @@ def test_page_draws_offline_without_errors(app_url, page):
     assert [e for e in result.http_errors if "/_stcore/" not in e] == []
     if has_map:
         assert result.map_found and result.map_paths > 0 and result.map_size[1] > 0
-        assert result.ws_bytes < MAP_PAGE_BUDGET, f"{page} sent {result.ws_bytes:,} bytes"
+        assert result.ws_bytes < MAP_PAGE_BUDGET, f"{page.name} sent {result.ws_bytes:,} bytes"
     assert "民情地图" in result.title
 
 

@@ -15,6 +15,7 @@ import shapely
 from click.testing import CliRunner
 
 from reports import export
+from reports.tables import NOTES_SHEET
 from cli import main
 from analysis.filters import CaseFilter
 
@@ -134,7 +135,7 @@ def test_csv_starts_with_a_bom_and_holds_the_table(summary):
 def test_xlsx_holds_the_table_and_states_filters_date_and_demo(summary, con):
     _, gdf, notes = summary
     wb = openpyxl.load_workbook(io.BytesIO(export.to_bytes(gdf, "xlsx", notes)))
-    assert wb.sheetnames == [export.SHEET, export.NOTES_SHEET]
+    assert wb.sheetnames == [export.SHEET, NOTES_SHEET]
     rows = list(wb[export.SHEET].iter_rows(values_only=True))
     table = pd.DataFrame(gdf.drop(columns="geometry"))
     assert list(rows[0]) == list(table.columns)
@@ -149,7 +150,7 @@ def test_xlsx_holds_the_table_and_states_filters_date_and_demo(summary, con):
                 assert g == pytest.approx(w)
     rate_col = list(table.columns).index("办结率") + 1
     assert wb[export.SHEET].cell(row=2, column=rate_col).number_format == "0.0%"
-    info = dict(list(wb[export.NOTES_SHEET].iter_rows(values_only=True))[1:])
+    info = dict(list(wb[NOTES_SHEET].iter_rows(values_only=True))[1:])
     assert info["筛选条件"] == "受理时段 2025-01-01 至 2025-12-31; 区域 测试镇"
     assert info["数据截至"] == "2026-10-31"
     assert "演示数据" in info["数据性质"]

@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from streamlit.testing.v1 import AppTest
 
 from cli import main
+from dashboard import pages
 from etl.db import REPO_ROOT, connect
 
 APP = str(REPO_ROOT / "dashboard" / "app.py")
@@ -24,7 +25,7 @@ OPEN = ("受理", "交办", "办理中")
 def _run(monkeypatch, db) -> AppTest:
     monkeypatch.setenv("MINQING_DB", str(db))
     at = AppTest.from_file(APP, default_timeout=180)
-    at.switch_page("views/area.py")
+    at.switch_page(pages.page("area").file)
     return at.run()
 
 
@@ -238,3 +239,49 @@ def test_a_village_without_households_shows_no_rates(monkeypatch, demo_db, tmp_p
     assert any("minqing load households" in i.value for i in at.info)
     me = _table(at).iloc[0]
     assert me["区划代码"] == village and pd.isna(me["每千户诉求"]) and me["每千户诉求排名"] == "—"
+
+
+def test_per_1000_is_one_figure_on_the_card_the_comparison_table_and_the_overview_map(monkeypatch, demo_db):
+    """Cases per 1,000 households of an area under a filter: the 区域档案 card, its comparison table,
+    the 总览 village table and direct SQL agree; so do the district's card, its 全区合计 row, the
+    全区 figure beside a village's card and the 全区平均 row of the village's table."""
+    town, village = _busy(demo_db)
+    con = connect(demo_db, read_only=True)
+    cats = [c for (c,) in con.execute("SELECT category FROM cases WHERE area_code = ? GROUP BY 1 ORDER BY count(*) DESC, 1 "
+                                      "LIMIT 2", [village]).fetchall()]
+    con.close()
+
+    def run(page: str, area: tuple[str, ...] = ()) -> AppTest:
+        at = _run(monkeypatch, demo_db)
+        if page != "area":
+            at.switch_page(pages.page(page).file).run()
+        at.multiselect(key="category").set_value(cats).run()
+        for key, code in zip(("town", "village"), area):
+            at.selectbox(key=key).set_value(code).run()
+        _ok(at)
+        return at
+
+    def per_1000(at, prefix: str) -> str:
+        start, end = at.date_input(key="period").value
+        return _direct(demo_db, prefix, start, end, cats)["每千户诉求"]
+
+    at = run("area")
+    district = per_1000(at, "")
+    total = _table(at).query("类型 == '全区合计'").iloc[0]
+    assert _shown(at)["每千户诉求"] == f"{total['每千户诉求']:.1f}" == district
+
+    at = run("area", (town, village))
+    want = per_1000(at, village)
+    assert want not in ("—", "0.0")
+    card = next(m for m in at.metric if m.label == "每千户诉求")
+    table = _table(at)
+    me, mean = table[table["区划代码"] == village].iloc[0], table.query("类型 == '全区平均'").iloc[0]
+    town_mean = table.query("类型 == '所属乡镇平均'").iloc[0]
+    assert card.value == f"{me['每千户诉求']:.1f}" == want
+    assert card.delta == f"全区 {mean['每千户诉求']:.1f}" == f"全区 {district}"
+    # the town's average row is the town's own figure (its cases placed only at town level included)
+    assert f"{town_mean['每千户诉求']:.1f}" == per_1000(at, town)
+
+    at = run("overview", (town, village))
+    villages = next(d.value for d in at.dataframe if "每千户诉求" in d.value.columns)
+    assert f"{villages.loc[villages['区划代码'] == village, '每千户诉求'].iloc[0]:.1f}" == want

@@ -15,6 +15,7 @@ from streamlit.delta_generator import DeltaGenerator
 from streamlit.testing.v1 import AppTest
 
 from cli import main
+from dashboard import pages
 from etl.db import REPO_ROOT, connect
 
 APP = str(REPO_ROOT / "dashboard" / "app.py")
@@ -75,7 +76,7 @@ def _direct(db, town: str, start, end, categories) -> pd.DataFrame:
 
 def test_preview_equals_a_direct_query_and_downloads_hold_exactly_it(monkeypatch, demo_db, downloads, tmp_path):
     town, town_name = _busiest_town(demo_db)
-    at = _run(monkeypatch, demo_db, "views/export.py")
+    at = _run(monkeypatch, demo_db, pages.page("export").file)
     _ok(at)
     assert any("演示数据" in w.value for w in at.warning)
     at.selectbox(key="town").set_value(town)
@@ -122,7 +123,7 @@ def test_preview_equals_a_direct_query_and_downloads_hold_exactly_it(monkeypatch
 
 
 def test_town_level_lists_every_town_with_every_case(monkeypatch, demo_db):
-    at = _run(monkeypatch, demo_db, "views/export.py")
+    at = _run(monkeypatch, demo_db, pages.page("export").file)
     at.multiselect(key="ex_metrics").set_value(["received"])
     at.run()
     _ok(at)
@@ -140,7 +141,7 @@ def test_town_level_lists_every_town_with_every_case(monkeypatch, demo_db):
 
 
 def test_must_visit_page_offers_a_printable_plan_with_every_row(monkeypatch, demo_db, downloads):
-    at = _run(monkeypatch, demo_db, "views/must_visit.py")
+    at = _run(monkeypatch, demo_db, pages.page("must_visit").file)
     _ok(at)
     plan = at.dataframe[0].value
     assert len(plan) > 0
@@ -174,7 +175,7 @@ def empty_db(tmp_path_factory):
     return db
 
 
-@pytest.mark.parametrize("page", ["views/export.py", "views/must_visit.py"])
+@pytest.mark.parametrize("page", [pages.page("export").file, pages.page("must_visit").file])
 def test_pages_explain_an_empty_warehouse(monkeypatch, empty_db, page):
     at = _run(monkeypatch, empty_db, page)
     _ok(at)

@@ -11,12 +11,13 @@ import shutil
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from dashboard import pages
 from etl.db import REPO_ROOT, connect
 from analysis.filters import CaseFilter
 from geo.getis_ord import CLASS_LABELS
 
 APP = str(REPO_ROOT / "dashboard" / "app.py")
-PAGE = "views/hotspots.py"
+PAGE = pages.page("hotspots").file
 MODES = ["gi", "lisa", "emerging", "month", "hex", "heat"]
 
 

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data, filters, maps
+from dashboard.compute import hotspots as view
 from dashboard.ui import NO_SHAPES, case_page, downloads, show_map
 from analysis.filters import CaseFilter
 from geo.emerging import CATEGORY_LABELS
@@ -17,10 +18,7 @@ from geo.moran import LISA_LABELS
 
 MODES = {"gi": "热点/冷点 (Gi*)", "lisa": "聚集与异常 (LISA)", "emerging": "时空热点趋势", "month": "逐月热点",
          "hex": "六边形格网 (H3)", "heat": "热力图"}
-HOT = ["hot_99", "hot_95", "hot_90"]
 GI_CLASSES = {k: (CLASS_LABELS[k], maps.GI_COLOURS[k]) for k in CLASS_LABELS}
-# One Gi* test per month (geo.emerging): significant at 95% after FDR, or not.
-MONTH_CLASS = {"hot": "hot_95", "cold": "cold_95", "none": "not_significant"}
 HEX_RES = {7: "7 级 (粗)", 8: "8 级 (细)"}
 HEX_SIZE = {7: "每格约 5.2 平方公里, 边长约 1.4 公里", 8: "每格约 0.74 平方公里, 边长约 530 米"}
 CELL_M = 100  # heat map: cases summed on a grid of about 100 m (no single case's point is sent)
@@ -40,20 +38,10 @@ def no_points(flt: CaseFilter, what: str) -> None:
         st.info(NO_POINTS.format(what=what) + f" (所选条件下共 {total:,} 件诉求, 都没有坐标。)")
 
 
-def village_frame(flt: CaseFilter, shapes: gpd.GeoDataFrame, lisa: bool = False) -> tuple[gpd.GeoDataFrame, str]:
-    """Village outlines with the Gi* class (and the LISA cluster) of the whole district, and what was tested."""
-    hs = data.area_hotspots(flt, lisa=lisa)
-    tested = "每千户诉求率(经标准化)" if hs.attrs.get("value", "rate") == "rate" else "诉求件数(尚未导入户数, 无法计算比率)"
-    gdf = shapes.merge(hs[["area_code", "cases", "households", "rate_eb", "class", *(["lisa"] if lisa else [])]],
-                       left_on="code", right_on="area_code", how="left")
-    gdf["rate_eb"] = gdf["rate_eb"].round(1)
-    return gdf, tested
-
-
 def village_modes(flt: CaseFilter, shapes: gpd.GeoDataFrame, mode: str) -> None:
     """Gi*, LISA or emerging hot spots per village: map, then the significant villages with downloads."""
     try:
-        gdf, tested = village_frame(flt, shapes, lisa=mode == "lisa")
+        gdf, tested = view.village_frame(shapes, data.area_hotspots(flt, lisa=mode == "lisa"), lisa=mode == "lisa")
     except Exception as e:  # noqa: BLE001 - an analysis failure is a message, not a traceback
         st.error(f"热点分析未能完成: {e}")
         return
@@ -63,17 +51,15 @@ def village_modes(flt: CaseFilter, shapes: gpd.GeoDataFrame, mode: str) -> None:
     tooltip = {"name": "村(社区)", "town": "乡镇(街道)", "cases": "诉求件数", "rate_eb": "每千户诉求(平滑)", "label": "分类"}
     bounds, caption = data.bounds(flt.area_prefix), data.demo_caption()
     if mode == "gi":
-        gdf["label"] = gdf["class"].map(CLASS_LABELS).fillna("无数据")
+        gdf = view.labelled(gdf, mode)
         m = maps.categorical(gdf, "class", GI_CLASSES, "Gi* 热点分析", bounds, tooltip, caption)
         help_text = (f"Getis-Ord Gi*: 以{tested}为值, 与相邻村(社区)一起看是否显著偏高(热点)或偏低(冷点), "
                      "已按错误发现率(FDR)校正。")
-        key_col, hot = "class", HOT
     elif mode == "lisa":
-        gdf["label"] = gdf["lisa"].map(LISA_LABELS).fillna("无数据")
+        gdf = view.labelled(gdf, mode)
         classes = {k: (LISA_LABELS[k], maps.LISA_COLOURS[k]) for k in LISA_LABELS}
         m = maps.categorical(gdf, "lisa", classes, "LISA 聚集", bounds, tooltip, caption)
         help_text = f"局部 Moran's I (以{tested}为值): 高-高/低-低为聚集, 高-低/低-高为与周边反差大的异常村(社区) (置换检验)。"
-        key_col, hot = "lisa", ["HH", "HL"]
     else:
         try:
             em, _bins = data.emerging(flt)
@@ -83,26 +69,21 @@ def village_modes(flt: CaseFilter, shapes: gpd.GeoDataFrame, mode: str) -> None:
         if em.empty:
             st.info(NO_CASES.format(what="做时空热点趋势分析"))
             return
-        gdf = gdf.merge(em[["area_code", "category"]].rename(columns={"area_code": "code"}), on="code", how="left")
-        gdf["label"] = gdf["category"].map(CATEGORY_LABELS).fillna("无数据")
+        gdf = view.labelled(gdf, mode, em)
         classes = {k: (CATEGORY_LABELS[k], maps.EMERGING_COLOURS[k]) for k in CATEGORY_LABELS}
         m = maps.categorical(gdf, "category", classes, "时空热点趋势", bounds, tooltip, caption)
         help_text = ("按月统计各村(社区)诉求, 逐月做 Gi* 热点分析(见「逐月热点」), 再按各月显著性和趋势(Mann-Kendall)"
                      "归入新增、连续、加剧、持续等类型。")
-        key_col, hot = "category", [k for k in CATEGORY_LABELS if k.endswith("_hot")]
 
     st.caption(f"{help_text} 时段: {flt.start} 至 {flt.end}。")
     show_map(m, f"hs_map_{mode}", height=600)
     filters.note_unused(flt, {"area"}, AREA_NOTE)
 
-    sig = gdf[gdf[key_col].isin(hot)].sort_values(["cases"], ascending=False)
-    st.subheader(f"{'热点' if mode != 'lisa' else '高值'}村(社区): {len(sig):,} 个")
-    if sig.empty:
+    table = view.significant_villages(gdf, mode)
+    st.subheader(f"{'热点' if mode != 'lisa' else '高值'}村(社区): {len(table):,} 个")
+    if table.empty:
         st.caption("所选时段内没有显著的热点。")
         return
-    table = pd.DataFrame({"乡镇(街道)": sig["town"], "村(社区)": sig["name"], "区划代码": sig["code"], "分类": sig["label"],
-                          "诉求件数": sig["cases"].astype("Int64"), "户数": sig["households"].astype("Int64"),
-                          "每千户诉求(平滑)": sig["rate_eb"]})
     st.dataframe(table, hide_index=True, width="stretch")
     name = {"gi": "Gi热点村社区", "lisa": "LISA高值村社区", "emerging": "时空热点村社区"}[mode]
     downloads(table, f"{name}_{flt.start}_{flt.end}", f"hs_dl_{mode}",
@@ -119,11 +100,9 @@ def month_mode(flt: CaseFilter, shapes: gpd.GeoDataFrame) -> None:
     if bins.empty:
         st.info(NO_CASES.format(what="逐月做热点分析"))
         return
-    counts = (bins.assign(n_hot=bins["class"] == "hot", n_cold=bins["class"] == "cold")
-              .groupby("bin")[["n_hot", "n_cold"]].sum())
     st.caption("每月分别对各村(社区)当月诉求件数做 Gi* 热点分析(显著性 95%, 已按错误发现率校正); "
                "拖动滑块逐月查看。首尾两个月只含所选时段内的日子。「时空热点趋势」即由这些逐月结果归类而来。")
-    st.bar_chart(counts.rename(columns={"n_hot": "热点村(社区)数", "n_cold": "冷点村(社区)数"}),
+    st.bar_chart(view.month_counts(bins),
                  color=[maps.GI_COLOURS["hot_95"], maps.GI_COLOURS["cold_95"]], height=260,
                  x_label="月份", y_label="村(社区)数", stack=False)
     month_view(flt, shapes, bins)
@@ -139,25 +118,18 @@ def month_view(flt: CaseFilter, shapes: gpd.GeoDataFrame, bins: pd.DataFrame) ->
     else:
         month = months[0]
         st.caption(f"所选时段只含一个月: {month}。")
-    b = bins[bins["bin"].astype(str) == month]
-    gdf = shapes.merge(b[["location", "value", "Zs", "class"]].rename(columns={"location": "code"}), on="code", how="left")
-    gdf["gi"] = gdf["class"].map(MONTH_CLASS)
-    gdf["label"] = gdf["gi"].map(CLASS_LABELS).fillna("无数据")
-    gdf["value"] = gdf["value"].astype("Int64")
-    gdf["Zs"] = gdf["Zs"].round(2)
-    classes = {k: GI_CLASSES[k] for k in MONTH_CLASS.values()}
+    gdf = view.month_frame(shapes, bins, month)
+    classes = {k: GI_CLASSES[k] for k in view.MONTH_CLASS.values()}
     tooltip = {"name": "村(社区)", "town": "乡镇(街道)", "value": "当月诉求件数", "Zs": "Gi* z 值", "label": "分类"}
     m = maps.categorical(gdf, "gi", classes, f"{month} Gi* 热点", data.bounds(flt.area_prefix), tooltip,
                          data.demo_caption())
     n_hot, n_cold = int((gdf["gi"] == "hot_95").sum()), int((gdf["gi"] == "cold_95").sum())
     st.subheader(f"{month}: 热点村(社区) {n_hot:,} 个, 冷点 {n_cold:,} 个")
     show_map(m, "hs_map_month", height=560)
-    sig = gdf[gdf["gi"].isin(["hot_95", "cold_95"])].sort_values(["gi", "value"], ascending=[False, False])
-    if sig.empty:
+    table = view.month_table(gdf, month)
+    if table.empty:
         st.caption("这个月没有显著的热点或冷点。")
         return
-    table = pd.DataFrame({"月份": month, "乡镇(街道)": sig["town"], "村(社区)": sig["name"], "区划代码": sig["code"],
-                          "分类": sig["label"], "当月诉求件数": sig["value"], "Gi* z 值": sig["Zs"]})
     st.dataframe(table, hide_index=True, width="stretch")
     downloads(table, f"逐月热点_{month}", "hs_dl_month", caption=filters.describe(flt.without_area()))
 
@@ -174,17 +146,12 @@ def hex_mode(flt: CaseFilter) -> None:
     if hx.empty or not hx["value"].sum():
         no_points(flt.without_area(), "六边形格网")
         return
-    # cells with no case that are not significant are left undrawn: half the grid's weight on the page
-    drawn = hx[(hx["value"] > 0) | (hx["class"] != "not_significant")]
-    gdf = gpd.GeoDataFrame(drawn, geometry=maps.hex_polygons(drawn["h3"]), crs="EPSG:4326")
-    gdf["label"] = gdf["class"].map(CLASS_LABELS).fillna("无数据")
-    gdf["value"] = gdf["value"].astype(int)
-    gdf["z"] = gdf["z"].round(2)
+    gdf = view.hex_frame(hx)
     towns = data.area_shapes("town")
     tooltip = {"value": "有坐标的诉求件数", "z": "Gi* z 值", "label": "分类"}
     m = maps.categorical(gdf, "class", GI_CLASSES, f"H3 {res}级格网 Gi*", data.bounds(flt.area_prefix), tooltip,
                          data.demo_caption(), outlines=towns)
-    n_points, n_blank = int(hx["value"].sum()), len(hx) - len(drawn)
+    n_points, n_blank = int(hx["value"].sum()), len(hx) - len(gdf)
     st.caption(f"覆盖全区的 H3 六边形格网 ({len(hx):,} 格, {HEX_SIZE[res]}): 对每格内有坐标的诉求件数({n_points:,} 件)做 Getis-Ord Gi*, "
                "已按错误发现率(FDR)校正。检验的是原始件数, 没有户数作分母: 人口稠密的城区天然偏热, "
                "按人口比较请看「热点/冷点 (Gi*)」(村社区每千户诉求率)。只按村名或乡镇定位、没有经纬度的诉求不在格网中。"
@@ -192,25 +159,13 @@ def hex_mode(flt: CaseFilter) -> None:
     show_map(m, f"hs_map_hex_{res}", height=600, drill=False)
     filters.note_unused(flt, {"area"}, ": 格网热点在全区计算, 地图缩放到所选区域")
 
-    sig = gdf[gdf["class"] != "not_significant"].copy()
-    st.subheader(f"显著的格网: 热点 {int(sig['class'].isin(HOT).sum()):,} 格, 冷点 {int((~sig['class'].isin(HOT)).sum()):,} 格")
+    sig = gdf[gdf["class"] != "not_significant"]
+    n_hot = int(sig["class"].isin(view.HOT).sum())
+    st.subheader(f"显著的格网: 热点 {n_hot:,} 格, 冷点 {len(sig) - n_hot:,} 格")
     if sig.empty:
         st.caption("所选条件下没有显著的热点或冷点格网。")
         return
-    import h3
-
-    lat, lon = zip(*(h3.cell_to_latlng(c) for c in sig["h3"]))
-    sig["lat"], sig["lon"] = [round(v, 5) for v in lat], [round(v, 5) for v in lon]
-    centres = gpd.GeoDataFrame(sig[["h3"]], geometry=gpd.points_from_xy(sig["lon"], sig["lat"]), crs="EPSG:4326")
-    if len(towns):
-        where = gpd.sjoin(centres, towns[["name", "geometry"]], how="left", predicate="within")
-        sig["town"] = where.groupby(level=0)["name"].first().reindex(sig.index).fillna("")
-    else:
-        sig["town"] = ""
-    sig = sig.sort_values(["class", "value"], ascending=[False, False])
-    table = pd.DataFrame({"H3 编号": sig["h3"], "中心所在乡镇(街道)": sig["town"],
-                          "中心纬度": sig["lat"], "中心经度": sig["lon"],
-                          "分类": sig["label"], "有坐标的诉求件数": sig["value"], "Gi* z 值": sig["z"]})
+    table = view.hex_table(gdf, data.cell_centres(tuple(sig["h3"])))
     st.dataframe(table, hide_index=True, width="stretch")
     downloads(table, f"H3格网热点_{res}级_{flt.start}_{flt.end}", "hs_dl_hex", caption=filters.describe(flt.without_area()))
 
@@ -231,9 +186,7 @@ def heat_mode(flt: CaseFilter) -> None:
                    "显著性请看「六边形格网 (H3)」或村(社区)的 Gi*。只按村名或乡镇定位的诉求没有坐标, 不在图中。")
         show_map(m, "hs_map_heat", height=600, drill=False)
     st.subheader("各乡镇(街道)诉求的坐标覆盖")
-    table = pd.DataFrame({"乡镇(街道)": cov["name"], "区划代码": cov["code"], "诉求件数": cov["cases"].astype(int),
-                          "有坐标": cov["with_point"].astype(int),
-                          "有坐标占比": (cov["with_point"] / cov["cases"]).map(lambda r: f"{r:.1%}")})
+    table = view.coverage_table(cov)
     if table.empty:
         st.caption("所选条件下没有诉求。")
         return

@@ -7,7 +7,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import data, filters, maps
-from dashboard.ui import area_page, downloads, show_map
+from dashboard.compute import households as view
+from dashboard.ui import area_page, downloads, household_cards, show_map
 from analysis import households as hh
 
 flt = area_page("民情分类 · 放心户 / 关心户 / 连心户")
@@ -21,19 +22,11 @@ if cats.empty or int(cats["households"].sum()) == 0:
     st.info("还没有户籍与民情分类数据。用 `minqing load households 民情台账.xlsx` 导入后刷新本页。")
     st.stop()
 
-kinds = hh.categories()
-total = int(cats["households"].sum())
-cols = st.columns(len(kinds) + 2)
-cols[0].metric("建档户数", f"{total:,}")
-for c, k in zip(cols[1:], kinds):
-    n = int(cats[k["key"]].sum())
-    c.metric(k["term"], f"{n:,}", f"占 {n / total:.1%}", delta_color="off", delta_arrow="off")
-pair = towns["pairing"]
-key_n, paired = int(pair["key_households"].sum()), int(pair["paired"].sum())
-cols[-1].metric("连心户结对覆盖率", f"{paired / key_n:.1%}" if key_n else "—", f"未结对 {key_n - paired:,} 户",
-                delta_color="off", delta_arrow="off", help="已与干部一对一结对的连心户 ÷ 连心户")
+totals = view.summary(cats, towns["pairing"])
+household_cards(st.columns(len(totals["kinds"]) + 2), totals)
 
 st.subheader(f"各{unit}分类构成")
+kinds = hh.categories()
 fig = go.Figure()
 for k in kinds:
     fig.add_bar(name=k["term"], y=cats["name"], x=cats[k["key"]], orientation="h", marker_color=k.get("color"))
@@ -41,12 +34,8 @@ fig.update_layout(barmode="stack", height=28 * len(cats) + 120, margin=dict(l=10
                   legend=dict(orientation="h"), xaxis_title="户数", yaxis=dict(autorange="reversed"))
 st.plotly_chart(fig, width="stretch")
 
+out = view.area_table(towns, unit)
 labels = hh.labels()
-table = cats.merge(pair[["code", "key_households", "paired", "coverage"]], on="code", how="left") \
-            .merge(towns["must_see"].drop(columns=["name", "households"]), on="code", how="left")
-show = ["name", "households", *[k["key"] for k in kinds], *[f"{k['key']}_share" for k in kinds], "paired", "coverage",
-        *hh.MUST_SEE, "any_must_see"]
-out = table[show].rename(columns=labels | {"name": unit})
 st.dataframe(out, hide_index=True, width="stretch",
              column_config={labels[f"{k['key']}_share"]: st.column_config.NumberColumn(format="percent") for k in kinds}
              | {labels["coverage"]: st.column_config.NumberColumn(format="percent")})
@@ -57,9 +46,7 @@ shapes = data.village_shapes(flt.town or "")
 if shapes.empty:
     st.info("还没有村(社区)边界, 无法画图。")
 else:
-    vil = data.households("village", flt.town or "")["categories"][["code", "households", "key_assistance", "key_assistance_share"]]
-    gdf = shapes.merge(vil, on="code", how="left").fillna({"households": 0, "key_assistance": 0, "key_assistance_share": 0})
-    gdf["share_pct"] = (gdf["key_assistance_share"] * 100).round(1)
+    gdf = view.share_map_frame(shapes, data.households("village", flt.town or "")["categories"])
     m = maps.choropleth(gdf, "share_pct", "连心户占比 (%)", data.bounds(flt.area_prefix),
                         {"name": "村(社区)", "town": "乡镇(街道)", "households": "户数", "key_assistance": "连心户",
                          "share_pct": "连心户占比(%)"}, data.demo_caption())

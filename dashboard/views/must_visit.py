@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from dashboard import data, filters, maps
+from dashboard.compute import must_visit as view
 from dashboard.texts import help_text, settings_table
 from dashboard.ui import NO_SHAPES, XLSX_MIME, area_page, show_map
 from reports.tables import csv_bytes, xlsx_bytes
@@ -19,7 +19,7 @@ try:
 except Exception as e:  # noqa: BLE001 - an analysis failure is a message, not a traceback
     st.error(f"五必去分析未能完成: {e}")
     st.stop()
-flagged = mv[mv["flags"].map(len) > 0] if not mv.empty else mv
+flagged = view.flagged(mv)
 if flagged.empty:
     st.info("目前没有村(社区)被标记为五必去。标记依据户情(连心户占比)、村委会与乡镇驻地的距离、近期诉求、"
             "办理情况和灾情: 用 `minqing load households`、`minqing load cases`、`minqing load disasters` "
@@ -28,27 +28,15 @@ if flagged.empty:
 
 chosen = st.multiselect("标记条件(满足任一所选条件即列出)", list(labels), default=list(labels),
                         format_func=labels.get, key="mv_flags")
-rows = flagged[flagged["flags"].map(lambda fs: any(f in chosen for f in fs))]
-rows = rows[rows["area_code"].str.startswith(flt.area_prefix)]
+rows = view.flagged(flagged, chosen, flt.area_prefix)
 
 cols = st.columns(len(labels) + 1)
 cols[0].metric("列出的村(社区)", f"{len(rows):,}", help="满足所选任一条件的村(社区)数; 全区共 "
                f"{len(flagged):,} 个村(社区)至少满足一项")
-for c, (key, label) in zip(cols[1:], labels.items()):
-    c.metric(label, f"{int(rows['flags'].map(lambda fs, k=key: k in fs).sum()):,}")
+for c, (label, n) in zip(cols[1:], view.flag_counts(rows, labels).items()):
+    c.metric(label, f"{n:,}")
 
-plan = pd.DataFrame({
-    "序号": range(1, len(rows) + 1),
-    "乡镇(街道)": rows["town"].to_numpy(),
-    "村(社区)": rows["name"].to_numpy(),
-    "区划代码": rows["area_code"].to_numpy(),
-    "五必去标记": rows["flags"].map(lambda fs: "、".join(labels.get(f, f) for f in fs)).to_numpy(),
-    "原因": rows["reasons"].map("; ".join).to_numpy(),
-    "优先得分": rows["score"].to_numpy(),
-    "户数": rows["households"].to_numpy(),
-    "诉求件数": rows["cases"].to_numpy(),
-    "超期未办结": rows["overdue"].to_numpy(),
-})
+plan = view.visit_plan(rows, labels)
 
 st.subheader("走访优先顺序")
 st.dataframe(plan, hide_index=True, width="stretch", height=min(38 + 35 * len(plan), 460),
@@ -81,11 +69,7 @@ shapes = data.village_shapes(flt.town or "")
 if shapes.empty:
     st.info(NO_SHAPES)
 else:
-    shown = rows.set_index("area_code")
-    gdf = shapes.assign(
-        score=shapes["code"].map(shown["score"]).fillna(0.0),
-        flags=shapes["code"].map(plan.set_index("区划代码")["五必去标记"]).fillna(""),
-    )
+    gdf = view.plan_map_frame(shapes, plan)
     m = maps.choropleth(gdf, "score", "五必去优先得分", data.bounds(flt.area_prefix),
                         {"name": "村(社区)", "town": "乡镇(街道)", "score": "优先得分", "flags": "五必去标记"},
                         data.demo_caption())

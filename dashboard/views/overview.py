@@ -3,14 +3,14 @@ map of the villages by a chosen figure."""
 
 from __future__ import annotations
 
-import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import data, filters, maps
+from dashboard.compute import overview as view
+from dashboard.compute.changes import change_text, fmt_rate
 from dashboard.texts import help_text
-from dashboard.ui import NO_SHAPES, case_page, downloads, fmt_rate, show_map
-from analysis import metrics
+from dashboard.ui import NO_SHAPES, case_page, downloads, show_map
 
 flt = case_page("民情地图 · 总览")
 s = data.summary(flt, compare=True)
@@ -18,12 +18,7 @@ ch = s["changes"]
 
 
 def pop(key: str, rate: bool = False) -> str | None:
-    c = ch[key]
-    if c["pop_change"] is None:
-        return None
-    if rate:
-        return f"{c['pop_change'] * 100:+.1f} 个百分点 环比"
-    return None if c["pop_pct"] is None else f"{c['pop_pct'] * 100:+.1f}% 环比"
+    return change_text(ch[key], rate)
 
 
 cols = st.columns(6)
@@ -41,10 +36,7 @@ st.caption(f"{filters.describe(flt)}。")
 left, right = st.columns([3, 2])
 with left:
     st.subheader("按月趋势")
-    months = data.metrics_by(flt, "month", ("received", "closed"))
-    period = pd.period_range(flt.start, flt.end, freq="M").strftime("%Y-%m")
-    # the period's months, empty ones as 0 (the backlog's earlier months are not in the period)
-    months = months.set_index("month").reindex(period).fillna({"received": 0, "closed": 0}).rename_axis("month").reset_index()
+    months = view.months(data.metrics_by(flt, "month", ("received", "closed")), flt.start, flt.end)
     if not months["received"].any():
         st.info("所选条件下没有诉求。")
     else:
@@ -60,49 +52,36 @@ def groups_chart() -> None:
     by = st.segmented_control("分组", ["category", "channel"], default="category", key="ov_by",
                               format_func={"category": "问题类别", "channel": "诉求来源"}.get,
                               label_visibility="collapsed") or "category"
-    groups = data.metrics_by(flt, by, ("received", "closed", "open", "overdue")).sort_values("received", ascending=False)
-    groups = groups[groups["received"] > 0]
+    groups = view.groups(data.metrics_by(flt, by, ("received", "closed", "open", "overdue")), by)
     if not groups.empty:
         fig = go.Figure(go.Bar(x=groups["received"], y=groups[by], orientation="h", marker_color="#3182bd"))
         fig.update_layout(height=320, margin=dict(l=0, r=10, t=10, b=0), yaxis=dict(autorange="reversed"),
                           xaxis_title="受理诉求")
         st.plotly_chart(fig, width="stretch", key="groups")
-        downloads(groups[[by, "received", "closed", "open", "overdue"]].rename(columns=metrics.LABELS | {
-            by: "问题类别" if by == "category" else "诉求来源"}), f"总览_{by}_{flt.start}_{flt.end}", "ov_groups")
+        downloads(view.groups_table(groups, by), f"总览_{by}_{flt.start}_{flt.end}", "ov_groups")
 
 
 with right:
     groups_chart()
 
-MAP_FIGURES = {"received": "受理诉求", "per_1000": "每千户诉求", "open": "未办结", "overdue": "超期未办结",
-               "closure_rate": "办结率(%)", "satisfaction_rate": "满意率(%)"}
-
-
 @st.fragment
 def village_map() -> None:
     """The village map and its table: choosing the figure reruns only this part."""
     st.subheader("各村(社区)分布")
-    figure = st.selectbox("地图指标", list(MAP_FIGURES), format_func=MAP_FIGURES.get, key="ov_figure")
-    gdf = data.map_data(flt, "village", ("received", "closed", "open", "overdue", "closure_rate", "satisfaction_rate"))
-    if gdf.empty:
+    figure = st.selectbox("地图指标", list(view.MAP_FIGURES), format_func=view.MAP_FIGURES.get, key="ov_figure")
+    shapes = data.village_shapes(flt.town or "")  # a village chosen: its whole town is drawn
+    if shapes.empty:
         st.info(NO_SHAPES)
     else:
-        hh = data.households("village", flt.town or "")["categories"][["code", "households"]]
-        gdf = gdf.merge(hh, on="code", how="left")
-        gdf["per_1000"] = (gdf["received"] / gdf["households"].where(gdf["households"] > 0) * 1000).round(1)
-        for r in ("closure_rate", "satisfaction_rate"):
-            gdf[r] = (gdf[r] * 100).round(1)
-        gdf[figure] = gdf[figure].fillna(0)
-        tooltip = {"name": "村(社区)", "town": "乡镇(街道)", "received": "受理诉求", "open": "未办结", figure: MAP_FIGURES[figure]}
-        m = maps.choropleth(gdf, figure, MAP_FIGURES[figure], data.bounds(flt.area_prefix), tooltip, data.demo_caption())
+        gdf = view.village_map(shapes, data.area_figures(flt, "village"), figure)
+        tooltip = {"name": "村(社区)", "town": "乡镇(街道)", "received": "受理诉求", "open": "未办结", figure: view.MAP_FIGURES[figure]}
+        m = maps.choropleth(gdf, figure, view.MAP_FIGURES[figure], data.bounds(flt.area_prefix), tooltip, data.demo_caption())
         show_map(m, "overview_map")
         st.caption("点击地图上的村(社区)可查看其区域档案。" + ("比率在没有诉求的村(社区)记为 0。" if figure.endswith("rate") else ""))
         town_only = data.town_level_cases(flt)
         if town_only:
             st.caption(f"另有 {town_only:,} 件诉求只定位到乡镇(街道), 未画在村级地图上。")
-        table = pd.DataFrame({"乡镇(街道)": gdf["town"], "村(社区)": gdf["name"], "区划代码": gdf["code"],
-                              **{metrics.LABELS[k]: gdf[k] for k in ("received", "closed", "open", "overdue")},
-                              "每千户诉求": gdf["per_1000"]})
+        table = view.village_table(gdf)
         with st.expander("各村(社区)数据表"):
             st.dataframe(table, hide_index=True, width="stretch")
             downloads(table, f"总览_村社区_{flt.start}_{flt.end}", "ov_table")

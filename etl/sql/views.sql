@@ -15,6 +15,7 @@
 --   mq_response_hours()     assigned within this many hours counts as responded (24)
 --   mq_group_min_size()     people from which a petition is a group petition (5)
 --   mq_overdue_edges()      upper bounds (days) of the overdue aging buckets ([7, 14, 30, 90])
+--   mq_per_1000(n, households)  n per 1,000 households (每千户诉求), NULL without households (for the analyses)
 -- A view is bound when it is queried, so redefining a macro changes every view at once.
 
 -- One row per case with its derived flags. Flags of closed-case rules are false on open cases.

@@ -1,0 +1,52 @@
+"""总览: the trend's months, the categories or channels chart, and the village map with its table."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import geopandas as gpd
+import pandas as pd
+
+from analysis import metrics
+
+MAP_FIGURES = {"received": "受理诉求", "per_1000": "每千户诉求", "open": "未办结", "overdue": "超期未办结",
+               "closure_rate": "办结率(%)", "satisfaction_rate": "满意率(%)"}
+
+
+def months(by_month: pd.DataFrame, start: dt.date, end: dt.date) -> pd.DataFrame:
+    """Received and closed per month of [start, end] (data.metrics_by(..., "month")), every month of
+    the period listed, empty ones as 0 (the backlog's earlier months are left out)."""
+    period = pd.period_range(start, end, freq="M").strftime("%Y-%m")
+    return (by_month.set_index("month").reindex(period).fillna({"received": 0, "closed": 0})
+            .rename_axis("month").reset_index())
+
+
+def groups(by_group: pd.DataFrame, by: str) -> pd.DataFrame:
+    """The categories or channels (`by`) with a case received, most first."""
+    df = by_group.sort_values("received", ascending=False)
+    return df[df["received"] > 0]
+
+
+def groups_table(rows: pd.DataFrame, by: str) -> pd.DataFrame:
+    """`groups` as the download shows them: the group, received, closed, open, overdue in Chinese."""
+    return rows[[by, "received", "closed", "open", "overdue"]].rename(
+        columns=metrics.LABELS | {by: "问题类别" if by == "category" else "诉求来源"})
+
+
+def village_map(shapes: gpd.GeoDataFrame, figs: pd.DataFrame, figure: str) -> gpd.GeoDataFrame:
+    """Village outlines with their figures (data.area_figures of the villages): per_1000 to one
+    decimal, the rates in percent to one decimal, and `figure` (a key of MAP_FIGURES) 0 where missing."""
+    keep = ["code", "received", "closed", "open", "overdue", "closure_rate", "satisfaction_rate", "households", "per_1000"]
+    gdf = shapes.merge(figs[keep], on="code", how="left")
+    gdf["per_1000"] = gdf["per_1000"].round(1)
+    for r in ("closure_rate", "satisfaction_rate"):
+        gdf[r] = (gdf[r] * 100).round(1)
+    gdf[figure] = gdf[figure].fillna(0)
+    return gdf
+
+
+def village_table(gdf: gpd.GeoDataFrame) -> pd.DataFrame:
+    """The map's villages as a table: town, village, code, the four counts, per 1,000 households."""
+    return pd.DataFrame({"乡镇(街道)": gdf["town"], "村(社区)": gdf["name"], "区划代码": gdf["code"],
+                         **{metrics.LABELS[k]: gdf[k] for k in ("received", "closed", "open", "overdue")},
+                         "每千户诉求": gdf["per_1000"]})
