@@ -147,6 +147,12 @@ def case_period(con):
 
 
 @query
+def default_period(con):
+    """The period shown when none is chosen (analysis.metrics.default_period, as the CLI's)."""
+    return metrics.default_period(con)
+
+
+@query
 def _area_names(con) -> dict[str, tuple[str, str]]:
     return {c: (n, lv) for c, n, lv in con.execute("SELECT code, name, level FROM areas ORDER BY code").fetchall()}
 
@@ -340,9 +346,9 @@ def export_file(con, flt: CaseFilter, level: str, metric_keys: tuple[str, ...], 
 
 
 @query
-def as_of_date(con):
-    """The warehouse's 'today' (the demo's fixed date, otherwise today)."""
-    return views.as_of(con).at.date()
+def as_of(con) -> views.AsOf:
+    """The warehouse's 'today': the data's own date (etl.views.as_of)."""
+    return views.as_of(con)
 
 
 # ---------------------------------------------------------------------------- 区域档案

@@ -27,12 +27,12 @@ def sidebar() -> CaseFilter:
     from dashboard import data
 
     _apply_drill()
-    period = data.case_period()
+    period, default = data.case_period(), data.default_period()
     side = st.sidebar
     side.header("筛选")
     start = end = None
     if period is not None:
-        start, end = _period(side, *period)
+        start, end = _period(side, period[0], *default)
     towns = data.towns()
     town = side.selectbox("乡镇(街道)", list(towns), index=None, placeholder="全区", key="town",
                           format_func=_unique_labels(towns), bind="query-params", on_change=_town_changed)
@@ -76,10 +76,9 @@ def describe(flt: CaseFilter) -> str:
     return flt.describe(data.area_name(flt.area_prefix) if flt.area_prefix else "")
 
 
-def _period(side, first: dt.date, last: dt.date) -> tuple[dt.date, dt.date]:
-    """Date range, default: the last 12 calendar months with data (this month and 11 before)."""
-    y, m = divmod(last.year * 12 + last.month - 1 - 11, 12)
-    default_start = max(first, dt.date(y, m + 1, 1))
+def _period(side, first: dt.date, default_start: dt.date, last: dt.date) -> tuple[dt.date, dt.date]:
+    """Date range from the first case to the data's own date; default: analysis.metrics.default_period
+    (the CLI's default too)."""
     value = side.date_input("受理时段", (default_start, last), min_value=first, max_value=last,
                             format="YYYY-MM-DD", key="period", bind="query-params")
     st.session_state["_period_default"] = (default_start, last)  # what 清除筛选 goes back to

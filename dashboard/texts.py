@@ -1,11 +1,14 @@
 """Help texts of the pages that state a threshold, built from the settings' current values
-(etl/settings.py), so a changed setting changes the page."""
+(etl/settings.py), so a changed setting changes the page; and the data's own date as every
+page states it."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 
-from etl import settings
+from etl import settings, views
 
 _HELP = {
     "overdue": "未办结且已超过办理时限(一般问题{deadline_days_ordinary}天, 重大疑难{deadline_days_major}天)",
@@ -30,3 +33,13 @@ def settings_table(prefix: str) -> pd.DataFrame:
     rows = settings.group(prefix)
     return pd.DataFrame({"说明": [s.zh for s in rows], "当前值": [s.show(settings.get(s.name)) for s in rows],
                          "设置名": [s.name for s in rows]})
+
+
+def as_of_notice(as_of: views.AsOf, today: dt.date | None = None) -> tuple[str, str | None]:
+    """The caption every page shows (数据截至 ...) and, when the data's date lags today by more than
+    the setting as_of_lag_warn_days (not for the demo, whose date is fixed), a warning."""
+    lag = as_of.lag_days(today)
+    if as_of.source in ("demo", "clock") or lag <= int(settings.get("as_of_lag_warn_days")):
+        return as_of.label(), None
+    return as_of.label(), (f"数据截至 {as_of.at:%Y-%m-%d}, 比今天早 {lag} 天: 超期、环比同比和默认时段都按数据日期计算。"
+                           "如有更新的导出, 导入后本页即更新。")

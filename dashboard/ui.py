@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard import filters
 from analysis.filters import CaseFilter
+from dashboard.texts import as_of_notice
 from reports.tables import csv_bytes, xlsx_bytes
 
 
@@ -28,6 +29,10 @@ def page_start(title: str) -> dict:
         st.error(str(e))
         st.stop()
     demo_banner(meta)
+    caption, warning = as_of_notice(data.as_of())
+    st.caption(caption)
+    if warning:
+        st.warning(warning)
     return meta
 
 

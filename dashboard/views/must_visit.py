@@ -44,7 +44,7 @@ st.dataframe(plan, hide_index=True, width="stretch", height=min(38 + 35 * len(pl
                             "优先得分": st.column_config.NumberColumn(format="%.1f")})
 district = data.meta().get("district_name", "")
 place = f"{district} · {data.area_name(flt.area_prefix)}" if flt.area_prefix else district
-as_of = data.as_of_date()
+as_of = data.as_of().at.date()
 print_title = f"{place} 五必去走访计划 · {as_of}"
 print_doc = visit_plan_html(
     plan[["序号", "乡镇(街道)", "村(社区)", "五必去标记", "原因", "优先得分"]], print_title,
