@@ -6,7 +6,7 @@ whole numbers (written `7,14,30,90`) or a mapping of named weights (written
 
 A value comes from, first to last: the environment variable `MINQING_<NAME>` (upper case),
 the TOML file named by `MINQING_CONFIG` (`name = value` per setting, see `read_toml`), the
-default. Module constants elsewhere (e.g. analysis.metrics.RANKING_MIN_CASES) read a setting
+default. Module constants elsewhere (e.g. analysis.rankings.RANKING_MIN_CASES) read a setting
 once, at import; texts shown to users read it when they are built (`fill`).
 README.md lists the same settings; tests/test_settings.py keeps the two in step.
 """

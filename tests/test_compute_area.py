@@ -18,7 +18,7 @@ from analysis.must_visit import FLAG_LABELS, must_visit
 from dashboard.compute import area as view
 from dashboard.compute import changes
 from dashboard.compute import households as homes_view
-from geo.hotspots import CLASS_LABELS
+from geo.getis_ord import CLASS_LABELS
 
 START, END = dt.date(2025, 11, 1), dt.date(2026, 10, 31)
 FLT = CaseFilter(START, END)
@@ -106,7 +106,7 @@ def test_changes_in_words():
 def test_change_table_has_a_row_per_figure_with_its_periods(con):
     from analysis import metrics
 
-    s = metrics.case_summary(con, START, END, compare=True)
+    s = metrics.case_summary(con, CaseFilter(START, END), compare=True)
     table = changes.change_table(s)
     assert list(table["指标"]) == [metrics.LABELS[k] for k, _ in changes.CHANGE_ROWS]
     received = _count(con, "SELECT count(*) FROM cases WHERE CAST(received_at AS DATE) BETWEEN ? AND ?", START, END)

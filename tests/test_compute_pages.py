@@ -15,6 +15,7 @@ from analysis.case_lists import overdue_cases
 from analysis.filters import CaseFilter
 from analysis.hotspots import area_hotspots, cell_centres, emerging, hex_hotspots, point_coverage
 from analysis.must_visit import FLAG_LABELS, must_visit
+from analysis.rankings import RANKING_MIN_CASES, rankings as rank_units
 from dashboard import pages
 from dashboard.compute import hotspots, must_visit as visits, open_cases, overview, rankings
 from dashboard.compute import households as homes_view
@@ -71,7 +72,7 @@ def test_hot_spot_rates_are_cases_per_1000_households(con):
 # ---------------------------------------------------------------------------- 总览
 
 def test_overview_months_list_every_month_of_the_period(con):
-    by_month = metrics.case_metrics_by(con, START, END, "month", measures=["received", "closed"])
+    by_month = metrics.case_metrics_by(con, CaseFilter(START, END), "month", measures=["received", "closed"])
     got = overview.months(by_month, START, END)
     want = dict(con.execute("""SELECT strftime(received_at, '%Y-%m'), count(*) FROM cases
                                WHERE CAST(received_at AS DATE) BETWEEN ? AND ? GROUP BY 1""", [START, END]).fetchall())
@@ -79,7 +80,7 @@ def test_overview_months_list_every_month_of_the_period(con):
 
 
 def test_overview_groups_drop_empty_ones_most_first(con):
-    by = metrics.case_metrics_by(con, START, END, "category", measures=["received", "closed", "open", "overdue"])
+    by = metrics.case_metrics_by(con, CaseFilter(START, END), "category", measures=["received", "closed", "open", "overdue"])
     got = overview.groups(by, "category")
     want = con.execute("""SELECT category, count(*) FROM cases WHERE CAST(received_at AS DATE) BETWEEN ? AND ?
                           GROUP BY 1 ORDER BY 2 DESC""", [START, END]).fetchall()
@@ -177,7 +178,7 @@ def test_coverage_table_counts_cases_with_a_point(con):
 # ---------------------------------------------------------------------------- 未办结
 
 def test_backlog_and_violations_tables_match_sql(con):
-    areas_ = metrics.case_metrics_by(con, START, END, "town", measures=list(open_cases.area_measures()))
+    areas_ = metrics.case_metrics_by(con, CaseFilter(START, END), "town", measures=list(open_cases.area_measures()))
     table = open_cases.backlog_table(areas_, "乡镇(街道)")
     want = dict(con.execute(f"""SELECT t.name, count(*) FROM cases c JOIN areas t ON t.code = left(c.area_code, 9)
                                 WHERE CAST(c.received_at AS DATE) <= ? AND c.status IN {OPEN} GROUP BY 1""",
@@ -194,13 +195,13 @@ def test_backlog_and_violations_tables_match_sql(con):
 
 
 def test_overdue_share_ages_and_listing(con):
-    s = metrics.case_summary(con, START, END, compare=False)
+    s = metrics.case_summary(con, CaseFilter(START, END), compare=False)
     assert open_cases.overdue_share({"open": 0, "overdue": 0}) == "—"
     assert open_cases.overdue_share({"open": 8, "overdue": 2}) == "25.0%"
     assert open_cases.ages(s)["件数"].sum() == s["overdue"]
     listing = open_cases.overdue_listing(overdue_cases(con, FLT))
     assert len(listing) == s["overdue"] and set(listing["化解层级"]) <= set(open_cases.TIERS.values()) | {""}
-    tiers = metrics.case_metrics_by(con, START, END, "tier", measures=["received", "closed", "closure_rate", "open", "overdue"])
+    tiers = metrics.case_metrics_by(con, CaseFilter(START, END), "tier", measures=["received", "closed", "closure_rate", "open", "overdue"])
     t = open_cases.group_table(tiers, "tier", "化解层级")
     assert set(t["化解层级"]) <= set(open_cases.TIERS.values()) and t["受理诉求"].sum() == s["received"]
 
@@ -222,13 +223,13 @@ def test_visit_plan_and_flag_counts_follow_must_visit(con):
 
 
 def test_ranking_table_marks_the_unranked(con):
-    df = metrics.rankings(con, START, END, "town")
+    df = rank_units(con, CaseFilter(START, END), "town")
     table = rankings.ranking_table(df, "town")
     small = dict(con.execute("""SELECT t.name, count(c.case_id) FROM areas t LEFT JOIN cases c ON left(c.area_code, 9) = t.code
                                 AND CAST(c.received_at AS DATE) BETWEEN ? AND ? WHERE t.level = 'town' GROUP BY 1""",
                              [START, END]).fetchall())
     for name, rank, flag in zip(table["乡镇(街道)"], table["排名"], table["标记"]):
-        assert (rank == "—") == (small[name] < metrics.RANKING_MIN_CASES), name
+        assert (rank == "—") == (small[name] < RANKING_MIN_CASES), name
         assert ("不排名" in flag) == (rank == "—")
     n = rankings.counts(df)
     assert n["ranked"] + n["not_ranked"] == len(small) == len(table)

@@ -12,7 +12,8 @@ import pandas as pd
 from analysis.filters import CaseFilter
 from dashboard.compute import must_visit
 from dashboard.compute.hotspots import HOT
-from geo.hotspots import CLASS_LABELS, LISA_LABELS
+from geo.getis_ord import CLASS_LABELS
+from geo.moran import LISA_LABELS
 
 LEVEL_NAMES = {"district": "区(县)", "town": "乡镇(街道)", "village": "村(社区)"}
 

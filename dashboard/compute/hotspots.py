@@ -8,7 +8,8 @@ import pandas as pd
 
 from dashboard.maps import hex_polygons
 from geo.emerging import CATEGORY_LABELS
-from geo.hotspots import CLASS_LABELS, LISA_LABELS
+from geo.getis_ord import CLASS_LABELS
+from geo.moran import LISA_LABELS
 
 HOT = ["hot_99", "hot_95", "hot_90"]
 # Per village method: the column drawn, its labels, and the values listed under the map (hot or high).

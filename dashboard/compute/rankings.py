@@ -1,16 +1,16 @@
-"""排名: the ranking table and its counts, from analysis.metrics.rankings."""
+"""排名: the ranking table and its counts, from analysis.rankings."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from analysis import metrics
+from analysis import rankings as rk
 
 
 def ranking_table(df: pd.DataFrame, by: str) -> pd.DataFrame:
     """The ranked towns (`by` 'town') or handling units ('unit') as shown: rank ('—' when not
     ranked), the three rates in percent and the score to one decimal, the flags (or why not ranked)."""
-    not_ranked = f"未达最少件数({metrics.RANKING_MIN_CASES}件), 不排名"
+    not_ranked = f"未达最少件数({rk.RANKING_MIN_CASES}件), 不排名"
     return pd.DataFrame({
         "排名": [str(int(r)) if ok else "—" for r, ok in zip(df["rank"], df["ranked"])],
         unit_label(by): (df["name"] if by == "town" else df["handling_unit"]).to_numpy(),

@@ -58,32 +58,9 @@ def build_demo(db_path: str | Path, *, seed: int = 20241, as_of: str = "2026-10-
     vg = geo.villages.reset_index(drop=True)
     vg["town_name"] = vg["town_code"].map(town_names)
     touching = _neighbours(vg)
-    used: set[int] = set()
     months = pd.period_range(START, as_of[:7], freq="M")
-    plan = case_gen.Plan(np.ones((len(vg), len(months))), {}, set())
-    truth: dict = {"district": d.code, "seed": seed, "as_of": as_of, "scale": scale, "label": LABEL,
-                   "hotspots": {"persistent": [], "emerging": [], "diminishing": []}, "must_visit": {}}
-    m_idx = np.arange(len(months))
-    k26 = int(np.flatnonzero(months == pd.Period("2026-01", "M"))[0])
-    for kind, town_map in (("persistent", PERSISTENT_TOWNS), ("emerging", EMERGING_TOWNS), ("diminishing", DIMINISHING_TOWNS)):
-        for town, cat in town_map.items():
-            members = _cluster(vg, touching, town, used, rng, size=5)
-            # Shapes chosen so Esri's Emerging Hot Spot rules can recognise them (monthly Gi*):
-            if kind == "persistent":  # hot in every month at a steady level
-                curve = np.full(len(months), 5.0)
-            elif kind == "emerging":  # quiet until 2026, then hot and rising every month to the end
-                curve = np.where(m_idx >= k26, 3.0 + 1.0 * (m_idx - k26), 1.0)
-            else:  # diminishing: hot throughout, fading but still well above normal at the end
-                curve = 12.0 - 7.0 * m_idx / (len(months) - 1)
-            for v in members:
-                plan.multiplier[v] = curve
-                plan.category[v] = cat
-            truth["hotspots"][kind].append({"town_code": town, "category": cat, "villages": [vg.at[v, "code"] for v in members],
-                                            "multiplier_by_month": {str(p): round(float(c), 2) for p, c in zip(months, curve)}})
-    difficult = [_pick(vg, t, used, rng) for t in DIFFICULT_TOWNS]
-    plan.difficult = set(difficult)
-    poverty = [_pick(vg, t, used, rng) for t in POVERTY_TOWNS]
-    official = [_pick(vg, t, used, rng) for t in OFFICIAL_POOR_TOWNS]
+    truth: dict = {"district": d.code, "seed": seed, "as_of": as_of, "scale": scale, "label": LABEL}
+    plan, truth["hotspots"], (difficult, poverty, official) = _plant(vg, touching, months, rng)
 
     say("生成户籍与民情分类 (households)")
     hh_counts = people.household_counts(vg, int(270_000 * scale), rng)
@@ -115,19 +92,7 @@ def build_demo(db_path: str | Path, *, seed: int = 20241, as_of: str = "2026-10-
             batches.append(r.as_dict())
             say(f"  {kind}: {path.name} 读入 {r.rows_read} 行, 新增 {r.loaded}, 更新 {r.updated}, 重复 {r.duplicates}, 拒收 {r.rejected}")
 
-    def codes(idx):
-        return [vg.at[v, "code"] for v in idx]
-    hit = vg[vg.geometry.intersects(shapely.union_all(dis[dis["started_at"] >= "2025-11-01"].geometry))
-             & (vg.geometry.intersection(shapely.union_all(dis.geometry)).area > 1000)]
-    truth["must_visit"] = {
-        "poverty": {"high_key_assistance_share": codes(poverty), "official_flag": codes(official)},
-        "remote": {"threshold_km": REMOTE_KM, "towns_with_moved_seat": remote_towns,
-                   "villages": remote_villages(geo, REMOTE_KM)},
-        "petitions": [c for k in ("persistent", "emerging", "diminishing") for h in truth["hotspots"][k] for c in h["villages"]],
-        "difficult": codes(difficult),
-        "disaster": {"within_12_months": hit["code"].tolist(),
-                     "all_events": vg[vg.geometry.intersection(shapely.union_all(dis.geometry)).area > 1000]["code"].tolist()},
-    }
+    truth["must_visit"] = _must_visit_truth(geo, vg, dis, truth["hotspots"], difficult, poverty, official, remote_towns)
     truth["counts"] = {"households": int(hh_counts.sum()), "cases": int(len(ledger)), "cadres": int(len(cadres)),
                        "visits": int(len(visits)), "stations": int(len(stations)), "buildings": int(len(buildings))}
     truth["disasters"] = [{"disaster_id": r.disaster_id, "name": r.name, "started_at": r.started_at} for r in dis.itertuples()]
@@ -136,6 +101,53 @@ def build_demo(db_path: str | Path, *, seed: int = 20241, as_of: str = "2026-10-
                                     "关心户: 困难程度=1, 或人均<10000, 或负债>年收入; 其余放心户")
     (db_path.parent / "demo_truth.json").write_text(json.dumps(truth, ensure_ascii=False, indent=1), encoding="utf-8")
     return truth
+
+
+def _plant(vg, touching, months, rng):
+    """The planted truth: hot-spot clusters with their monthly multipliers (Esri-recognisable
+    shapes), then the difficult, poor and officially poor villages, each in its own village."""
+    used: set[int] = set()
+    plan = case_gen.Plan(np.ones((len(vg), len(months))), {}, set())
+    hotspots: dict = {"persistent": [], "emerging": [], "diminishing": []}
+    m_idx = np.arange(len(months))
+    k26 = int(np.flatnonzero(months == pd.Period("2026-01", "M"))[0])
+    for kind, town_map in (("persistent", PERSISTENT_TOWNS), ("emerging", EMERGING_TOWNS), ("diminishing", DIMINISHING_TOWNS)):
+        for town, cat in town_map.items():
+            members = _cluster(vg, touching, town, used, rng, size=5)
+            # Shapes chosen so Esri's Emerging Hot Spot rules can recognise them (monthly Gi*):
+            if kind == "persistent":  # hot in every month at a steady level
+                curve = np.full(len(months), 5.0)
+            elif kind == "emerging":  # quiet until 2026, then hot and rising every month to the end
+                curve = np.where(m_idx >= k26, 3.0 + 1.0 * (m_idx - k26), 1.0)
+            else:  # diminishing: hot throughout, fading but still well above normal at the end
+                curve = 12.0 - 7.0 * m_idx / (len(months) - 1)
+            for v in members:
+                plan.multiplier[v] = curve
+                plan.category[v] = cat
+            hotspots[kind].append({"town_code": town, "category": cat, "villages": [vg.at[v, "code"] for v in members],
+                                   "multiplier_by_month": {str(p): round(float(c), 2) for p, c in zip(months, curve)}})
+    difficult = [_pick(vg, t, used, rng) for t in DIFFICULT_TOWNS]
+    plan.difficult = set(difficult)
+    poverty = [_pick(vg, t, used, rng) for t in POVERTY_TOWNS]
+    official = [_pick(vg, t, used, rng) for t in OFFICIAL_POOR_TOWNS]
+    return plan, hotspots, (difficult, poverty, official)
+
+
+def _must_visit_truth(geo, vg, dis, hotspots, difficult, poverty, official, remote_towns) -> dict:
+    """Which villages the demo planted for each of the five must-visit criteria."""
+    def codes(idx):
+        return [vg.at[v, "code"] for v in idx]
+    hit = vg[vg.geometry.intersects(shapely.union_all(dis[dis["started_at"] >= "2025-11-01"].geometry))
+             & (vg.geometry.intersection(shapely.union_all(dis.geometry)).area > 1000)]
+    return {
+        "poverty": {"high_key_assistance_share": codes(poverty), "official_flag": codes(official)},
+        "remote": {"threshold_km": REMOTE_KM, "towns_with_moved_seat": remote_towns,
+                   "villages": remote_villages(geo, REMOTE_KM)},
+        "petitions": [c for k in ("persistent", "emerging", "diminishing") for h in hotspots[k] for c in h["villages"]],
+        "difficult": codes(difficult),
+        "disaster": {"within_12_months": hit["code"].tolist(),
+                     "all_events": vg[vg.geometry.intersection(shapely.union_all(dis.geometry)).area > 1000]["code"].tolist()},
+    }
 
 
 def _write_sources(src: Path, dname: str, geo, vg, official, snaps, cadres, visits, stations, buildings, ledger, dis):
