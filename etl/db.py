@@ -42,8 +42,7 @@ def connect(path: str | os.PathLike | None = None, read_only: bool = False, *,
     else:
         con = duckdb.connect(str(path), read_only=read_only, config=config)
     load_spatial(con)
-    _progress_bar(con, progress_bar)
-    return con
+    return _progress_bar(con, progress_bar)
 
 
 def cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
@@ -59,7 +58,9 @@ def _progress_bar(con: duckdb.DuckDBPyConnection, on: bool) -> duckdb.DuckDBPyCo
 
 
 def load_spatial(con: duckdb.DuckDBPyConnection) -> None:
-    """Install the spatial extension from the file the PyPI package ships, then load it."""
+    """Install the spatial extension from the file the PyPI package ships, then load it (quietly:
+    on a busy machine the install takes seconds, and DuckDB would print its progress bar)."""
+    _progress_bar(con, False)
     con.install_extension(str(spatial_extension_path()))
     con.load_extension("spatial")
 

@@ -20,6 +20,19 @@ def demo_dir(tmp_path_factory) -> Path:
     return d
 
 
+@pytest.fixture
+def wh(tmp_path) -> Path:
+    """An empty warehouse of 汉滨区 (610902), made by `minqing init` as a user would."""
+    from click.testing import CliRunner
+
+    from cli import main
+
+    db = tmp_path / "w.duckdb"
+    result = CliRunner().invoke(main, ["--db", str(db), "init", "--district", "610902"])
+    assert result.exit_code == 0, result.output
+    return db
+
+
 @pytest.fixture(scope="session")
 def demo_db(demo_dir) -> Path:
     return demo_dir / "demo.duckdb"

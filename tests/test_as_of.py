@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-import pytest
 from click.testing import CliRunner
 
 from cli import main
@@ -17,13 +16,6 @@ HEADER = "受理编号,受理时间,诉求来源,问题类别,诉求内容,所�
 ROWS = ["D1,2025-12-01 09:00,12345,道路,路灯,老城街道,西大街社区,受理,",       # open 27 days by 12-28: overdue
         "D2,2025-12-26 09:00,12345,道路,路灯,老城街道,西大街社区,受理,",       # open 2 days: not overdue
         "D3,2025-11-20 09:00,12345,道路,路灯,老城街道,西大街社区,办结,2025-12-28 16:00"]
-
-
-@pytest.fixture
-def wh(tmp_path):
-    db = tmp_path / "w.duckdb"
-    assert CliRunner().invoke(main, ["--db", str(db), "init", "--district", "610902"]).exit_code == 0
-    return db
 
 
 def _load(db, path, *extra):

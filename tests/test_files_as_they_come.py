@@ -14,13 +14,6 @@ from etl.db import connect
 HEADER = "受理编号,受理时间,诉求来源,问题类别,诉求内容,所属乡镇,所属村(社区),办理状态"
 
 
-@pytest.fixture
-def wh(tmp_path):
-    db = tmp_path / "w.duckdb"
-    assert CliRunner().invoke(main, ["--db", str(db), "init", "--district", "610902"]).exit_code == 0
-    return db
-
-
 def _load(db, path):
     r = CliRunner().invoke(main, ["--db", str(db), "load", "cases", str(path), "--json"])
     return r

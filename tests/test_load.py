@@ -22,13 +22,6 @@ GOOD = [
 ]
 
 
-@pytest.fixture
-def wh(tmp_path):
-    db = tmp_path / "w.duckdb"
-    assert CliRunner().invoke(main, ["--db", str(db), "init", "--district", "610902"]).exit_code == 0
-    return db
-
-
 def _write(path, lines, encoding="utf-8"):
     path.write_bytes(("\n".join(lines) + "\n").encode(encoding))
     return path

@@ -21,13 +21,6 @@ from etl.kinds import KINDS
 VILLAGES = [("610902001003", "西大街社区居委会"), ("610902001004", "培新街社区居委会"), ("610902104001", None)]
 
 
-@pytest.fixture
-def wh(tmp_path):
-    db = tmp_path / "w.duckdb"
-    assert CliRunner().invoke(main, ["--db", str(db), "init", "--district", "610902"]).exit_code == 0
-    return db
-
-
 def _boundaries(crs: str) -> gpd.GeoDataFrame:
     con = connect()
     names = {c: n for c, n in VILLAGES}

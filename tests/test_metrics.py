@@ -191,9 +191,12 @@ def test_figures_need_both_ends_of_the_period(con, demo):
         metrics.case_summary(con, CaseFilter(start=dt.date(2025, 1, 1)))
     with pytest.raises(ValueError, match="both ends"):
         metrics.case_metrics_by(con, CaseFilter(end=dt.date(2025, 1, 1)), "town")
-    first, last = flags["received_at"].min().date(), flags["received_at"].max().date()
-    assert metrics.resolve_period(con, CaseFilter()) == (first, last)
-    assert metrics.resolve_period(con, CaseFilter(start=dt.date(2025, 1, 1))) == (dt.date(2025, 1, 1), last)
+    # an open period is the default one: 12 calendar months up to the data's own date (the demo's 2026-10-31)
+    assert metrics.resolve_period(con, CaseFilter()) == (dt.date(2025, 11, 1), dt.date(2026, 10, 31))
+    assert metrics.resolve_period(con, CaseFilter(start=dt.date(2025, 1, 1))) == (dt.date(2025, 1, 1), dt.date(2026, 10, 31))
+    assert metrics.resolve_period(con, CaseFilter(end=dt.date(2025, 6, 30))) == (dt.date(2024, 7, 1), dt.date(2025, 6, 30))
+    first = flags["received_at"].min().date()
+    assert metrics.resolve_period(con, CaseFilter(end=first)) == (first, first)  # never before the first case
 
 
 def test_period_over_period_and_year_over_year(con, demo):

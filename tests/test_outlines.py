@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 import shapely
 from click.testing import CliRunner
 from shapely.geometry import box, mapping
@@ -15,13 +14,6 @@ from etl.db import connect
 
 TOWN = "610902001"
 A, B, C, D, E, F = (f"{TOWN}{s}" for s in ("003", "004", "005", "007", "008", "009"))
-
-
-@pytest.fixture
-def wh(tmp_path):
-    db = tmp_path / "w.duckdb"
-    assert CliRunner().invoke(main, ["--db", str(db), "init", "--district", "610902"]).exit_code == 0
-    return db
 
 
 def _feature(code, geometry):
