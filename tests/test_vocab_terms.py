@@ -145,3 +145,18 @@ def test_a_target_outside_the_vocabulary_is_refused_naming_the_options(wh, ledge
     r = CliRunner().invoke(main, ["--db", str(wh), "vocab", "map", "没见过", "道路"])
     assert r.exit_code == 2 and "--domain" in r.output
     assert _by_category(wh)["环境卫生"] == 2  # nothing changed
+
+
+def test_a_warehouse_from_before_keeps_working_and_remembers_its_terms(wh, ledger):
+    from etl.db import writing
+    from etl.warehouse import upgrade_schema
+
+    _load(wh, ledger)
+    with writing(wh) as con:  # as an older version wrote it: no written terms, no vocab_map
+        for d in ("channel", "category", "status", "satisfaction"):
+            con.execute(f"ALTER TABLE cases DROP COLUMN {d}_raw")
+        con.execute("DROP TABLE vocab_map")
+    with writing(wh) as con:
+        upgrade_schema(con)
+    assert _stored(wh, "category_raw")["H3"] == "治安"  # the term it was stored under
+    assert "环境卫生  [未映射(按原词保留)]  2 件" in _cli(wh, "vocab")
