@@ -104,17 +104,35 @@ class CaseFilter:
         return village_of(self.area_prefix)
 
 
-def canonical(domain: str, value: str | Iterable[str] | None) -> tuple[str, ...]:
-    """Canonical terms of `value` (a term, a synonym, or several); () for None."""
+def terms_in_use(con, domain: str) -> list[str]:
+    """The terms of a filter domain (category, channel, status): the vocabulary's, in its order,
+    then those the warehouse's cases use besides (kept as written: etl/terms.py), by count."""
+    if domain not in DOMAINS:
+        raise ValueError(f"unknown filter domain {domain!r}; expected one of {DOMAINS}")
+    used = [t for (t,) in con.execute(
+        f"SELECT {domain} FROM cases GROUP BY 1 ORDER BY count(*) DESC, 1").fetchall()]
+    return terms_in_use_order(domain, used)
+
+
+def terms_in_use_order(domain: str, used: Iterable[str]) -> list[str]:
+    """The vocabulary's terms, then the other `used` ones in their order."""
+    base = vocab.terms(domain)
+    return base + [t for t in used if t not in base]
+
+
+def canonical(domain: str, value: str | Iterable[str] | None, known: Iterable[str] = ()) -> tuple[str, ...]:
+    """Canonical terms of `value` (a term, a synonym, or several); () for None. `known`: the
+    terms the warehouse uses besides the vocabulary's (terms_in_use), accepted as written."""
     if value is None:
         return ()
     values = [value] if isinstance(value, str) else list(value)
     syn = vocab.synonym_map(domain)
+    own = {vocab._norm(k): k for k in known}
     out = []
     for v in values:
-        t = syn.get(vocab._norm(v))
+        t = syn.get(vocab._norm(v)) or own.get(vocab._norm(v))
         if t is None:
-            raise ValueError(f"unknown {domain} {v!r}; expected one of {vocab.terms(domain)}")
+            raise ValueError(f"unknown {domain} {v!r}; expected one of {terms_in_use_order(domain, known)}")
         if t not in out:
             out.append(t)
     return tuple(out)

@@ -43,17 +43,22 @@ def _filter_options(f):
     return f
 
 
-def _case_filter(start, end, category=None, channel=None, status=None, area: str = ""):
-    """The CaseFilter of the command's options; an unknown term or a reversed period is a BadParameter."""
-    from etl import vocab
-    from analysis.filters import CaseFilter, canonical
+def _case_filter(start, end, category=None, channel=None, status=None, area: str = "", *, con=None):
+    """The CaseFilter of the command's options; an unknown term or a reversed period is a BadParameter.
+    With `con`, the terms the warehouse keeps as written (not in the vocabulary) are accepted too."""
+    from analysis.filters import CaseFilter, canonical, terms_in_use
 
     def norm(domain, value, option):
+        if value is None:
+            return ()
+        known = terms_in_use(con, domain) if con is not None else []
         try:
-            return canonical(domain, value)
+            return canonical(domain, value, known)
         except ValueError:
-            raise click.BadParameter(f"{value!r} 不在词表中; 可选: {', '.join(vocab.terms(domain))}",
-                                     param_hint=option) from None
+            from etl import vocab
+
+            options = known or vocab.terms(domain)
+            raise click.BadParameter(f"{value!r} 不在词表中; 可选: {', '.join(options)}", param_hint=option) from None
 
     if start and end and start > end:
         raise click.BadParameter(f"--from {start:%Y-%m-%d} 晚于 --to {end:%Y-%m-%d}", param_hint="--from")
@@ -89,7 +94,7 @@ def hotspots(ctx, level, resolution, value, no_fdr, seed, start, end, category, 
     from analysis.hotspots import area_hotspots, hex_hotspots
 
     con = _open(ctx)
-    flt = _period(con, _case_filter(start, end, category, channel, status), required=False)
+    flt = _period(con, _case_filter(start, end, category, channel, status, con=con), required=False)
     if level == "hex":
         df = hex_hotspots(con, resolution, flt, seed=seed, fdr=not no_fdr)
         cols = ["h3", "value", "z", "p", "class"]
@@ -156,7 +161,7 @@ def emerging(ctx, level, no_fdr, start, end, category, channel, status, as_json)
     from analysis.hotspots import emerging as run
 
     con = _open(ctx)
-    flt = _period(con, _case_filter(start, end, category, channel, status), required=False)
+    flt = _period(con, _case_filter(start, end, category, channel, status, con=con), required=False)
     cats, _bins = run(con, flt, level=level, fdr=not no_fdr)
     cols = ["area_code", "name", "category", "label_zh", "hot_bins", "cold_bins", "n_bins", "last_z", "last_p",
             "trend_z", "trend_p", "trend"]
@@ -220,7 +225,7 @@ def metrics_cmd(ctx, start, end, area, category, channel, as_json):
     from analysis import metrics
 
     con = _open(ctx)
-    flt = _period(con, _case_filter(start, end, category, channel, area=area))
+    flt = _period(con, _case_filter(start, end, category, channel, area=area, con=con))
     summary = metrics.case_summary(con, flt)
     if as_json:
         click.echo(json.dumps(_plain(summary), ensure_ascii=False))
@@ -308,7 +313,7 @@ def export_cmd(ctx, level, area, start, end, category, channel, status, metric_l
         fmt = suffix if suffix in export.FORMATS else "csv"
     con = _open(ctx)
     prefix, area_label = _area_code(con, area)
-    flt = _period(con, dataclasses.replace(_case_filter(start, end, category, channel, status), area_prefix=prefix),
+    flt = _period(con, dataclasses.replace(_case_filter(start, end, category, channel, status, con=con), area_prefix=prefix),
                   required=False)
     try:
         gdf = export.area_summary(con, flt, level, keys)

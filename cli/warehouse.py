@@ -124,8 +124,22 @@ def load_cmd(ctx: click.Context, kind: str, file: str, sheet: str | None, crs: s
         click.echo(f"  拒收原因 {reason}: {n}")
     for note, n in r.notes.items():
         click.echo(f"  {NOTE_LABELS.get(note, note)}: {n}")
+    _echo_terms(r.terms)
     if r.rejected:
         click.echo(f"  明细: SELECT * FROM rejected_rows WHERE batch_id = {r.batch_id}")
+
+
+def _echo_terms(terms: list[dict]) -> None:
+    """The terms the vocabulary did not know as written: matched by containment, or kept as written."""
+    from etl.terms import DOMAIN_LABELS
+
+    if not terms:
+        return
+    click.echo("  词表外的用词 (均已入库, 未拒收):")
+    for t in terms:
+        how = f"按包含匹配为 {t['mapped_to']}" if t["how"] == "containment" else "按原词保留"
+        click.echo(f"    {DOMAIN_LABELS[t['domain']]} {t['term']}: {t['count']} 行, {how}")
+    click.echo("  如需归入词表用词: minqing vocab map 原词 词表用词")
 
 
 def _read_mapping(path: str) -> dict[str, str]:
@@ -169,10 +183,23 @@ def info(ctx: click.Context) -> None:
         click.echo(f"  {t}: {con.execute(f'SELECT count(*) FROM {t}').fetchone()[0]}")
     loads = con.execute("""SELECT batch_id, kind, source_file, loaded_at, rows_read, loaded, updated, duplicates, rejected
                            FROM load_batches ORDER BY batch_id DESC LIMIT 5""").fetchall()
+    _echo_mappings(con)
     if loads:
         click.echo("最近的导入:")
         for b, k, f, at, n, lo, up, du, rj in loads:
             click.echo(f"  #{b} {at:%Y-%m-%d %H:%M} {k} {f}: 读入 {n}, 新增 {lo}, 更新 {up}, 重复 {du}, 拒收 {rj}")
+
+
+def _echo_mappings(con) -> None:
+    """The warehouse's own vocabulary (table vocab_map), if any."""
+    from etl.terms import DOMAIN_LABELS
+
+    have = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'vocab_map'").fetchone()[0]
+    rows = con.execute("SELECT domain, term, mapped_to FROM vocab_map ORDER BY domain, term").fetchall() if have else []
+    if rows:
+        click.echo("本库的用词映射:")
+        for d, t, m in rows:
+            click.echo(f"  {DOMAIN_LABELS.get(d, d)} {t} → {m}")
 
 
 COMMANDS = (init, demo, load_cmd, template, info,)

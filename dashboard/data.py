@@ -29,6 +29,7 @@ from analysis import metrics
 from etl import settings, views
 from etl.codes import sql_town_code, sql_village_code, town_of, village_of
 from etl.db import REPO_ROOT, connect, cursor
+from analysis import filters
 from analysis.filters import CaseFilter
 
 # Simplification tolerance (degrees) per level: about 40 m for villages, 100 m for towns.
@@ -144,6 +145,13 @@ def demo_caption() -> str:
 def case_period(con):
     """First and last day with a received case, or None when there are no cases."""
     return metrics.case_period(con)
+
+
+@query
+def terms_in_use(con, domain: str) -> list[str]:
+    """The filter's options for a domain (category, channel, status): the vocabulary's terms in
+    their order, then the warehouse's own (kept as written when no vocabulary knew them)."""
+    return filters.terms_in_use(con, domain)
 
 
 @query

@@ -12,7 +12,6 @@ import datetime as dt
 
 import streamlit as st
 
-from etl import vocab
 from etl.codes import town_of, village_of
 from analysis.filters import DOMAIN_LABELS, CaseFilter
 from dashboard.pages import page
@@ -40,7 +39,7 @@ def sidebar() -> CaseFilter:
     village = side.selectbox("村(社区)", list(villages), index=None, placeholder="全部村(社区)" if town else "先选乡镇(街道)",
                              key="village", format_func=_unique_labels(villages), bind="query-params",
                              disabled=not town)
-    chosen = {d: tuple(side.multiselect(label, vocab.terms(d), key=d, placeholder="全部", bind="query-params"))
+    chosen = {d: tuple(side.multiselect(label, data.terms_in_use(d), key=d, placeholder="全部", bind="query-params"))
               for d, label in DOMAIN_LABELS.items()}
     area = (village if village in villages else None) or town
     if area and not _on_area_page():

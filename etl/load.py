@@ -24,6 +24,7 @@ from .kinds import Kind, MergeContext, kind as kind_of
 from .merge import merge
 from .placement import place
 from .readers import RawTable, read_file
+from .terms import kept_fields, load_report
 from .staging import record_rejects, reject_unreadable_rows, stage
 from .views import create_views
 from geo.datum import DATUMS
@@ -48,6 +49,9 @@ class LoadResult:
     # what was done besides loading: repaired_geometry (features made valid), derived_outlines
     # (towns or the district given the union of their villages' outlines)
     notes: dict[str, int] = field(default_factory=dict)
+    # terms of the file the vocabulary did not know as written (etl.terms.load_report):
+    # {domain, term, mapped_to, how: 'containment' | 'unmapped', count}
+    terms: list[dict] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -99,6 +103,7 @@ def load(
     (result.loaded, result.updated, result.duplicates), result.notes = merge(con, spec, ctx, synthetic=synthetic)
     result.reasons = record_rejects(con, spec, raw, columns, batch_id)
     result.rejected = sum(result.reasons.values())
+    result.terms = load_report(con, kept_fields(spec))
     create_views(con)  # refresh the stored views with this version's definitions
     total = result.loaded + result.updated + result.duplicates + result.rejected
     if total != result.rows_read:  # an invariant of the loader, not a user error

@@ -8,7 +8,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from . import vocab
+from . import terms, vocab
 from .db import run_sql_file
 from .fields import normalise_header
 from .kinds import Kind
@@ -24,6 +24,7 @@ def stage(con: duckdb.DuckDBPyConnection, spec: Kind, raw: RawTable, columns: di
     `geom_source`: the CRS of a geometry file's shapes (None: lon/lat); `params`: the SQL's."""
     _prepare(con, spec)
     _stage_raw(con, spec, raw, columns, geom_source)
+    terms.stage_resolution(con, terms.kept_fields(spec))
     run_sql_file(con, spec.staging, **params)
 
 

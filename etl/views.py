@@ -42,6 +42,7 @@ def _macros_sql(temp: bool) -> str:
         **codes.sql_macros(),
         "mq_as_of()": f"coalesce({AS_OF_SQL}, {AS_OF_CLOCK})",
         "mq_open_statuses()": _sql_list(vocab.open_statuses()),
+        "mq_closed_statuses()": _sql_list(vocab.closed_statuses()),
         "mq_satisfied_terms()": _sql_list(satisfied),
         "mq_paired_category()": _sql_str(paired),
         "mq_term_reception()": _sql_str(vocab.term("channel", "reception")),

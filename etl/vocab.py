@@ -44,5 +44,10 @@ def open_statuses() -> list[str]:
     return [t["term"] for t in vocab("status") if t["open"]]
 
 
+def closed_statuses() -> list[str]:
+    """Statuses of closed cases: a status not among them (one the vocabulary does not know) is open."""
+    return [t["term"] for t in vocab("status") if not t["open"]]
+
+
 def _norm(s: str) -> str:
     return "".join(str(s).split()).lower()

@@ -82,3 +82,9 @@ def meta(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 def upgrade_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Columns added since a warehouse was created (old files keep working after an upgrade)."""
     con.execute("ALTER TABLE areas ADD COLUMN IF NOT EXISTS derived_geom BOOLEAN DEFAULT false")
+    # the terms as written (etl/terms.py); older cases were stored under vocabulary terms only
+    for d in ("channel", "category", "status", "satisfaction"):
+        con.execute(f"ALTER TABLE cases ADD COLUMN IF NOT EXISTS {d}_raw VARCHAR")
+        con.execute(f"UPDATE cases SET {d}_raw = {d} WHERE {d}_raw IS NULL AND {d} IS NOT NULL")
+    con.execute("""CREATE TABLE IF NOT EXISTS vocab_map (domain VARCHAR NOT NULL, term VARCHAR NOT NULL,
+                   mapped_to VARCHAR NOT NULL, mapped_at TIMESTAMP NOT NULL, PRIMARY KEY (domain, term))""")

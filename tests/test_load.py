@@ -89,7 +89,7 @@ def test_outcomes_add_up_with_a_reason_for_every_rejection(wh, tmp_path):
     rows = [HEADER, *GOOD,
             ",2025-03-05,12345,物业,x,老城街道,,,,,,,受理,,",          # line 5: no id
             "C1,2025-13-45,12345,物业,x,老城街道,,,,,,,受理,,",        # line 6: bad date
-            "C2,2025-03-05,飞鸽传书,物业,x,老城街道,,,,,,,受理,,",      # line 7: unknown channel
+            "C2,2025-03-05,飞鸽传书,物业,x,老城街道,,,,,,,受理,,",      # line 7: a channel of its own: kept
             "C3,2025-03-05,12345,物业,x,不存在镇,,,,,,,受理,,",        # line 8: unknown town
             "C4,2025-03-05,12345,物业,x,,,116.40,39.90,,,,受理,,",     # line 9: Beijing, outside the district
             "C5,2025-03-05,12345,物业,x,老城街道,,,,,,,受理,2025-03-01,",  # line 10: closed before received
@@ -98,14 +98,16 @@ def test_outcomes_add_up_with_a_reason_for_every_rejection(wh, tmp_path):
     out = _load(wh, _write(tmp_path / "l.csv", rows))
     assert out["rows_read"] == 11
     assert out["loaded"] + out["updated"] + out["duplicates"] + out["rejected"] == out["rows_read"]
-    assert (out["loaded"], out["duplicates"], out["rejected"]) == (3, 1, 7)
+    assert (out["loaded"], out["duplicates"], out["rejected"]) == (4, 1, 6)
     con = connect(wh, read_only=True)
     got = {(line, reason, field) for line, reason, field in con.execute("SELECT line_no, reason, field FROM rejected_rows").fetchall()}
-    assert got == {(5, "missing_id", "case_id"), (6, "bad_date", "received_at"), (7, "unknown_channel", "channel"),
+    assert got == {(5, "missing_id", "case_id"), (6, "bad_date", "received_at"),
                    (8, "unknown_area_name", "town"), (9, "outside_district", "lon"),
                    (10, "closed_before_received", "closed_at"), (3, "superseded_in_file", "case_id")}
-    raw = json.loads(con.execute("SELECT raw FROM rejected_rows WHERE line_no = 7").fetchone()[0])
-    assert raw["诉求来源"] == "飞鸽传书"  # the original row, as the user wrote it
+    raw = json.loads(con.execute("SELECT raw FROM rejected_rows WHERE line_no = 8").fetchone()[0])
+    assert raw["所属乡镇"] == "不存在镇"  # the original row, as the user wrote it
+    assert con.execute("SELECT channel, channel_raw FROM cases WHERE case_id = 'C2'").fetchone() == ("飞鸽传书", "飞鸽传书")
+    assert out["terms"] == [{"domain": "channel", "term": "飞鸽传书", "mapped_to": "飞鸽传书", "how": "unmapped", "count": 1}]
     assert con.execute("SELECT status FROM cases WHERE case_id = 'A002'").fetchone()[0] == "受理"  # the later row won
 
 

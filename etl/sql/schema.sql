@@ -157,7 +157,21 @@ CREATE TABLE IF NOT EXISTS cases (
     followup_at TIMESTAMP,
     signed_handler BOOLEAN,
     signed_leader BOOLEAN,
-    batch_id INTEGER
+    batch_id INTEGER,
+    channel_raw VARCHAR,
+    category_raw VARCHAR,
+    status_raw VARCHAR,
+    satisfaction_raw VARCHAR
+);
+
+-- The warehouse's own vocabulary: a term its files write, mapped to a term of etl/vocab.toml
+-- (`minqing vocab map`); kept across loads, applied before the synonyms and containment.
+CREATE TABLE IF NOT EXISTS vocab_map (
+    domain VARCHAR NOT NULL,
+    term VARCHAR NOT NULL,
+    mapped_to VARCHAR NOT NULL,
+    mapped_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (domain, term)
 );
 
 CREATE TABLE IF NOT EXISTS case_events (

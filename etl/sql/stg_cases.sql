@@ -2,7 +2,9 @@
 -- other tables except the vocabularies. Input: raw_rows (all VARCHAR, _line).
 -- Output: stg_cases, one row per input row, with _reason/_field/_message set on rejects.
 -- Parameters (etl/kinds.py): $hash_key, $ordinary_days and $major_days (settings), $latest,
--- $open_statuses (the vocabulary's statuses with open = true).
+-- $open_statuses (the vocabulary's statuses with open = true). Channel, category, status and
+-- satisfaction come resolved in term_resolution (etl/terms.py): a term no vocabulary knows is
+-- kept as written, never a reason to reject the row.
 CREATE OR REPLACE TEMP TABLE stg_cases AS
 WITH typed AS (
     SELECT
@@ -52,10 +54,10 @@ WITH typed AS (
         r.signed_handler AS signed_handler_raw, parse_bool(r.signed_handler) AS signed_handler,
         r.signed_leader AS signed_leader_raw, parse_bool(r.signed_leader) AS signed_leader
     FROM raw_rows r
-    LEFT JOIN vocab_terms ch ON ch.domain = 'channel' AND ch.spelling = norm_term(r.channel)
-    LEFT JOIN vocab_terms cat ON cat.domain = 'category' AND cat.spelling = norm_term(r.category)
-    LEFT JOIN vocab_terms st ON st.domain = 'status' AND st.spelling = norm_term(r.status)
-    LEFT JOIN vocab_terms sat ON sat.domain = 'satisfaction' AND sat.spelling = norm_term(r.satisfaction)
+    LEFT JOIN term_resolution ch ON ch.domain = 'channel' AND ch.raw = r.channel
+    LEFT JOIN term_resolution cat ON cat.domain = 'category' AND cat.raw = r.category
+    LEFT JOIN term_resolution st ON st.domain = 'status' AND st.raw = r.status
+    LEFT JOIN term_resolution sat ON sat.domain = 'satisfaction' AND sat.raw = r.satisfaction
 ),
 checked AS (
     SELECT *,
@@ -66,11 +68,8 @@ checked AS (
             WHEN received_at < TIMESTAMP '2000-01-01' OR received_at > $latest
                 THEN ['date_out_of_range', 'received_at', '受理时间不在 2000年 至今 范围内: ' || received_at_raw]
             WHEN is_blank(channel_raw) THEN ['missing_value', 'channel', '诉求来源为空']
-            WHEN channel IS NULL THEN ['unknown_channel', 'channel', '未知的诉求来源: ' || channel_raw || ' (可用词见 etl/vocab.toml 的 channel)']
             WHEN is_blank(category_raw) THEN ['missing_value', 'category', '问题类别为空']
-            WHEN category IS NULL THEN ['unknown_category', 'category', '未知的问题类别: ' || category_raw || ' (可用词见 etl/vocab.toml 的 category)']
             WHEN is_blank(status_raw) THEN ['missing_value', 'status', '办理状态为空']
-            WHEN status IS NULL THEN ['unknown_status', 'status', '未知的办理状态: ' || status_raw || ' (可用词见 etl/vocab.toml 的 status)']
             WHEN NOT is_blank(assigned_at_raw) AND assigned_at IS NULL THEN ['bad_date', 'assigned_at', '无法识别的交办时间: ' || assigned_at_raw]
             WHEN NOT is_blank(closed_at_raw) AND closed_at IS NULL THEN ['bad_date', 'closed_at', '无法识别的办结时间: ' || closed_at_raw]
             WHEN NOT is_blank(followup_at_raw) AND followup_at IS NULL THEN ['bad_date', 'followup_at', '无法识别的回访时间: ' || followup_at_raw]
@@ -79,7 +78,6 @@ checked AS (
                 THEN ['date_out_of_range', CASE WHEN closed_at > $latest THEN 'closed_at' WHEN followup_at > $latest THEN 'followup_at' ELSE 'assigned_at' END, '时间晚于今天']
             WHEN closed_at IS NOT NULL AND list_contains($open_statuses, status)
                 THEN ['status_conflict', 'status', '办理状态为 ' || status || ' 却有办结时间; 请核对状态或办结时间']
-            WHEN NOT is_blank(satisfaction_raw) AND satisfaction IS NULL THEN ['unknown_satisfaction', 'satisfaction', '未知的满意度: ' || satisfaction_raw]
             WHEN NOT is_blank(major_raw) AND major_in IS NULL THEN ['bad_flag', 'major', '重大疑难应为 是/否: ' || major_raw]
             WHEN NOT is_blank(group_size_raw) AND (group_size_in IS NULL OR group_size_in < 1) THEN ['bad_number', 'group_size', '反映人数应为正整数: ' || group_size_raw]
             WHEN NOT is_blank(tier_raw) AND (tier IS NULL OR tier NOT BETWEEN 1 AND 4) THEN ['bad_number', 'tier', '化解层级应为 1-4: ' || tier_raw]
@@ -101,5 +99,7 @@ SELECT
     coalesce(group_size_in, 1) AS group_size,
     handling_unit, leader_in_charge, tier, escalation_level, received_level,
     handling_opinion, followup_at, signed_handler, signed_leader,
+    nullif(trim(channel_raw), '') AS channel_raw, nullif(trim(category_raw), '') AS category_raw,
+    nullif(trim(status_raw), '') AS status_raw, nullif(trim(satisfaction_raw), '') AS satisfaction_raw,
     _reject[1] AS _reason, _reject[2] AS _field, _reject[3] AS _message
 FROM checked;

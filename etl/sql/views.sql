@@ -8,6 +8,8 @@
 --   mq_as_of()              'today': the data's own date at 23:59:59 (etl.views.AS_OF_SQL: the demo's date,
 --                           else the latest case record or load --as-of), the clock only without cases
 --   mq_open_statuses()      statuses of open cases (vocab `status`, open = true)
+--   mq_closed_statuses()    statuses of closed cases (open = false); every other status, including
+--                           one kept as written because no vocabulary knows it, is open
 --   mq_satisfied_terms()    satisfaction terms that count as satisfied (满意, 基本满意)
 --   mq_paired_category()    the household category paired one-to-one with a cadre (连心户)
 --   mq_repeat_days()        window of a repeat petition (90)
@@ -33,7 +35,7 @@ WITH earlier AS (
 base AS (
     SELECT c.*,
         mq_as_of() AS as_of,
-        list_contains(mq_open_statuses(), c.status) AS is_open
+        NOT list_contains(mq_closed_statuses(), c.status) AS is_open
     FROM cases c
 )
 SELECT
