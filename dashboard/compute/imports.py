@@ -103,7 +103,7 @@ def preview_table(spec: Kind, raw: RawTable, columns: dict[str, int], limit: int
     rejected rows keep them (etl.staging.masked_preview), with the line number first."""
     rows = masked_preview(spec, raw, columns, limit)
     lines = raw.table.column("_line").slice(0, limit).to_pylist() if "_line" in raw.table.column_names else []
-    df = pd.DataFrame(rows, columns=[h for h in raw.table.column_names if not h.startswith("_")])
+    df = pd.DataFrame(rows, columns=[h for h in raw.table.column_names if not h.startswith("_")]).fillna("")
     if lines:
         df.insert(0, "行号", lines[:len(df)])
     return df
