@@ -1,4 +1,4 @@
-"""Commands of `minqing` that build and fill a warehouse: init, demo, load, template, info."""
+"""Commands of `minqing` that build and fill a warehouse: init, demo, load, template, info, rejected."""
 
 from __future__ import annotations
 
@@ -14,13 +14,12 @@ import click
 from etl import settings
 from etl.db import Busy, connect, writing
 from etl import views
-from etl.keys import KeyError_, create_key, read_key
+from etl.keys import KeyError_, create_key
 from etl.kinds import KINDS
 
 # KIND in the help of load and template: every kind with its Chinese name (\b keeps the lines).
 _KINDS_HELP = "\b\nKIND 可选:\n" + "\n".join(f"  {k.name:<{max(map(len, KINDS))}}  {k.label}" for k in KINDS.values())
-# What a load did besides loading rows (LoadResult.notes), as the report says it.
-NOTE_LABELS = {"repaired_geometry": "几何图形无效、已自动修复的要素", "derived_outlines": "由下属村(社区)边界合并生成的乡镇(街道)/区县边界"}
+
 
 
 @click.command()
@@ -96,7 +95,7 @@ def demo(ctx: click.Context, seed: int, scale: float, force: bool) -> None:
 def load_cmd(ctx: click.Context, kind: str, file: str, sheet: str | None, crs: str, mapping: str | None,
              as_of: dt.datetime | None, as_json: bool) -> None:
     """导入台账或边界文件 FILE; 每一行或新增, 或更新, 或为重复, 或连同原因被拒收。"""
-    from etl.load import LoadError, load
+    from etl.load import NOTE_LABELS, LoadError, load_file
     from etl.readers import ReadError
 
     db: Path = ctx.obj["db"]
@@ -106,14 +105,11 @@ def load_cmd(ctx: click.Context, kind: str, file: str, sheet: str | None, crs: s
         raise click.BadParameter(f"--sheet 只适用于 .xlsx 文件, 而 {file} 不是", param_hint="--sheet")
     columns = _read_mapping(mapping) if mapping else None
     try:
-        with connect(db, read_only=True) as ro:
-            fp = dict(ro.execute("SELECT key, value FROM meta").fetchall()).get("key_fingerprint")
-        key = read_key(db, fp)
         steps = ["读取文件", "校验", "定位", "入库"]
         bar = click.progressbar(length=len(steps), label="导入", file=sys.stderr, item_show_func=lambda s: s)
-        with (contextlib.nullcontext() if as_json else bar), writing(db) as con:
-            r = load(con, kind, file, sheet=sheet, crs=crs, hash_key=key, mapping=columns, as_of=as_of and as_of.date(),
-                     progress=None if as_json else (lambda s: bar.update(1, s)))
+        with contextlib.nullcontext() if as_json else bar:
+            r = load_file(db, kind, file, sheet=sheet, crs=crs, mapping=columns, as_of=as_of and as_of.date(),
+                          progress=None if as_json else (lambda s: bar.update(1, s)))
     except (LoadError, ReadError, KeyError_, Busy) as e:
         raise click.UsageError(str(e)) from None
     if as_json:
@@ -126,7 +122,7 @@ def load_cmd(ctx: click.Context, kind: str, file: str, sheet: str | None, crs: s
         click.echo(f"  {NOTE_LABELS.get(note, note)}: {n}")
     _echo_terms(r.terms)
     if r.rejected:
-        click.echo(f"  明细: SELECT * FROM rejected_rows WHERE batch_id = {r.batch_id}")
+        click.echo(f"  拒收明细: minqing --db {db} rejected --batch {r.batch_id} -o 拒收明细.xlsx")
 
 
 def _echo_terms(terms: list[dict]) -> None:
@@ -202,4 +198,34 @@ def _echo_mappings(con) -> None:
             click.echo(f"  {DOMAIN_LABELS.get(d, d)} {t} → {m}")
 
 
-COMMANDS = (init, demo, load_cmd, template, info,)
+
+@click.command()
+@click.option("--batch", type=int, help="导入批次号 (见 minqing info); 默认: 最近一次有拒收的导入。")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="要写出的文件: .xlsx 或 .csv (UTF-8 带BOM)。")
+@click.pass_context
+def rejected(ctx: click.Context, batch: int | None, output: str) -> None:
+    """写出一次导入被拒收的行: 行号、字段、原因及原始内容 (身份信息已脱敏), 修改后可重新导入。"""
+    from reports import rejected as rj
+    from reports.tables import csv_bytes, xlsx_bytes
+
+    db: Path = ctx.obj["db"]
+    if not db.exists():
+        raise click.UsageError(f"{db} 不存在")
+    if not output.lower().endswith((".xlsx", ".csv")):
+        raise click.BadParameter(f"{output!r} 应以 .xlsx 或 .csv 结尾", param_hint="--output")
+    with connect(db, read_only=True) as con:
+        if batch is None:
+            batch = rj.latest_batch(con)
+            if batch is None:
+                click.echo("还没有任何导入拒收过数据行。")
+                return
+        elif not rj.batch_exists(con, batch):
+            raise click.BadParameter(f"没有第 {batch} 批导入; 见 minqing info", param_hint="--batch")
+        df = rj.rejected_frame(con, batch)
+    data = xlsx_bytes(df, "拒收明细") if output.lower().endswith(".xlsx") else csv_bytes(df)
+    Path(output).write_bytes(data)
+    click.echo(f"第 {batch} 批导入的拒收行 {len(df)} 行已写入 {output}")
+
+
+COMMANDS = (init, demo, load_cmd, template, info, rejected)

@@ -27,6 +27,7 @@ PAGES: tuple[Page, ...] = (
     Page("views/area.py", "区域档案", "area", True),
     Page("views/rankings.py", "排名", "rankings", False),
     Page("views/export.py", "导出", "export", False),
+    Page("views/import.py", "数据导入", "import", False),
 )
 
 

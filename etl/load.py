@@ -30,6 +30,10 @@ from .views import create_views
 from geo.datum import DATUMS
 
 
+# What a load did besides loading rows (LoadResult.notes), as the CLI and the dashboard say it.
+NOTE_LABELS = {"repaired_geometry": "几何图形无效、已自动修复的要素", "derived_outlines": "由下属村(社区)边界合并生成的乡镇(街道)/区县边界"}
+
+
 class LoadError(ValueError):
     """The file as a whole cannot be loaded (missing field, unreadable); nothing was written."""
 
@@ -115,6 +119,24 @@ def load(
                                                          "synthetic": synthetic}, ensure_ascii=False)],
     )
     return result
+
+
+def load_file(db: str | Path, kind: str, path: str | Path, *, sheet: str | None = None, crs: str = "wgs84",
+              mapping: dict[str, str] | None = None, as_of: dt.date | None = None, progress=None) -> LoadResult:
+    """Load `path` into the warehouse file `db` with its hash key, as one atomic swap under the
+    writer's lock (etl.db.writing): what `minqing load` and the dashboard's 数据导入 page call.
+    Raises LoadError, ReadError, KeyError_ (etl.keys) or Busy (etl.db); then nothing was written."""
+    from .db import writing
+    from .keys import read_key
+
+    db = Path(db)
+    if not db.exists():
+        raise LoadError(f"{db} 不存在; 请先创建: minqing --db {db} init --district 区县代码或名称")
+    with writing(db) as con:
+        fp = dict(con.execute("SELECT key, value FROM meta").fetchall()).get("key_fingerprint")
+        key = read_key(db, fp)
+        return load(con, kind, path, sheet=sheet, crs=crs, hash_key=key, mapping=mapping, as_of=as_of,
+                    progress=progress)
 
 
 def _check_mapping(spec: Kind, mapping: dict[str, str], path: Path) -> dict[str, str]:

@@ -159,3 +159,21 @@ def _q(name: str) -> str:
 
 def _q_lit(name: str) -> str:
     return name.replace("'", "''")
+
+
+def masked_preview(spec: Kind, raw: RawTable, columns: dict[str, int], limit: int = 20) -> list[dict]:
+    """The first `limit` rows of the file as rejected_rows would keep them: the file's own
+    headers, every personal value masked (for a preview before loading)."""
+    from .db import connect
+
+    con = connect()
+    try:
+        run_sql_file(con, "macros")
+        con.register("raw_src", raw.table.slice(0, limit).drop_columns(
+            [c for c in ("_wkb",) if c in raw.table.column_names]))
+        rows = con.execute(f"SELECT {_raw_json(spec, raw, columns)} FROM raw_src r ORDER BY r._line").fetchall()
+    finally:
+        con.close()
+    import json
+
+    return [json.loads(r) for (r,) in rows]

@@ -1,0 +1,134 @@
+"""数据导入: load a ledger or boundary file from the browser through the same loader as
+`minqing load` (one atomic swap under the writer's lock), see the header mapping and a masked
+preview first, then the outcome, the rejected rows to fix and reload, and the load history."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import data
+from dashboard.compute import imports
+from dashboard.ui import downloads, page_start
+from etl.db import Busy
+from etl.keys import KeyError_
+from etl.load import NOTE_LABELS, LoadError, load_file
+from etl.readers import ReadError
+
+page_start("数据导入")
+st.caption("选择台账类型并上传文件: 先核对表头对应和前几行 (姓名、电话、身份证号已脱敏), 再导入。"
+           "同一文件重复导入不会重复入库; 有问题的行被拒收并注明原因, 可下载修改后重新导入。")
+
+if data.case_period() is None:
+    st.info("数据仓库中还没有诉求记录: 在本页上传诉求台账即可导入 (命令行: `minqing load cases 台账.csv`)。")
+
+kinds = imports.kind_labels()
+kind = st.selectbox("台账类型", list(kinds), format_func=kinds.get, key="im_kind",
+                    index=list(kinds).index("cases"))  # the ledger loaded most often
+upload = st.file_uploader("上传文件", type=list(imports.SUFFIXES), key="im_file",
+                          help="CSV、XLSX、GeoJSON、GeoPackage, 或打包成 .zip 的 Shapefile (含 .shp .dbf .shx .prj)")
+
+
+def _saved_path(up):
+    """The upload as a temporary file, written once per uploaded file."""
+    saved = st.session_state.get("_im_saved")
+    if not saved or saved[0] != up.file_id:
+        saved = (up.file_id, str(imports.save_upload(up.name, up.getvalue())))
+        st.session_state["_im_saved"] = saved
+    return saved[1]
+
+
+def _options(path: str):
+    """Sheet, coordinate system and export date as the user picks them."""
+    sheet = None
+    if path.lower().endswith((".xlsx", ".xlsm")):
+        try:
+            sheets = imports.xlsx_sheets(path)
+        except Exception as e:  # noqa: BLE001 - a damaged workbook is a message
+            st.error(f"无法打开工作簿: {e}")
+            st.stop()
+        sheet = st.selectbox("工作表", sheets, key="im_sheet") if len(sheets) > 1 else sheets[0]
+    cols = st.columns(2)
+    datums = imports.crs_options(kind)
+    if datums is None:
+        crs = cols[0].text_input("坐标系 (EPSG 代码)", key="im_epsg", placeholder="如 EPSG:4545; 不填则用文件自带的坐标系",
+                                 help="Shapefile 的 .prj 或 GeoJSON 自带坐标系时可不填").strip() or "wgs84"
+    else:
+        crs = cols[0].selectbox("坐标点的坐标系", datums, format_func=lambda d: imports.DATUM_LABELS.get(d, d),
+                                key="im_crs", help="从高德、腾讯地图取的点选 GCJ-02; 从百度地图取的选 BD-09")
+    as_of = cols[1].date_input("数据截至 (导出日期)", value=None, key="im_as_of", format="YYYY-MM-DD",
+                               help="超期等按这一天计算; 不填则取记录中最晚的时间")
+    return sheet, crs, as_of
+
+
+def _inspect(path: str, sheet):
+    try:
+        ins = imports.inspect(kind, path, sheet)
+    except ReadError as e:
+        st.error(str(e))
+        st.stop()
+    st.subheader("表头对应")
+    st.dataframe(ins.mapping, hide_index=True, key="im_mapping")
+    if ins.ignored:
+        st.caption("未使用的列 (不导入): " + "、".join(ins.ignored))
+    if ins.missing:
+        st.error("缺少必填字段: " + "、".join(ins.missing) + "。请在文件中补上这些列 (或改用标准表头: `minqing template` 生成模板) 后重新上传。")
+    st.subheader(f"前 {len(ins.preview)} 行 (共 {ins.rows:,} 行)")
+    st.dataframe(ins.preview, hide_index=True, key="im_preview")
+    return ins
+
+
+def _load(path: str, sheet, crs: str, as_of) -> None:
+    with st.status("正在导入…", expanded=True) as status:
+        def progress(step: str) -> None:
+            status.update(label=f"正在导入: {step}")
+            status.write(step)
+
+        try:
+            r = load_file(data.db_path(), kind, path, sheet=sheet, crs=crs, as_of=as_of, progress=progress)
+        except Busy:
+            status.update(label="导入未开始", state="error")
+            st.error("另一项导入正在进行 (命令行或其他用户)。请等它完成后再点「导入」; 数据仓库没有改动。")
+            return
+        except (LoadError, ReadError, KeyError_) as e:
+            status.update(label="导入失败, 数据仓库没有改动", state="error")
+            st.error(str(e))
+            return
+        status.update(label=f"导入完成: 第 {r.batch_id} 批", state="complete", expanded=False)
+    data.forget_warehouse()  # every page sees the new file on its next run
+    st.session_state["im_result"] = r
+
+
+def _outcome(r) -> None:
+    st.subheader(f"导入结果 · 第 {r.batch_id} 批")
+    cells = st.columns(len(imports.OUTCOMES))
+    for col, (key, label) in zip(cells, imports.OUTCOMES):
+        col.metric(label, f"{getattr(r, key):,}")
+    for note, n in r.notes.items():
+        st.caption(f"{NOTE_LABELS.get(note, note)}: {n}")
+    # ---- 词表对应 (unmapped terms): reserved for the per-warehouse vocabulary mapping (another
+    # change adds it); it shows here, between the counts and the rejected rows.
+    if r.rejected:
+        st.markdown("**拒收的行** (行号为文件中的行; 修改后可只重新导入这些行)")
+        st.dataframe(imports.reasons_table(r), hide_index=True, key="im_reasons")
+        rows = data.rejected_rows(r.batch_id)
+        st.dataframe(rows, hide_index=True, key="im_rejected")
+        downloads(rows, f"拒收明细_第{r.batch_id}批", key="im_rejected_dl",
+                  caption="身份信息已脱敏; 命令行: minqing rejected --batch " + str(r.batch_id) + " -o 拒收明细.xlsx")
+
+
+if upload is not None:
+    path = _saved_path(upload)
+    sheet, crs, as_of = _options(path)
+    ins = _inspect(path, sheet)
+    if st.button("导入", type="primary", disabled=bool(ins.missing), key="im_go"):
+        _load(path, sheet, crs, as_of)
+
+if "im_result" in st.session_state:
+    _outcome(st.session_state["im_result"])
+
+st.subheader("导入记录")
+history = data.load_history()
+if history.empty:
+    st.info("还没有导入过数据。")
+else:
+    st.dataframe(imports.history_table(history), hide_index=True, key="im_history")
