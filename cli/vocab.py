@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from etl.db import Busy, connect, writing
+from etl.db import Busy, connect
 from etl.terms import DOMAIN_LABELS, DOMAINS, HOW_LABELS
 
 
@@ -38,11 +38,10 @@ def vocab(ctx: click.Context) -> None:
 @click.pass_context
 def map_cmd(ctx: click.Context, term: str, target: str, domain: str | None) -> None:
     """把原词 TERM 映射为词表用词 TARGET, 并立即更新已入库的诉求 (无需重新导入)。"""
-    from etl.terms import map_term
+    from etl.terms import map_term_in
 
     try:
-        with writing(_db(ctx)) as con:
-            d, canon, changed = map_term(con, domain, term, target)
+        d, canon, changed = map_term_in(_db(ctx), domain, term, target)
     except Busy as e:
         raise click.UsageError(str(e)) from None
     except ValueError as e:

@@ -51,6 +51,16 @@ def terms_in_use(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return df[["domain", "term", "mapped_to", "how", "count"]].reset_index(drop=True)
 
 
+def map_term_in(db, domain: str | None, term: str, target: str) -> tuple[str, str, int]:
+    """`map_term` on the warehouse file `db`, in one atomic write under the writer lock (the CLI's
+    `minqing vocab map` and the 数据导入 page both call this). Raises etl.db.Busy while another
+    process writes, ValueError (Chinese) for a bad term or target."""
+    from .db import writing
+
+    with writing(db) as con:
+        return map_term(con, domain, term, target)
+
+
 def map_term(con: duckdb.DuckDBPyConnection, domain: str | None, term: str, target: str) -> tuple[str, str, int]:
     """Map the written `term` to the vocabulary term `target` (a term or one of its synonyms) in
     this warehouse (table vocab_map, kept across loads) and re-derive the stored cases at once:

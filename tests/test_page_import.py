@@ -4,7 +4,6 @@ history, and the page on demo, empty and missing warehouses."""
 
 from __future__ import annotations
 
-import io
 import shutil
 
 import openpyxl
@@ -26,20 +25,14 @@ ROWS = [
     "H001,2025-03-05 14:30,12345,物业,反映物业乱收费,老城街道,西大街社区,,,张三丰,13812345678,610902199001011234,已办结,2025-03-08 10:00,满意,甲",
     "H002,2025-03-06,来信,低保,申请低保,五里镇,,,,李四,,,办理中,,,乙",
     "H003,2025-13-45,12345,物业,日期写错,老城街道,,,,王五,13900001111,,受理,,,丙",     # line 4: bad date
-    "H004,2025-03-07,飞鸽传书,物业,来源不明,老城街道,,,,赵六,,,受理,,,丁",            # line 5: unknown channel
+    "H004,2025-03-07,12345,物业,办结早于受理,老城街道,,,,赵六,,,已办结,2025-03-01,,丁",  # line 5: closed before received
+    "H005,2025-03-08,飞鸽传书,物业,来源是本地叫法,老城街道,,,,钱七,,,受理,,,戊",          # line 6: a channel of its own
 ]
 
 
 def _csv(path, rows=ROWS, header=HEADER, encoding="gb18030"):
     path.write_bytes(("\n".join([header, *rows]) + "\n").encode(encoding))
     return path
-
-
-@pytest.fixture
-def wh(tmp_path):
-    db = tmp_path / "w.duckdb"
-    assert CliRunner().invoke(main, ["--db", str(db), "init", "--district", "610902"]).exit_code == 0
-    return db
 
 
 @pytest.fixture
@@ -57,7 +50,7 @@ def test_mapping_says_which_column_became_which_field_and_what_is_ignored(tmp_pa
     by_field = dict(zip(ins.mapping["字段"], ins.mapping["文件中的列"]))
     assert by_field["受理编号"] == "受理编号" and by_field["反映人"] == "来电人"  # an alias found its field
     assert by_field["区划代码"] == "" and ins.ignored == ["备注"]
-    assert ins.missing == [] and ins.rows == 4
+    assert ins.missing == [] and ins.rows == 5
 
 
 def test_missing_required_fields_are_named(tmp_path):
@@ -97,15 +90,15 @@ def test_load_file_loads_like_the_cli_and_rejections_come_back_with_line_field_r
     steps = []
     r = load_file(wh, "cases", _csv(tmp_path / "c.csv"), progress=steps.append)
     assert steps == list(imports.STEPS)
-    assert (r.rows_read, r.loaded, r.rejected) == (4, 2, 2)
+    assert (r.rows_read, r.loaded, r.rejected) == (5, 3, 2)
     out = imports.outcome_table(r)
-    assert out.to_dict("records") == [{"读入": 4, "新增": 2, "更新": 0, "重复": 0, "拒收": 2}]
+    assert out.to_dict("records") == [{"读入": 5, "新增": 3, "更新": 0, "重复": 0, "拒收": 2}]
     from reports.rejected import rejected_frame
 
     with connect(wh, read_only=True) as con:
         rej = rejected_frame(con, r.batch_id)
         hist = imports.history_table(con.execute("SELECT * FROM load_batches").df())
-    assert list(rej["行号"]) == [4, 5] and list(rej["字段"]) == ["受理时间", "诉求来源"]
+    assert list(rej["行号"]) == [4, 5] and list(rej["字段"]) == ["受理时间", "办结时间"]
     assert all(rej["原因"].str.len() > 0) and "王五" not in rej.to_string() and rej.loc[0, "受理编号"] == "H003"
     assert hist.loc[0, "批次"] == r.batch_id and hist.loc[0, "类型"] == "诉求台账" and hist.loc[0, "文件"] == "c.csv"
 
@@ -169,8 +162,16 @@ def test_upload_preview_load_and_outcome_in_the_page(monkeypatch, demo_copy, tmp
     assert "张三丰" not in _table(at, "受理编号").to_string()
     at.button(key="im_go").click().run()
     assert not at.exception, [e.value for e in at.exception]
-    assert {m.label: m.value for m in at.metric} == {"读入": "4", "新增": "2", "更新": "0", "重复": "0", "拒收": "2"}
+    assert {m.label: m.value for m in at.metric} == {"读入": "5", "新增": "3", "更新": "0", "重复": "0", "拒收": "2"}
     assert list(_table(at, "原因")["行号"]) == [4, 5]
+    # the channel the vocabulary does not know was loaded under its own name and can be mapped here
+    terms = _table(at, "原词")
+    assert terms.to_dict("records") == [{"词表": "诉求来源", "原词": "飞鸽传书", "行数": 1, "现按": "原词 (自成一类)"}]
+    at.selectbox(key="im_target").set_value("群工信箱")
+    at.button(key="im_map").click().run()
+    assert not at.exception and any("已将 飞鸽传书 归入 群工信箱" in s.value for s in at.success)
+    with connect(demo_copy, read_only=True) as con:
+        assert con.execute("SELECT channel, channel_raw FROM cases WHERE case_id = 'H005'").fetchone() == ("群工信箱", "飞鸽传书")
     history = _table(at, "批次")
     assert len(history) == before + 1 and history.iloc[0]["文件"] == "三月台账.csv"
 

@@ -30,13 +30,6 @@ ALL_YEAR = ["--from", "2025-01-01", "--to", "2025-12-31"]
 
 
 @pytest.fixture
-def wh(tmp_path):
-    db = tmp_path / "w.duckdb"
-    assert CliRunner().invoke(main, ["--db", str(db), "init", "--district", "610902"]).exit_code == 0
-    return db
-
-
-@pytest.fixture
 def ledger(tmp_path):
     path = tmp_path / "热线台账.csv"
     path.write_bytes(("\r\n".join([HEADER, *ROWS]) + "\r\n").encode("gb18030"))

@@ -129,3 +129,16 @@ def history_table(batches: pd.DataFrame) -> pd.DataFrame:
         "批次": df["batch_id"], "导入时间": df["loaded_at"], "类型": df["kind"].map(lambda k: labels.get(k, k)),
         "文件": df["source_file"], "读入": df["rows_read"], "新增": df["loaded"], "更新": df["updated"],
         "重复": df["duplicates"], "拒收": df["rejected"]}).reset_index(drop=True)
+
+
+def terms_table(terms: list[dict]) -> pd.DataFrame:
+    """The load report's terms the vocabulary did not know as written (LoadResult.terms), as the
+    page lists them: vocabulary, the term as written, its rows, and what it counts as now."""
+    from etl.terms import DOMAIN_LABELS
+
+    return pd.DataFrame({
+        "词表": [DOMAIN_LABELS[t["domain"]] for t in terms],
+        "原词": [t["term"] for t in terms],
+        "行数": [t["count"] for t in terms],
+        "现按": [f"{t['mapped_to']} (按包含匹配)" if t["how"] == "containment" else "原词 (自成一类)" for t in terms],
+    })

@@ -12,7 +12,9 @@ from dashboard.ui import downloads, page_start
 from etl.db import Busy
 from etl.keys import KeyError_
 from etl.load import NOTE_LABELS, LoadError, load_file
+from etl import vocab
 from etl.readers import ReadError
+from etl.terms import DOMAIN_LABELS, map_term_in
 
 page_start("数据导入")
 st.caption("选择台账类型并上传文件: 先核对表头对应和前几行 (姓名、电话、身份证号已脱敏), 再导入。"
@@ -98,6 +100,28 @@ def _load(path: str, sheet, crs: str, as_of) -> None:
     st.session_state["im_result"] = r
 
 
+def _terms(terms: list[dict]) -> None:
+    """Terms the vocabulary did not know: all loaded; each can be mapped to a vocabulary term here."""
+    st.markdown("**词表外的用词** (这些行均已入库, 未拒收; 可在下面归入词表用词, 已入库的诉求随即更新)")
+    st.dataframe(imports.terms_table(terms), hide_index=True, key="im_terms")
+    pick = st.columns([2, 2, 1], vertical_alignment="bottom")
+    labels = [f"{DOMAIN_LABELS[t['domain']]}: {t['term']}" for t in terms]
+    chosen = pick[0].selectbox("原词", range(len(terms)), format_func=labels.__getitem__, key="im_term")
+    term = terms[chosen]
+    target = pick[1].selectbox("归入词表用词", vocab.terms(term["domain"]), key="im_target")
+    if pick[2].button("映射", key="im_map"):
+        try:
+            _d, canon, changed = map_term_in(data.db_path(), term["domain"], term["term"], target)
+        except Busy:
+            st.error("另一项导入正在进行, 请稍后再映射; 数据仓库没有改动。")
+            return
+        except ValueError as e:
+            st.error(str(e))
+            return
+        data.forget_warehouse()
+        st.success(f"已将 {term['term']} 归入 {canon}, 更新诉求 {changed} 件; 今后导入的文件同样适用 (命令行: minqing vocab)。")
+
+
 def _outcome(r) -> None:
     st.subheader(f"导入结果 · 第 {r.batch_id} 批")
     cells = st.columns(len(imports.OUTCOMES))
@@ -105,8 +129,8 @@ def _outcome(r) -> None:
         col.metric(label, f"{getattr(r, key):,}")
     for note, n in r.notes.items():
         st.caption(f"{NOTE_LABELS.get(note, note)}: {n}")
-    # ---- 词表对应 (unmapped terms): reserved for the per-warehouse vocabulary mapping (another
-    # change adds it); it shows here, between the counts and the rejected rows.
+    if r.terms:
+        _terms(r.terms)
     if r.rejected:
         st.markdown("**拒收的行** (行号为文件中的行; 修改后可只重新导入这些行)")
         st.dataframe(imports.reasons_table(r), hide_index=True, key="im_reasons")
