@@ -88,8 +88,10 @@ _LAT = Field("lat", "纬度", ("latitude", "y"), help="十进制度", type="coor
 
 _KINDS = (
     Kind("areas", "区划边界", "code", (
-        Field("code", "区划代码", ("代码", "村社区代码", "统计用区划代码", "code"), required=True),
-        Field("name", "名称", ("村社区名称", "区划名称", "name")),
+        Field("code", "区划代码", ("代码", "村社区代码", "统计用区划代码", "code",
+                                     # the national land-survey fields: village-level and administrative
+                                     "CJQYDM", "村级区域代码", "XZQDM", "行政区代码"), required=True),
+        Field("name", "名称", ("村社区名称", "区划名称", "name", "CJQYMC", "村级区域名称", "XZQMC", "行政区名称")),
         Field("seat_lon", "驻地经度", (), type="number"),
         Field("seat_lat", "驻地纬度", (), type="number"),
         Field("official_poor", "特困村", ("是否特困村",), help="是/否", type="flag"),
@@ -145,16 +147,16 @@ _KINDS = (
         Field("purpose", "走访事由", ("事由", "内容")),
     ), placed=True),
     Kind("cases", "诉求台账", "case_id", (
-        Field("case_id", "受理编号", ("编号", "案件编号", "信访件编号", "工单号", "诉求编号"), required=True),
+        Field("case_id", "受理编号", ("编号", "案件编号", "信访件编号", "工单号", "工单编号", "诉求编号", "受理号"), required=True),
         Field("received_at", "受理时间", ("登记日期", "来访日期", "反映时间", "受理日期", "登记时间", "来电时间"), required=True, type="date"),
-        Field("channel", "诉求来源", ("来源", "渠道", "反映渠道", "受理渠道"), required=True, vocab="channel"),
-        Field("category", "问题类别", ("类别", "诉求类型", "问题类型", "诉求类别"), required=True, vocab="category"),
+        Field("channel", "诉求来源", ("来源", "渠道", "反映渠道", "受理渠道", "来源渠道", "诉求渠道"), required=True, vocab="channel"),
+        Field("category", "问题类别", ("类别", "诉求类型", "问题类型", "诉求类别", "问题分类", "诉求分类"), required=True, vocab="category"),
         Field("content", "诉求内容", ("反映内容", "问题描述", "来电内容", "内容")),
         _TOWN, _VILLAGE, _AREA_CODE, _LON, _LAT,
         Field("petitioner", "反映人", ("来访人", "诉求人", "姓名", "来电人"), personal=True),
         Field("phone", "联系电话", ("电话", "手机号", "手机", "联系方式"), personal=True),
         Field("id_number", "身份证号", ("身份证号码", "证件号码", "公民身份号码"), personal=True),
-        Field("status", "办理状态", ("状态", "当前状态", "办件状态"), required=True, vocab="status"),
+        Field("status", "办理状态", ("状态", "当前状态", "办件状态", "工单状态", "处理状态"), required=True, vocab="status"),
         Field("assigned_at", "交办时间", ("转办时间",), type="date"),
         Field("closed_at", "办结时间", ("结案时间", "办结日期"), type="date"),
         Field("followup_at", "回访时间", ("回访日期",), type="date"),

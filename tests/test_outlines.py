@@ -93,3 +93,13 @@ def test_a_village_mostly_outside_its_towns_own_outline_is_rejected(wh, tmp_path
     con = connect(wh, read_only=True)
     reason, message = con.execute("SELECT reason, message FROM rejected_rows WHERE batch_id = 2").fetchone()
     assert reason == "outside_town" and "25.0%" in message
+
+
+def test_land_survey_field_names_are_understood(wh, tmp_path):
+    # boundary data from land surveys names its fields by the national standard (CJQYDM, CJQYMC)
+    path = tmp_path / "村级调查区.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"CJQYDM": A, "CJQYMC": "西大街社区居委会"},
+         "geometry": mapping(box(109.02, 32.68, 109.03, 32.69))}]}), encoding="utf-8")
+    out = _load(wh, path)
+    assert (out["updated"], out["rejected"]) == (1, 0)
