@@ -35,6 +35,31 @@ def household_categories(con: duckdb.DuckDBPyConnection, ctx: MergeContext) -> N
     con.execute("INSERT INTO household_categories SELECT household_id, category, since, NULL, ? FROM category_changes", [batch_id])
 
 
+def stale_cases(con: duckdb.DuckDBPyConnection) -> None:
+    """An older export loaded after a newer one never reverts a case: a row whose latest event
+    time (received, assigned, closed, visited) is before the stored case's, or equal with a status
+    earlier in the life cycle (the vocabulary's order of statuses), is rejected as `stale` and not
+    applied. A status the vocabulary does not know has no place in the order and is never stale
+    by it."""
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE stale AS
+        WITH t AS (
+            SELECT i._line, c.status AS stored_status,
+                   greatest(i.received_at, i.assigned_at, i.closed_at, i.followup_at) AS row_at,
+                   greatest(c.received_at, c.assigned_at, c.closed_at, c.followup_at) AS stored_at,
+                   list_position($order, i.status) AS row_rank, list_position($order, c.status) AS stored_rank
+            FROM incoming i JOIN cases c ON c.case_id = i.case_id)
+        SELECT _line, stored_status, stored_at FROM t
+        WHERE row_at < stored_at OR (row_at = stored_at AND row_rank < stored_rank)""",
+                {"order": vocab.terms("status")})
+    con.execute("""
+        UPDATE staged SET _reason = 'stale', _field = 'status',
+            _message = '库中该件已有更新的记录 (' || s.stored_status || ', ' || strftime(s.stored_at, '%Y-%m-%d %H:%M')
+                       || '); 本行来自较旧的导出, 未采用'
+        FROM stale s WHERE staged._line = s._line""")
+    con.execute("DELETE FROM incoming WHERE _line IN (SELECT _line FROM stale)")
+
+
 def after_cases(con: duckdb.DuckDBPyConnection, ctx: MergeContext) -> None:
     """The cases' events, then the data's own date (etl.views.record_data_date)."""
     case_events(con, ctx.batch_id, ctx.now)

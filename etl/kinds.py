@@ -41,6 +41,9 @@ class Kind:
     # batch_id and synthetic_geom.
     content: tuple[str, ...] | None = None
     params: Callable[[dt.datetime], dict] | None = None  # staging SQL parameters besides $hash_key, given the load time
+    # Marks rows of `incoming` that must not be applied (e.g. older than what is stored) as rejected
+    # in `staged` and removes them from `incoming`, before the merge compares and writes.
+    before_merge: Callable[[duckdb.DuckDBPyConnection], None] | None = None
     # What runs after its merge, in the same transaction; it may return notes for the load report.
     after_merge: Callable[[duckdb.DuckDBPyConnection, MergeContext], dict[str, int] | None] | None = None
 
@@ -171,7 +174,8 @@ _KINDS = (
         Field("handling_opinion", "办理意见", ("处理意见", "答复意见", "办理结果")),
         Field("signed_handler", "承办人签字", ("责任人签字",), help="是/否", type="flag"),
         Field("signed_leader", "单位领导签字", ("领导签字",), help="是/否", type="flag"),
-    ), placed=True, params=_case_params, after_merge=history.after_cases),
+    ), placed=True, params=_case_params, before_merge=history.stale_cases,
+         after_merge=history.after_cases),
     Kind("disasters", "灾害影响范围", "disaster_id", (
         Field("disaster_id", "编号", ("灾害编号",), required=True),
         Field("kind", "灾害类型", ("类型",), required=True),

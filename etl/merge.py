@@ -24,6 +24,8 @@ def merge(con: duckdb.DuckDBPyConnection, spec: Kind, ctx: MergeContext, *,
     content = _content_columns(con, spec, target_cols)
     fp = _fingerprint(content)
     in_file_dupes = _keep_last_in_file(con, spec.key, fp)
+    if spec.before_merge:
+        spec.before_merge(con)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE outcome AS
         SELECT i._line, i.{spec.key} AS k,

@@ -63,3 +63,22 @@ def test_an_empty_warehouse_uses_the_clock_and_says_so(wh):
     got = as_of(con)
     assert got.source == "clock" and abs((got.at - dt.datetime.now()).total_seconds()) < 120
     assert "尚无诉求数据" in got.label()
+
+
+def test_an_older_export_loaded_after_a_newer_one_never_reverts_a_case(wh, tmp_path):
+    newer = tmp_path / "12月导出.csv"
+    newer.write_text("\n".join([HEADER, ROWS[0].replace(",受理,", ",办结,").rstrip(",") + ",2025-12-20 10:00",
+                                "D2,2025-12-26 09:00,12345,道路,路灯,老城街道,西大街社区,办理中,"]) + "\n", encoding="gb18030")
+    older = tmp_path / "11月导出.csv"  # D1 still open then, D2 already known as 受理 (earlier in the life cycle)
+    older.write_text("\n".join([HEADER, ROWS[0], ROWS[1],
+                                "D9,2025-11-30 09:00,12345,道路,路灯,老城街道,西大街社区,受理,"]) + "\n", encoding="gb18030")
+    _load(wh, newer)
+    out = _load(wh, older)
+    assert (out["rows_read"], out["loaded"], out["updated"], out["rejected"]) == (3, 1, 0, 2)
+    assert out["reasons"] == {"stale": 2}
+    con = connect(wh, read_only=True)
+    assert dict(con.execute("SELECT case_id, status FROM cases").fetchall()) == {"D1": "办结", "D2": "办理中", "D9": "受理"}
+    lines = con.execute("SELECT line_no, reason FROM rejected_rows WHERE batch_id = 2 ORDER BY 1").fetchall()
+    assert lines == [(2, "stale"), (3, "stale")]
+    # the newer export again: nothing is stale, nothing changes
+    assert _load(wh, newer)["duplicates"] == 2
