@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import geopandas as gpd
+import pandas as pd
 import pytest
 import shapely
 
@@ -234,3 +235,15 @@ def test_ranking_table_marks_the_unranked(con):
     n = rankings.counts(df)
     assert n["ranked"] + n["not_ranked"] == len(small) == len(table)
 
+
+
+def test_the_overview_map_falls_back_to_towns_when_only_towns_have_outlines():
+    villages = gpd.GeoDataFrame({"code": [], "name": [], "town": []}, geometry=[], crs="EPSG:4326")
+    towns = gpd.GeoDataFrame({"code": ["610902001"], "name": ["老城街道"], "town": [""]},
+                             geometry=[shapely.box(109.0, 32.6, 109.1, 32.7)], crs="EPSG:4326")
+    assert overview.map_shapes(villages, towns)[1] == "town"
+    assert overview.map_shapes(towns.iloc[0:0], towns.iloc[0:0])[1] == "village"  # nothing at all: the village message
+    figs = pd.DataFrame({"code": ["610902001"], "received": [12], "closed": [6], "open": [6], "overdue": [2],
+                         "closure_rate": [0.5], "satisfaction_rate": [float("nan")], "households": [0], "per_1000": [float("nan")]})
+    table = overview.village_table(overview.village_map(towns, figs, "received"), "town")
+    assert list(table.columns[:2]) == ["乡镇(街道)", "区划代码"] and table.iloc[0]["受理诉求"] == 12

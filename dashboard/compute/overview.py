@@ -33,6 +33,15 @@ def groups_table(rows: pd.DataFrame, by: str) -> pd.DataFrame:
         columns=metrics.LABELS | {by: "问题类别" if by == "category" else "诉求来源"})
 
 
+LEVEL_NAMES = {"village": "村(社区)", "town": "乡镇(街道)"}
+
+
+def map_shapes(villages: gpd.GeoDataFrame, towns: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, str]:
+    """The outlines the map draws and their level: the villages', else the towns' when a district
+    has town outlines only (the map still works, one level up)."""
+    return (towns, "town") if villages.empty and not towns.empty else (villages, "village")
+
+
 def village_map(shapes: gpd.GeoDataFrame, figs: pd.DataFrame, figure: str) -> gpd.GeoDataFrame:
     """Village outlines with their figures (data.area_figures of the villages): per_1000 to one
     decimal, the rates in percent to one decimal, and `figure` (a key of MAP_FIGURES) 0 where missing."""
@@ -45,8 +54,10 @@ def village_map(shapes: gpd.GeoDataFrame, figs: pd.DataFrame, figure: str) -> gp
     return gdf
 
 
-def village_table(gdf: gpd.GeoDataFrame) -> pd.DataFrame:
-    """The map's villages as a table: town, village, code, the four counts, per 1,000 households."""
-    return pd.DataFrame({"乡镇(街道)": gdf["town"], "村(社区)": gdf["name"], "区划代码": gdf["code"],
+def village_table(gdf: gpd.GeoDataFrame, level: str = "village") -> pd.DataFrame:
+    """The map's areas as a table: town and village (or the town alone at `level` town), code, the
+    four counts, per 1,000 households."""
+    places = {"乡镇(街道)": gdf["name"]} if level == "town" else {"乡镇(街道)": gdf["town"], "村(社区)": gdf["name"]}
+    return pd.DataFrame({**places, "区划代码": gdf["code"],
                          **{metrics.LABELS[k]: gdf[k] for k in ("received", "closed", "open", "overdue")},
                          "每千户诉求": gdf["per_1000"]})

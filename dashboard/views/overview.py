@@ -10,7 +10,7 @@ from dashboard import data, filters, maps
 from dashboard.compute import overview as view
 from dashboard.compute.changes import change_text, fmt_rate
 from dashboard.texts import help_text
-from dashboard.ui import NO_SHAPES, case_page, downloads, show_map
+from dashboard.ui import NO_SHAPES, NO_VILLAGE_SHAPES, case_page, downloads, show_map
 
 flt = case_page("民情地图 · 总览")
 s = data.summary(flt, compare=True)
@@ -66,25 +66,30 @@ with right:
 
 @st.fragment
 def village_map() -> None:
-    """The village map and its table: choosing the figure reruns only this part."""
-    st.subheader("各村(社区)分布")
+    """The village map and its table (the towns' when only towns have outlines): choosing the
+    figure reruns only this part."""
+    shapes, level = view.map_shapes(data.village_shapes(flt.town or ""), data.area_shapes("town", ""))
+    unit = view.LEVEL_NAMES[level]
+    st.subheader(f"各{unit}分布")
     figure = st.selectbox("地图指标", list(view.MAP_FIGURES), format_func=view.MAP_FIGURES.get, key="ov_figure")
-    shapes = data.village_shapes(flt.town or "")  # a village chosen: its whole town is drawn
     if shapes.empty:
         st.info(NO_SHAPES)
-    else:
-        gdf = view.village_map(shapes, data.area_figures(flt, "village"), figure)
-        tooltip = {"name": "村(社区)", "town": "乡镇(街道)", "received": "受理诉求", "open": "未办结", figure: view.MAP_FIGURES[figure]}
-        m = maps.choropleth(gdf, figure, view.MAP_FIGURES[figure], data.bounds(flt.area_prefix), tooltip, data.demo_caption())
-        show_map(m, "overview_map")
-        st.caption("点击地图上的村(社区)可查看其区域档案。" + ("比率在没有诉求的村(社区)记为 0。" if figure.endswith("rate") else ""))
-        town_only = data.town_level_cases(flt)
-        if town_only:
-            st.caption(f"另有 {town_only:,} 件诉求只定位到乡镇(街道), 未画在村级地图上。")
-        table = view.village_table(gdf)
-        with st.expander("各村(社区)数据表"):
-            st.dataframe(table, hide_index=True, width="stretch")
-            downloads(table, f"总览_村社区_{flt.start}_{flt.end}", "ov_table")
-
+        return
+    if level == "town":
+        st.info(NO_VILLAGE_SHAPES)
+    gdf = view.village_map(shapes, data.area_figures(flt, level), figure)
+    tooltip = {"name": unit, "town": "乡镇(街道)", "received": "受理诉求", "open": "未办结", figure: view.MAP_FIGURES[figure]}
+    if level == "town":
+        tooltip.pop("town")
+    m = maps.choropleth(gdf, figure, view.MAP_FIGURES[figure], data.bounds(flt.area_prefix), tooltip, data.demo_caption())
+    show_map(m, "overview_map")
+    st.caption(f"点击地图上的{unit}可查看其区域档案。" + (f"比率在没有诉求的{unit}记为 0。" if figure.endswith("rate") else ""))
+    town_only = data.town_level_cases(flt) if level == "village" else 0
+    if town_only:
+        st.caption(f"另有 {town_only:,} 件诉求只定位到乡镇(街道), 未画在村级地图上。")
+    table = view.village_table(gdf, level)
+    with st.expander(f"各{unit}数据表"):
+        st.dataframe(table, hide_index=True, width="stretch")
+        downloads(table, f"总览_{unit}_{flt.start}_{flt.end}", "ov_table")
 
 village_map()
