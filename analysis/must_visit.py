@@ -37,7 +37,8 @@ def must_visit(con: duckdb.DuckDBPyConnection, config: dict | None = None) -> pd
     facts = _village_facts(con, start, now)
     hot = area_hotspots(con, "village", CaseFilter(start, now.date()), lisa=False)
     facts = facts.merge(hot[["area_code", "rate_eb", "class"]], on="area_code", how="left")
-    district_rate = facts["cases"].sum() / max(facts["households"].sum(), 1) * 1000
+    district_rate = con.execute("SELECT mq_per_1000(?::BIGINT, ?::BIGINT)",  # the one definition (etl/views.py)
+                                [int(facts["cases"].sum()), int(facts["households"].sum())]).fetchone()[0] or 0.0
     rows = []
     w = cfg["weights"]
     for r in facts.itertuples(index=False):

@@ -10,7 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard import data, filters, maps
+from dashboard import area_data, data, filters, maps
 from dashboard.compute import area as view
 from dashboard.compute import changes
 from dashboard.compute import households as homes_view
@@ -55,7 +55,7 @@ with nav:
         else:
             crumbs.markdown(f"**{label}**")
 with pick:
-    options, label, placeholder = view.picker(here, data.area_neighbours(code) if level == "village" else None)
+    options, label, placeholder = view.picker(here, area_data.area_neighbours(code) if level == "village" else None)
     st.selectbox(label, list(options), index=None, format_func=lambda c: options.get(c, c), placeholder=placeholder,
                  key="area_pick", on_change=_picked, args=("area_pick",), disabled=not options)
 
@@ -67,7 +67,7 @@ st.caption(here.caption(filters.describe(flt)))
 homes = data.households(level, code)
 household = homes_view.summary(homes["categories"], homes["pairing"], homes["must_see"])
 n_homes = household["households"]
-table_rows = data.area_comparison(code, flt)
+table_rows = area_data.area_comparison(code, flt)
 
 if not has_cases:
     st.info(NO_CASES)
@@ -183,7 +183,7 @@ if has_cases:
     left, right = st.columns([3, 2])
     with left:
         st.subheader("按月趋势")
-        monthly = data.area_monthly(code, flt)
+        monthly = area_data.area_monthly(code, flt)
         per_k = view.can_compare_per_1000(monthly, level)
         unit = st.segmented_control("口径", ["per_1000", "count"], default="per_1000" if per_k else "count",
                                     key="area_trend_unit", format_func={"per_1000": "每千户", "count": "件数"}.get,
@@ -207,7 +207,7 @@ if has_cases:
         st.subheader("问题类别与诉求来源")
         by = st.segmented_control("分组", ["category", "channel"], default="category", key="area_by",
                                   format_func=view.BREAKDOWN_LABELS.get, label_visibility="collapsed") or "category"
-        groups = data.area_breakdown(code, flt, by)
+        groups = area_data.area_breakdown(code, flt, by)
         if groups.empty:
             st.info("所选条件下没有诉求。")
         else:
@@ -234,7 +234,7 @@ if has_cases:
 
 row_level = "village" if level == "village" else "town"
 hot_rows = hs_village if row_level == "village" else hs_town
-neighbour_codes = set(data.area_neighbours(code)["code"]) if level != "district" else set()
+neighbour_codes = set(area_data.area_neighbours(code)["code"]) if level != "district" else set()
 st.subheader({"district": "各乡镇(街道)", "town": "下辖村(社区)", "village": "本村(社区)与相邻村(社区)"}[level])
 shapes = data.area_shapes("town" if level == "district" else "village", code if level == "town" else "")
 if level == "village":
@@ -242,7 +242,7 @@ if level == "village":
 if shapes.empty:
     st.info(NO_SHAPES if level != "district" else "还没有乡镇(街道)边界。用 `minqing load areas 边界.geojson` 导入边界后即可显示地图。")
 else:
-    gdf, tooltip = view.map_frame(shapes, data.area_figures(flt, "town" if level == "district" else "village"), level)
+    gdf, tooltip = view.map_frame(shapes, area_data.area_figures(flt, "town" if level == "district" else "village"), level)
     m = maps.choropleth(gdf, "per_1000_fill", "每千户诉求", data.bounds(code) if level != "village"
                         else [[gdf.total_bounds[1], gdf.total_bounds[0]], [gdf.total_bounds[3], gdf.total_bounds[2]]],
                         tooltip, data.demo_caption())
@@ -264,7 +264,7 @@ def show_table(out: pd.DataFrame, **kw) -> None:
 
 if level == "town":  # the town's own villages, below their map
     with st.expander(f"下辖村(社区)数据表 ({len(here.children)} 个)"):
-        vf = data.area_figures(flt, "village")
+        vf = area_data.area_figures(flt, "village")
         villages_table = view.figures_table(vf[vf["code"].str.startswith(code)], "village", level, hs_village)
         show_table(villages_table, key="area_villages_table")
         downloads(villages_table, f"区域档案_{name}_下辖村社区_{flt.start}_{flt.end}", "area_villages",

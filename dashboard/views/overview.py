@@ -6,7 +6,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard import data, filters, maps
+from dashboard import area_data, data, filters, maps
 from dashboard.compute import overview as view
 from dashboard.compute.changes import change_text, fmt_rate
 from dashboard.texts import help_text
@@ -77,7 +77,7 @@ def village_map() -> None:
         return
     if level == "town":
         st.info(NO_VILLAGE_SHAPES)
-    gdf = view.village_map(shapes, data.area_figures(flt, level), figure)
+    gdf = view.village_map(shapes, area_data.area_figures(flt, level), figure)
     tooltip = {"name": unit, "town": "乡镇(街道)", "received": "受理诉求", "open": "未办结", figure: view.MAP_FIGURES[figure]}
     if level == "town":
         tooltip.pop("town")
