@@ -35,11 +35,11 @@ class _WithSettings(click.Command):
 
 
 def _filter_options(f):
-    f = click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="First day received (YYYY-MM-DD).")(f)
-    f = click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Last day received (YYYY-MM-DD).")(f)
-    f = click.option("--category", help="Only this category (问题类别), e.g. 道路.")(f)
-    f = click.option("--channel", help="Only this channel (诉求来源), e.g. 群工热线.")(f)
-    f = click.option("--status", help="Only this status (办理状态), e.g. 办理中.")(f)
+    f = click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="受理时段的第一天 (YYYY-MM-DD); 默认: 截至数据日期的最近 12 个月, 与仪表盘相同。")(f)
+    f = click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="受理时段的最后一天 (YYYY-MM-DD); 默认: 数据截至日期。")(f)
+    f = click.option("--category", help="只看此问题类别, 如 道路。")(f)
+    f = click.option("--channel", help="只看此诉求来源, 如 群工热线。")(f)
+    f = click.option("--status", help="只看此办理状态, 如 办理中。")(f)
     return f
 
 
@@ -81,16 +81,16 @@ def _records(df, columns) -> list[dict]:
 
 @click.command()
 @click.option("--level", type=click.Choice(["village", "town", "hex"]), default="village", show_default=True)
-@click.option("--resolution", type=click.IntRange(5, 10), default=7, show_default=True, help="H3 resolution for --level hex.")
+@click.option("--resolution", type=click.IntRange(5, 10), default=7, show_default=True, help="--level hex 时 H3 六边形的级别。")
 @click.option("--value", type=click.Choice(["rate", "count"]), default="rate", show_default=True,
-              help="Areas: EB-smoothed cases per 1,000 households, or raw counts (hexagons always count).")
-@click.option("--no-fdr", is_flag=True, help="Do not apply the False Discovery Rate correction.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the permutation tests.")
+              help="rate: 每千户诉求 (经验贝叶斯平滑); count: 诉求件数 (六边形总是按件数)。")
+@click.option("--no-fdr", is_flag=True, help="不做错误发现率 (FDR) 校正。")
+@click.option("--seed", type=int, default=0, show_default=True, help="置换检验的随机种子。")
 @_filter_options
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON list, one object per area or hexagon.")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON 列表, 每个区域或六边形一项。")
 @click.pass_context
 def hotspots(ctx, level, resolution, value, no_fdr, seed, start, end, category, channel, status, as_json):
-    """Significant hot and cold spots of cases (Getis-Ord Gi*, Esri classes) and LISA clusters."""
+    """诉求的显著热点与冷点 (Getis-Ord Gi*, 按 Esri 分级) 及 LISA 聚集。"""
     from analysis.hotspots import area_hotspots, hex_hotspots
 
     con = _open(ctx)
@@ -119,15 +119,15 @@ def hotspots(ctx, level, resolution, value, no_fdr, seed, start, end, category, 
 
 @click.command(name="must-visit", cls=_WithSettings, prefixes=("must_visit_",))
 @click.option("--config", type=click.Path(exists=True, dir_okay=False),
-              help="TOML file overriding the thresholds below (it wins over the environment); keys are the setting "
-                   "names without must_visit_, e.g. remote_km = 20.0 or [weights] poverty = 4.0.")
+              help="覆盖下列阈值的 TOML 文件 (优先于环境变量); 键为去掉 must_visit_ 的设置名, "
+                   "如 remote_km = 20.0 或 [weights] poverty = 4.0。")
 @click.option("--flag", "only", type=click.Choice(["poverty", "remote", "petitions", "difficult", "disaster"]), multiple=True,
-              help="Only villages with this flag (repeatable).")
-@click.option("--all", "show_all", is_flag=True, help="Include villages with no flag.")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON list, one object per village.")
+              help="只列出有此标记的村 (可重复)。")
+@click.option("--all", "show_all", is_flag=True, help="也列出没有标记的村。")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON 列表, 每个村(社区)一项。")
 @click.pass_context
 def must_visit_cmd(ctx, config, only, show_all, as_json):
-    """五必去: the five must-visit flags of every village, with reasons and a priority score."""
+    """五必去: 每个村(社区)的五项必去标记、原因与优先得分。"""
     from analysis.must_visit import FLAG_LABELS, load_config, must_visit
 
     try:
@@ -152,12 +152,12 @@ def must_visit_cmd(ctx, config, only, show_all, as_json):
 
 @click.command()
 @click.option("--level", type=click.Choice(["village", "town"]), default="village", show_default=True)
-@click.option("--no-fdr", is_flag=True, help="Do not apply the False Discovery Rate correction per month.")
+@click.option("--no-fdr", is_flag=True, help="各月不做错误发现率 (FDR) 校正。")
 @_filter_options
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON list, one object per area.")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON 列表, 每个区域一项。")
 @click.pass_context
 def emerging(ctx, level, no_fdr, start, end, category, channel, status, as_json):
-    """Emerging hot spots: monthly Gi*, Mann-Kendall trend and Esri's categories (new, intensifying, ...)."""
+    """时空热点趋势: 逐月 Gi*、Mann-Kendall 趋势检验及 Esri 的分类 (新增、加剧、持续、减弱等)。"""
     from analysis.hotspots import emerging as run
 
     con = _open(ctx)
@@ -213,15 +213,15 @@ def _plain(v):
 
 
 @click.command(name="metrics", cls=_WithSettings, prefixes=("metric_", "deadline_days_"))
-@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="First day received (default: first case).")
-@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Last day received (default: last case).")
-@click.option("--area", default="", help="Only areas whose code starts with this (a town or village code).")
-@click.option("--category", help="Only this category.")
-@click.option("--channel", help="Only this channel.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object with every figure and its changes.")
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="受理时段的第一天 (YYYY-MM-DD); 默认: 截至数据日期的最近 12 个月, 与仪表盘相同。")
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="受理时段的最后一天 (YYYY-MM-DD); 默认: 数据截至日期。")
+@click.option("--area", default="", help="只看区划代码以此开头的区域 (乡镇或村的代码)。")
+@click.option("--category", help="只看此问题类别。")
+@click.option("--channel", help="只看此诉求来源。")
+@click.option("--json", "as_json", is_flag=True, help="输出一个 JSON 对象, 含各项指标及其环比、同比。")
 @click.pass_context
 def metrics_cmd(ctx, start, end, area, category, channel, as_json):
-    """Case figures (received, closed, 办结率, on-time, overdue, satisfaction, repeat and group petitions, ...)."""
+    """诉求指标: 受理、办结、办结率、按期办结、超期、满意率、重复访、集体访等。"""
     from analysis import metrics
 
     con = _open(ctx)
@@ -237,13 +237,13 @@ def metrics_cmd(ctx, start, end, area, category, channel, as_json):
 
 
 @click.command(cls=_WithSettings, prefixes=("ranking_",))
-@click.option("--by", type=click.Choice(["town", "unit"]), default="town", show_default=True, help="Rank towns or handling units.")
-@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="First day received.")
-@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Last day received.")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON list, one object per town or unit.")
+@click.option("--by", type=click.Choice(["town", "unit"]), default="town", show_default=True, help="按乡镇(街道) (town) 或承办单位 (unit) 排名。")
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="受理时段的第一天 (YYYY-MM-DD); 默认: 截至数据日期的最近 12 个月。")
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="受理时段的最后一天 (YYYY-MM-DD); 默认: 数据截至日期。")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON 列表, 每个乡镇或单位一项。")
 @click.pass_context
 def rankings(ctx, by, start, end, as_json):
-    """Rank towns or handling units by response, resolution and satisfaction rates, with flags."""
+    """按响应率、解决率、满意率给乡镇(街道)或承办单位排名, 并标出考核标记。"""
     from analysis.rankings import rankings as run
 
     con = _open(ctx)
@@ -256,10 +256,10 @@ def rankings(ctx, by, start, end, as_json):
 
 @click.command()
 @click.option("--level", type=click.Choice(["village", "town", "district"]), default="town", show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object: categories, pairing, five must-see groups.")
+@click.option("--json", "as_json", is_flag=True, help="输出一个 JSON 对象: 分类、结对覆盖、五必访人群。")
 @click.pass_context
 def households(ctx, level, as_json):
-    """放心户/关心户/连心户 counts and shares per area, pairing coverage of 连心户, 五必访 groups (aggregates only)."""
+    """各区域放心户/关心户/连心户的户数与占比、连心户结对覆盖率、五必访人群 (只有汇总数)。"""
     from analysis import households as hh
 
     con = _open(ctx)
@@ -277,23 +277,22 @@ def households(ctx, level, as_json):
 
 @click.command(name="export")
 @click.option("--level", type=click.Choice(["town", "village"]), default="town", show_default=True,
-              help="One row per town/street (乡镇/街道) or per village/community (村/社区).")
-@click.option("--area", default="", help="Only areas inside this town or village (code or exact name); default: the district.")
+              help="每个乡镇(街道) (town) 或每个村(社区) (village) 一行。")
+@click.option("--area", default="", help="只导出此乡镇或村内的区域 (代码或准确名称); 默认: 全区。")
 @_filter_options
 @click.option("--metrics", "metric_list", metavar="K1,K2,...",
-              help="Figures to export, keys or Chinese labels separated by commas (e.g. received,closure_rate or "
-                   "受理诉求,办结率); default: received, closed, closure_rate, open, overdue, satisfaction_rate, "
-                   "households, key_assistance_share, coverage. --list-metrics shows them all.")
-@click.option("--list-metrics", is_flag=True, help="Print every metric key with its label and exit.")
+              help="要导出的指标, 用逗号分隔的键或中文名 (如 received,closure_rate 或 受理诉求,办结率); "
+                   "默认: received, closed, closure_rate, open, overdue, satisfaction_rate, households, "
+                   "key_assistance_share, coverage。--list-metrics 列出全部。")
+@click.option("--list-metrics", is_flag=True, help="列出全部指标的键和中文名后退出。")
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "geojson", "gpkg"]),
-              help="File format; default: from the -o suffix, else csv (UTF-8 with BOM).")
+              help="文件格式; 默认按 -o 的后缀, 否则为 csv (UTF-8 带BOM)。")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True),
-              help="Output file ('-' for stdout); default: a name from level, period and area in the current folder.")
+              help="输出文件 ('-' 为标准输出); 默认在当前目录按层级、时段和区域命名。")
 @click.pass_context
 def export_cmd(ctx, level, area, start, end, category, channel, status, metric_list, list_metrics, fmt, output):
-    """Area summaries (乡镇 or 村 level) with chosen case and household figures, as CSV (UTF-8 with BOM),
-    XLSX (with a 说明 sheet), GeoJSON or GeoPackage (unsimplified outlines, EPSG:4326); the same
-    rows and numbers as the dashboard's 导出 page for the same filters."""
+    """按乡镇或村汇总所选的诉求与户情指标, 导出为 CSV (UTF-8 带BOM)、XLSX (含说明页)、GeoJSON 或
+    GeoPackage (未简化的边界, EPSG:4326); 与仪表盘「导出」页在相同筛选下的行和数字一致。"""
     import dataclasses
     import sys
 
