@@ -14,9 +14,10 @@ from dataclasses import dataclass, replace
 
 from etl import vocab
 from etl.codes import town_of, village_of
+from etl.terms import DOMAIN_LABELS as TERM_LABELS
 
 DOMAINS = ("category", "channel", "status")
-DOMAIN_LABELS = {"category": "问题类别", "channel": "诉求来源", "status": "办理状态"}
+DOMAIN_LABELS = {d: TERM_LABELS[d] for d in DOMAINS}  # the Chinese names live with the terms (etl/terms.py)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import geopandas as gpd
 import pandas as pd
 
-from analysis.filters import CaseFilter
+from analysis.filters import DOMAIN_LABELS, CaseFilter
 from dashboard.compute import must_visit
 from dashboard.compute.hotspots import HOT
 from geo.getis_ord import CLASS_LABELS
@@ -151,7 +151,7 @@ def trend_lines(monthly: pd.DataFrame, here: Place, unit: str) -> list[dict]:
     return lines
 
 
-BREAKDOWN_LABELS = {"category": "问题类别", "channel": "诉求来源"}
+BREAKDOWN_LABELS = {d: DOMAIN_LABELS[d] for d in ("category", "channel")}
 
 
 def breakdown_table(groups: pd.DataFrame, by: str) -> pd.DataFrame:

@@ -8,6 +8,7 @@ import geopandas as gpd
 import pandas as pd
 
 from analysis import metrics
+from analysis.filters import DOMAIN_LABELS
 
 MAP_FIGURES = {"received": "受理诉求", "per_1000": "每千户诉求", "open": "未办结", "overdue": "超期未办结",
                "closure_rate": "办结率(%)", "satisfaction_rate": "满意率(%)"}
@@ -30,7 +31,7 @@ def groups(by_group: pd.DataFrame, by: str) -> pd.DataFrame:
 def groups_table(rows: pd.DataFrame, by: str) -> pd.DataFrame:
     """`groups` as the download shows them: the group, received, closed, open, overdue in Chinese."""
     return rows[[by, "received", "closed", "open", "overdue"]].rename(
-        columns=metrics.LABELS | {by: "问题类别" if by == "category" else "诉求来源"})
+        columns=metrics.LABELS | {by: DOMAIN_LABELS[by]})
 
 
 LEVEL_NAMES = {"village": "村(社区)", "town": "乡镇(街道)"}

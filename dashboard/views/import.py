@@ -63,11 +63,17 @@ def _options(path: str):
 
 
 def _inspect(path: str, sheet):
-    try:
-        ins = imports.inspect(kind, path, sheet)
-    except ReadError as e:
-        st.error(str(e))
-        st.stop()
+    """The file read as the loader reads it, once per (file, kind, sheet): every widget on the page
+    reruns it, and a ledger of a million rows takes seconds to read."""
+    memo = st.session_state.get("_im_inspection")
+    if not memo or memo[0] != (path, kind, sheet):
+        try:
+            memo = ((path, kind, sheet), imports.inspect(kind, path, sheet))
+        except ReadError as e:
+            st.error(str(e))
+            st.stop()
+        st.session_state["_im_inspection"] = memo
+    ins = memo[1]
     st.subheader("表头对应")
     st.dataframe(ins.mapping, hide_index=True, key="im_mapping")
     if ins.ignored:

@@ -10,6 +10,7 @@ from dashboard import area_data, data, filters, maps
 from dashboard.compute import overview as view
 from dashboard.compute.changes import change_text, fmt_rate
 from dashboard.texts import help_text
+from analysis.filters import DOMAIN_LABELS
 from dashboard.ui import NO_SHAPES, NO_VILLAGE_SHAPES, case_page, downloads, show_map
 
 flt = case_page("民情地图 · 总览")
@@ -50,7 +51,7 @@ def groups_chart() -> None:
     """Categories or channels: the toggle reruns only this chart."""
     st.subheader("问题类别与诉求来源")
     by = st.segmented_control("分组", ["category", "channel"], default="category", key="ov_by",
-                              format_func={"category": "问题类别", "channel": "诉求来源"}.get,
+                              format_func=DOMAIN_LABELS.get,
                               label_visibility="collapsed") or "category"
     groups = view.groups(data.metrics_by(flt, by, ("received", "closed", "open", "overdue")), by)
     if not groups.empty:
