@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_DB := data/minqing.duckdb
 DB ?= $(or $(MINQING_DB),$(DEMO_DB))
-PORT ?= 8501
+PORT ?=
 
 .PHONY: install install-test install-bench warehouse run demo test test-fast bench clean
 
@@ -40,8 +40,9 @@ warehouse: install
 demo: install
 	$(BIN)/minqing --db $(DB) demo --force
 
+# `minqing serve`: the dashboard on 127.0.0.1 (setting server_address); on the demo it prints the demo accounts.
 run: warehouse
-	MINQING_DB=$(abspath $(DB)) $(BIN)/python -m streamlit run dashboard/app.py --server.port $(PORT)
+	$(BIN)/minqing --db $(abspath $(DB)) serve $(if $(PORT),--port $(PORT))
 
 test: install-test
 	$(BIN)/python -m pytest -q

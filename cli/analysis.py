@@ -9,6 +9,8 @@ from pathlib import Path
 
 import click
 
+from .access import audit
+
 from etl import settings
 from etl.db import connect
 
@@ -323,6 +325,7 @@ def export_cmd(ctx, level, area, start, end, category, channel, status, metric_l
         click.echo("注意: 数据仓库中还没有诉求记录, 诉求指标均为 0", err=True)
     meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
     data = export.to_bytes(gdf, fmt, export.notes(con, flt, level, gdf))
+    audit(ctx.obj["db"], "export", target=f"导出 {level} {fmt}", detail={"filter": flt.describe(area_label)}, rows=len(gdf))
     if output == "-":
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()

@@ -9,6 +9,8 @@ import click
 from etl.db import Busy, connect
 from etl.terms import DOMAIN_LABELS, DOMAINS, HOW_LABELS
 
+from .access import audit
+
 
 @click.group(invoke_without_command=True)
 @click.pass_context
@@ -46,6 +48,7 @@ def map_cmd(ctx: click.Context, term: str, target: str, domain: str | None) -> N
         raise click.UsageError(str(e)) from None
     except ValueError as e:
         raise click.BadParameter(str(e), param_hint="TERM/TARGET") from None
+    audit(_db(ctx), "vocab_map", target=f"{DOMAIN_LABELS[d]} {term} → {canon}", rows=changed)
     click.echo(f"已将{DOMAIN_LABELS[d]} {term} 映射为 {canon}; 更新诉求 {changed} 件。今后导入的文件同样适用。")
 
 

@@ -17,6 +17,8 @@ from etl import views
 from etl.keys import KeyError_, create_key
 from etl.kinds import KINDS
 
+from .access import audit, demo_accounts
+
 # KIND in the help of load and template: every kind with its Chinese name (\b keeps the lines).
 _KINDS_HELP = "\b\nKIND 可选:\n" + "\n".join(f"  {k.name:<{max(map(len, KINDS))}}  {k.label}" for k in KINDS.values())
 
@@ -77,6 +79,7 @@ def demo(ctx: click.Context, seed: int, scale: float, force: bool) -> None:
     truth = build_demo(db, seed=seed, scale=scale, as_of=str(settings.get("demo_as_of")), progress=progress)
     c = truth["counts"]
     click.echo(f"演示数据已生成: {db} (户 {c['households']}, 诉求 {c['cases']}); 真值: {db.parent / 'demo_truth.json'}")
+    click.echo(demo_accounts(db))
 
 
 @click.command(name="load", epilog=_KINDS_HELP)
@@ -112,6 +115,8 @@ def load_cmd(ctx: click.Context, kind: str, file: str, sheet: str | None, crs: s
                           progress=None if as_json else (lambda s: bar.update(1, s)))
     except (LoadError, ReadError, KeyError_, Busy) as e:
         raise click.UsageError(str(e)) from None
+    audit(db, "load", target=kind, detail={"batch": r.batch_id, "loaded": r.loaded, "updated": r.updated,
+                                           "rejected": r.rejected}, rows=r.rows_read)
     if as_json:
         click.echo(json.dumps(r.as_dict(), ensure_ascii=False))
         return
@@ -225,6 +230,7 @@ def rejected(ctx: click.Context, batch: int | None, output: str) -> None:
         df = rj.rejected_frame(con, batch)
     data = xlsx_bytes(df, "拒收明细") if output.lower().endswith(".xlsx") else csv_bytes(df)
     Path(output).write_bytes(data)
+    audit(db, "export", target=f"拒收明细 第{batch}批", rows=len(df))
     click.echo(f"第 {batch} 批导入的拒收行 {len(df)} 行已写入 {output}")
 
 

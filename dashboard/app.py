@@ -1,4 +1,7 @@
-"""Streamlit entry point: `streamlit run dashboard/app.py` (MINQING_DB names the warehouse)."""
+"""Streamlit entry point: `streamlit run dashboard/app.py` (MINQING_DB names the warehouse).
+
+Nothing is drawn before the sign-in gate (dashboard/auth.py) has an account; the navigation
+then offers only the pages of the account's role (dashboard.pages.pages_for)."""
 
 from __future__ import annotations
 
@@ -11,11 +14,16 @@ ROOT = Path(__file__).resolve().parent
 if str(ROOT.parent) not in sys.path:  # `streamlit run dashboard/app.py` from a clone without install
     sys.path.insert(0, str(ROOT.parent))
 
-from dashboard.pages import PAGES  # noqa: E402 - after the path is set
+from access.roles import ROLES  # noqa: E402 - after the path is set
+from dashboard import auth, data  # noqa: E402
+from dashboard.pages import pages_for  # noqa: E402
 
 st.set_page_config(page_title="民情地图", layout="wide")
 
-page = st.navigation([st.Page(ROOT / p.file, title=p.title, url_path=p.url_path or None, default=not p.url_path)
-                      for p in PAGES])
+account = auth.gate(data.db_path())
+allowed = pages_for(ROLES[account.role])
+default = allowed[0]
+page = st.navigation([st.Page(ROOT / p.file, title=p.title, url_path=p.url_path or None, default=p is default)
+                      for p in allowed])
 st.session_state["_current_page"] = page.url_path  # dashboard.filters links to 区域档案 from other pages
 page.run()

@@ -12,7 +12,7 @@ from dashboard.data import households, query
 # The figures of every village also draw the 总览 map.
 
 
-@query
+@query(areas=("code",))
 def area_neighbours(con, code: str) -> pd.DataFrame:
     """Areas of the same level sharing a border or corner with `code` (analysis.areas.neighbours)."""
     from analysis import areas
@@ -29,7 +29,7 @@ def area_figures(con, flt: CaseFilter, level: str) -> pd.DataFrame:
     return areas.figures(con, flt, level, households(level, "")["categories"])  # households: cached
 
 
-@query(whole_district=True)
+@query(whole_district=True, areas=("code",))
 def area_comparison(con, code: str, flt: CaseFilter) -> pd.DataFrame:
     """The area with its neighbours (the district: its towns) and the average rows (analysis.areas.comparison)."""
     from analysis import areas
@@ -37,7 +37,7 @@ def area_comparison(con, code: str, flt: CaseFilter) -> pd.DataFrame:
     return areas.comparison(con, code, flt, lambda level: area_figures(flt, level))  # figures: cached
 
 
-@query(whole_district=True)
+@query(whole_district=True, compare=("prefix",))
 def area_months(con, prefix: str, flt: CaseFilter) -> pd.DataFrame:
     """Monthly received/closed of one area ('' the district), per 1,000 households (analysis.areas.monthly_counts)."""
     from analysis import areas
@@ -52,7 +52,7 @@ def area_monthly(code: str, flt: CaseFilter) -> pd.DataFrame:
     return areas.combine_monthly(area_months(code, flt) if code else None, area_months("", flt))
 
 
-@query(whole_district=True)
+@query(whole_district=True, compare=("prefix",))
 def area_groups(con, prefix: str, flt: CaseFilter, by: str) -> pd.DataFrame:
     """One area's ('' the district) cases per category or channel (analysis.areas.group_counts)."""
     from analysis import areas

@@ -12,8 +12,10 @@ filter whatever area a page shows.
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import functools
+import inspect
 import os
 import threading
 from pathlib import Path
@@ -29,8 +31,11 @@ from analysis import metrics
 from etl import settings, views
 from etl.codes import sql_town_code, sql_village_code, town_of, village_of
 from etl.db import REPO_ROOT, connect, cursor
+from access.roles import ROLES
 from analysis import filters
 from analysis.filters import CaseFilter
+from dashboard import session
+from dashboard.compute import scope as scope_rules
 
 # Simplification tolerance (degrees) per level: about 40 m for villages, 100 m for towns.
 TOLERANCE = {"village": 0.0004, "town": 0.001, "district": 0.001}
@@ -90,21 +95,43 @@ def _con() -> duckdb.DuckDBPyConnection:
 
 
 _QUERIES: dict[str, object] = {}
+_NESTED = contextvars.ContextVar("minqing_query_nested", default=False)
 
 
-def query(fn=None, *, whole_district: bool = False):
-    """Make `fn(con, *args)` a cached query called as `fn(*args)`; with `whole_district`, every
-    CaseFilter argument is replaced by its `without_area()` (the cache key included)."""
+def query(fn=None, *, whole_district: bool = False, areas: tuple[str, ...] = (), compare: tuple[str, ...] = (),
+          needs: str | None = "data", restrict=None):
+    """Make `fn(con, *args)` a cached query called as `fn(*args)`, within the signed-in account's
+    rights and scope (dashboard.session, dashboard.compute.scope):
+
+    - `needs`: the role's right the query needs ('data', 'load', 'audit'; None: anyone signed in);
+    - every CaseFilter argument is clamped into the account's town; with `whole_district` it loses
+      its area instead (the statistic needs every area) and the result is cut to the town;
+    - `areas`: arguments naming an area, clamped into the town ('' the district becomes the town);
+      `compare`: the same, but '' (the district, as a comparison) is allowed;
+    - the result loses every row of an area outside the town (`restrict(con, result, scope)`
+      replaces the generic cut where rows carry no area code).
+    A query called from inside another query runs unscoped: the outer one scopes its result."""
     if fn is None:
-        return functools.partial(query, whole_district=whole_district)
-    _QUERIES[fn.__name__] = fn
+        return functools.partial(query, whole_district=whole_district, areas=areas, compare=compare,
+                                 needs=needs, restrict=restrict)
+    _QUERIES[fn.__name__] = (fn, restrict)
+    signature = inspect.signature(fn)
 
     @functools.wraps(fn)
     def call(*args, **kwargs):
-        if whole_district:
-            args = tuple(a.without_area() if isinstance(a, CaseFilter) else a for a in args)
-            kwargs = {k: a.without_area() if isinstance(a, CaseFilter) else a for k, a in kwargs.items()}
-        return _cached(fn.__name__, *_version(), _hour(), *args, **kwargs)
+        if _NESTED.get():
+            return _cached(fn.__name__, *_version(), _hour(), "", *args, **kwargs)
+        account = session.current_account()
+        if account is not None and needs and not getattr(ROLES[account.role], needs):
+            raise PermissionError(f"{ROLES[account.role].label}账号无权查看此内容")
+        scope = account.scope if account else ""
+        bound = signature.bind(None, *args, **kwargs)
+        for name, value in list(bound.arguments.items()):
+            if isinstance(value, CaseFilter):
+                bound.arguments[name] = value.without_area() if whole_district else scope_rules.clamp_filter(value, scope)
+            elif name in areas or name in compare:
+                bound.arguments[name] = scope_rules.clamp_area(value, scope, district_ok=name in compare)
+        return _cached(fn.__name__, *_version(), _hour(), scope, *bound.args[1:], **bound.kwargs)
 
     return call
 
@@ -118,17 +145,23 @@ def _hour() -> str:
 # A filter is keyed by its repr (a frozen dataclass of dates and tuples of strings: the repr is
 # the value); Streamlit's generic hashing of it took 0.5 ms per call, a tenth of a rerun's budget.
 @st.cache_data(show_spinner=False, max_entries=1024, hash_funcs={CaseFilter: repr})
-def _cached(name: str, path: str, mtime: float, hour: str, *args, **kwargs):
+def _cached(name: str, path: str, mtime: float, hour: str, scope: str, *args, **kwargs):
+    fn, restrict = _QUERIES[name]
     con = _con()
+    token = _NESTED.set(True)
     try:
-        return _QUERIES[name](con, *args, **kwargs)
+        out = fn(con, *args, **kwargs)
+        if not scope:
+            return out
+        return restrict(con, out, scope) if restrict else scope_rules.restrict(out, scope)
     finally:
+        _NESTED.reset(token)
         con.close()
 
 
 # ---------------------------------------------------------------------------- warehouse and areas
 
-@query
+@query(needs=None)
 def meta(con) -> dict:
     return dict(con.execute("SELECT key, value FROM meta").fetchall())
 
@@ -185,7 +218,7 @@ def area_name(code: str) -> str:
     return names[code][0]
 
 
-@query
+@query(areas=("prefix",))
 def area_shapes(con, level: str = "village", prefix: str = "") -> gpd.GeoDataFrame:
     """Outlines of one level (code, name, town, geometry) inside `prefix`, simplified as one
     coverage so neighbours keep their shared borders (the whole level is simplified, then cut)."""
@@ -204,7 +237,7 @@ def village_shapes(prefix: str = "") -> gpd.GeoDataFrame:
     return area_shapes("village", prefix)
 
 
-@query
+@query(areas=("code",))
 def bounds(con, code: str = "") -> list[list[float]] | None:
     """[[south, west], [north, east]] of an area (the district when `code` is empty)."""
     where, params = ("code = ?", [code]) if code else ("level = 'district'", [])
@@ -247,11 +280,20 @@ def rankings(con, flt: CaseFilter, by: str = "town") -> pd.DataFrame:
 
 
 @query
-def overdue_cases(con, flt: CaseFilter) -> pd.DataFrame:
-    """The overdue list (masked identifiers only), most overdue first (analysis.case_lists)."""
+def _overdue_cases(con, flt: CaseFilter) -> pd.DataFrame:
     from analysis.case_lists import overdue_cases as oc
 
     return oc(con, flt)
+
+
+def overdue_cases(flt: CaseFilter) -> pd.DataFrame:
+    """The overdue list (masked identifiers only), most overdue first (analysis.case_lists); without
+    the petitioner and phone columns for a role that does not see them (access.roles)."""
+    df = _overdue_cases(flt)
+    role = session.current_role()
+    if role is not None and not role.masked_people:
+        df = df.drop(columns=[c for c in ("petitioner_masked", "phone_masked") if c in df.columns])
+    return df
 
 
 # ---------------------------------------------------------------------------- analyses
@@ -288,7 +330,7 @@ def emerging(con, flt: CaseFilter, level: str = "village") -> tuple[pd.DataFrame
     return em(con, flt, level=level)
 
 
-@query
+@query(areas=("prefix",))
 def households(con, level: str = "town", prefix: str = "") -> dict[str, pd.DataFrame]:
     """Aggregates only: categories with shares, pairing coverage of 连心户, 五必访 groups per area."""
     from analysis import households as hh
@@ -316,7 +358,7 @@ def point_coverage(con, flt: CaseFilter) -> pd.DataFrame:
     return pc(con, flt)
 
 
-@query(whole_district=True)
+@query(whole_district=True, restrict=scope_rules.hexagons_in_scope)
 def hex_hotspots(con, flt: CaseFilter, resolution: int = 7) -> pd.DataFrame:
     """Gi* on counts of geocoded filtered cases in H3 cells over the whole district (h3, value, z, p, class)."""
     from analysis.hotspots import hex_hotspots as hh
@@ -353,7 +395,7 @@ def export_file(con, flt: CaseFilter, level: str, metric_keys: tuple[str, ...], 
     return export.to_bytes(gdf, fmt, export.notes(con, flt, level, gdf, filters_text))
 
 
-@query
+@query(needs=None)
 def as_of(con) -> views.AsOf:
     """The warehouse's 'today': the data's own date (etl.views.as_of)."""
     return views.as_of(con)
@@ -361,13 +403,13 @@ def as_of(con) -> views.AsOf:
 
 # ---------------------------------------------------------------------------- 数据导入
 
-@query
+@query(needs="load")
 def load_history(con) -> pd.DataFrame:
     """Every load (load_batches), newest first."""
     return con.execute("SELECT * FROM load_batches ORDER BY batch_id DESC").df()
 
 
-@query
+@query(needs="load")
 def rejected_rows(con, batch_id: int) -> pd.DataFrame:
     """The rejected rows of one load, to fix and reload (reports.rejected.rejected_frame)."""
     from reports.rejected import rejected_frame
@@ -379,3 +421,4 @@ def forget_warehouse() -> None:
     """After a load from the dashboard: drop every cached query result. The cache keys on the
     file's modification time already, so this only frees the old results at once."""
     _cached.clear()
+

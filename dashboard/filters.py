@@ -14,6 +14,7 @@ import streamlit as st
 
 from etl.codes import town_of, village_of
 from analysis.filters import DOMAIN_LABELS, CaseFilter
+from dashboard.compute.scope import clamp_filter
 from dashboard.pages import page
 
 AREA_PAGE = page("area")
@@ -32,9 +33,15 @@ def sidebar() -> CaseFilter:
     start = end = None
     if period is not None:
         start, end = _period(side, period[0], *default)
-    towns = data.towns()
+    towns = data.towns()  # a town account's own town only (the data layer's scope)
+    scope = _scope()
+    if scope:  # a town account: its town, whatever the URL or a click asked for
+        st.session_state["town"] = town_of(scope)
+        if st.session_state.get("village") and not str(st.session_state["village"]).startswith(scope):
+            st.session_state["village"] = None
     town = side.selectbox("乡镇(街道)", list(towns), index=None, placeholder="全区", key="town",
-                          format_func=_unique_labels(towns), bind="query-params", on_change=_town_changed)
+                          format_func=_unique_labels(towns), bind="query-params", on_change=_town_changed,
+                          disabled=bool(scope))
     villages = data.villages(town) if town else {}
     village = side.selectbox("村(社区)", list(villages), index=None, placeholder="全部村(社区)" if town else "先选乡镇(街道)",
                              key="village", format_func=_unique_labels(villages), bind="query-params",
@@ -46,7 +53,15 @@ def sidebar() -> CaseFilter:
         side.page_link(AREA_PAGE.file, label=f"查看{data.area_name(area)}的区域档案", icon=":material/location_on:")
     side.button("清除筛选", on_click=_reset, key="reset_filters", width="stretch")
     side.caption("筛选条件保存在网址中: 复制浏览器地址栏即可分享当前视图。")
-    return CaseFilter(start, end, chosen["category"], chosen["channel"], chosen["status"], area or "")
+    return clamp_filter(CaseFilter(start, end, chosen["category"], chosen["channel"], chosen["status"], area or ""), scope)
+
+
+def _scope() -> str:
+    """The signed-in account's area-code prefix ('' for the whole warehouse)."""
+    from dashboard import session
+
+    account = session.current_account()
+    return account.scope if account else ""
 
 
 def drill(code: str) -> None:

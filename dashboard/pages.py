@@ -11,6 +11,7 @@ class Page(NamedTuple):
     title: str     # the navigation's label
     url_path: str  # the page's URL path; "" for the default page, served at the app's root
     has_map: bool  # draws a map of areas when opened
+    right: str = "data"  # the role's right needed to open it (access.roles.Role)
 
     @property
     def name(self) -> str:
@@ -27,8 +28,14 @@ PAGES: tuple[Page, ...] = (
     Page("views/area.py", "区域档案", "area", True),
     Page("views/rankings.py", "排名", "rankings", False),
     Page("views/export.py", "导出", "export", False),
-    Page("views/import.py", "数据导入", "import", False),
+    Page("views/import.py", "数据导入", "import", False, right="load"),
+    Page("views/access.py", "账号与审计", "access", False, right="audit"),
 )
+
+
+def pages_for(role) -> tuple[Page, ...]:
+    """The pages an account of `role` (access.roles.Role) may open, in the navigation's order."""
+    return tuple(p for p in PAGES if getattr(role, p.right))
 
 
 def page(name: str) -> Page:

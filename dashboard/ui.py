@@ -81,13 +81,54 @@ def downloads(df, name: str, key: str, caption: str = "") -> None:
     are built when a button is clicked (not on every rerun), and a download does not rerun the page."""
     name = "".join("_" if ch in '[]:*?/\\"<>|' else ch for ch in name)  # safe as a file and sheet name
     row = st.container(horizontal=True, gap="small")
-    row.download_button("下载 CSV", lambda: csv_bytes(df), file_name=f"{name}.csv", mime="text/csv",
+    row.download_button("下载 CSV", audited(lambda: csv_bytes(df), f"{name}.csv", len(df), caption), file_name=f"{name}.csv", mime="text/csv",
                          key=f"{key}_csv", help="UTF-8 (带BOM) 编码, Excel 可直接打开; 内容与上表一致",
                          icon=":material/download:", on_click="ignore")
-    row.download_button("下载 XLSX", lambda: xlsx_bytes(df, name[:31]), file_name=f"{name}.xlsx", mime=XLSX_MIME,
+    row.download_button("下载 XLSX", audited(lambda: xlsx_bytes(df, name[:31]), f"{name}.xlsx", len(df), caption), file_name=f"{name}.xlsx", mime=XLSX_MIME,
                           key=f"{key}_xlsx", help="内容与上表一致", icon=":material/download:", on_click="ignore")
     if caption:
         st.caption(caption)
+
+
+def record(action: str, target: str, detail: dict | None = None, rows: int | None = None) -> None:
+    """Record what the signed-in account did (a load, a vocabulary mapping) in the audit log."""
+    from access import store
+    from dashboard import data, session
+
+    account = session.current_account()
+    store.audit(data.db_path(), account.name if account else "?", action, role=account.role if account else None,
+                target=target, detail=detail, rows=rows)
+
+
+def require(right: str) -> None:
+    """Stop the page unless the signed-in account's role has `right` (access.roles.Role)."""
+    from dashboard import session
+
+    role = session.current_role()
+    if role is not None and not getattr(role, right):
+        st.error(f"{role.label}账号无权使用本页。")
+        st.stop()
+
+
+def audited(build, what: str, rows: int | None, filters_text: str = ""):
+    """`build` (a download's data callable) run as the account signed in now, and recorded in the
+    audit log (who, which file, its filter, how many rows) when the file is taken."""
+    from access import store
+    from dashboard import data, session
+
+    account, db = session.current_account(), data.db_path()
+    run = session.deferred(build)
+
+    def taken():
+        out = run()
+        try:
+            store.audit(db, account.name if account else "?", "download", role=account.role if account else None,
+                        target=what, detail={"filter": filters_text} if filters_text else None, rows=rows)
+        except Exception:  # the audit store unwritable: the file is still given (and the page says nothing)
+            pass
+        return out
+
+    return taken
 
 
 def show_map(m, key: str, height: int = 560, drill: bool = True) -> None:

@@ -83,3 +83,50 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())) or item.module.__name__.rsplit(".", 1)[-1] in SLOW_MODULES:
             item.add_marker(pytest.mark.slow)
+
+
+# ---------------------------------------------------------------------------- signed-in pages
+
+TEST_PASSWORD = "test-password-1"
+
+
+def ensure_account(db, name: str = "tester", role: str = "planner", town: tuple[str, str] | None = None):
+    """The account `name` in the store beside `db` (created once, with TEST_PASSWORD)."""
+    from access import store
+
+    try:
+        return store.get_user(db, name)
+    except store.AccessError:
+        code, town_name = town or (None, None)
+        return store.add_user(db, name, role, TEST_PASSWORD, town_code=code, town_name=town_name, by="tests")
+
+
+def sign_in_apptest(at, db, name: str = "tester", role: str = "planner", town: tuple[str, str] | None = None):
+    """Put the account in the AppTest's session, as the sign-in form would after a right password."""
+    from dashboard.session import ACCOUNT_KEY
+
+    at.session_state[ACCOUNT_KEY] = ensure_account(db, name, role, town)
+    return at
+
+
+@pytest.fixture(autouse=True)
+def _apptests_signed_in(request, monkeypatch):
+    """Every AppTest runs signed in as a planner of the warehouse in MINQING_DB, unless the test
+    is marked `signed_out` (the sign-in tests) or puts its own account in the session first."""
+    if request.node.get_closest_marker("signed_out"):
+        return
+    import os
+
+    from streamlit.testing.v1 import AppTest
+
+    from dashboard.session import ACCOUNT_KEY
+
+    original = AppTest.run
+
+    def run(self, *args, **kwargs):
+        db = os.environ.get("MINQING_DB")
+        if db and ACCOUNT_KEY not in self.session_state and os.path.exists(db):
+            sign_in_apptest(self, db)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(AppTest, "run", run)

@@ -39,7 +39,7 @@ def empty_db(tmp_path_factory):
     return db
 
 
-@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("page", [p.file for p in pages.PAGES if p.name != "access"])  # 账号与审计 shows no data
 def test_every_page_explains_an_empty_warehouse(monkeypatch, empty_db, page):
     at = _run(monkeypatch, empty_db, page)
     assert not at.exception, [e.value for e in at.exception]

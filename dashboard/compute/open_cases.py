@@ -48,8 +48,9 @@ def group_table(g: pd.DataFrame, by: str, title: str) -> pd.DataFrame:
 
 
 def overdue_listing(overdue: pd.DataFrame) -> pd.DataFrame:
-    """analysis.case_lists.overdue_cases with Chinese headers and the tier and level named."""
-    listing = overdue.rename(columns=OVERDUE_COLUMNS)[list(OVERDUE_COLUMNS.values())]
+    """analysis.case_lists.overdue_cases with Chinese headers and the tier and level named (the
+    columns a role does not see are absent from `overdue`, and from the listing)."""
+    listing = overdue.rename(columns=OVERDUE_COLUMNS)[[v for k, v in OVERDUE_COLUMNS.items() if k in overdue.columns]]
     listing["化解层级"] = overdue["tier"].map(TIERS).fillna("")
     listing["升级层级"] = overdue["escalation_level"].map(LEVELS).fillna("")
     return listing

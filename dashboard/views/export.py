@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data, filters
-from dashboard.ui import NO_CASES, area_page
+from dashboard.ui import NO_CASES, area_page, audited
 from reports import export
 
 flt = area_page("导出 · 区域汇总")
@@ -73,7 +73,8 @@ cols = st.columns(len(buttons))
 for c, (kind, label, why) in zip(cols, buttons):
     # built when clicked (a filter change does not write four files nobody asked for yet), from
     # the cached summary shown above, so the file holds exactly the preview
-    c.download_button(f"下载 {label}", lambda kind=kind: data.export_file(flt, level, keys, kind, where),
+    c.download_button(f"下载 {label}", audited(lambda kind=kind: data.export_file(flt, level, keys, kind, where),
+                              export.file_name(level, period, area, kind, demo), len(gdf), where),
                       file_name=export.file_name(level, period, area, kind, demo),
                       mime=export.FORMATS[kind], key=f"ex_{kind}", help=why, icon=":material/download:",
                       on_click="ignore", width="stretch")

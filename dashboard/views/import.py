@@ -8,7 +8,7 @@ import streamlit as st
 
 from dashboard import data
 from dashboard.compute import imports
-from dashboard.ui import downloads, page_start
+from dashboard.ui import downloads, page_start, record, require
 from etl.db import Busy
 from etl.keys import KeyError_
 from etl.load import NOTE_LABELS, LoadError, load_file
@@ -17,6 +17,7 @@ from etl.readers import ReadError
 from etl.terms import DOMAIN_LABELS, map_term_in
 
 page_start("数据导入")
+require("load")
 st.caption("选择台账类型并上传文件: 先核对表头对应和前几行 (姓名、电话、身份证号已脱敏), 再导入。"
            "同一文件重复导入不会重复入库; 有问题的行被拒收并注明原因, 可下载修改后重新导入。")
 
@@ -102,6 +103,8 @@ def _load(path: str, sheet, crs: str, as_of) -> None:
             st.error(str(e))
             return
         status.update(label=f"导入完成: 第 {r.batch_id} 批", state="complete", expanded=False)
+    record("load", kind, {"batch": r.batch_id, "loaded": r.loaded, "updated": r.updated, "rejected": r.rejected},
+           rows=r.rows_read)
     data.forget_warehouse()  # every page sees the new file on its next run
     st.session_state["im_result"] = r
 
@@ -124,6 +127,7 @@ def _terms(terms: list[dict]) -> None:
         except ValueError as e:
             st.error(str(e))
             return
+        record("vocab_map", f"{DOMAIN_LABELS[term['domain']]} {term['term']} → {canon}", rows=changed)
         data.forget_warehouse()
         st.success(f"已将 {term['term']} 归入 {canon}, 更新诉求 {changed} 件; 今后导入的文件同样适用 (命令行: minqing vocab)。")
 

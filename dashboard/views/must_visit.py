@@ -7,7 +7,7 @@ import streamlit as st
 from dashboard import data, filters, maps
 from dashboard.compute import must_visit as view
 from dashboard.texts import help_text, settings_table
-from dashboard.ui import NO_SHAPES, XLSX_MIME, area_page, show_map
+from dashboard.ui import NO_SHAPES, XLSX_MIME, area_page, audited, show_map
 from reports.tables import csv_bytes, xlsx_bytes
 from reports.visit_plan import visit_plan_html
 
@@ -54,11 +54,11 @@ print_doc = visit_plan_html(
            help_text("must_visit_basis")])
 stem = f"五必去走访计划_{data.area_name(flt.area_prefix).replace(' · ', '_') if flt.area_prefix else district}_{as_of}"
 b = st.columns([3, 2, 2, 5])
-b[0].download_button("下载走访计划 (XLSX)", lambda: xlsx_bytes(plan, "五必去走访计划"), file_name=f"{stem}.xlsx",
+b[0].download_button("下载走访计划 (XLSX)", audited(lambda: xlsx_bytes(plan, "五必去走访计划"), f"{stem}.xlsx", len(plan), filters.describe(flt)), file_name=f"{stem}.xlsx",
                      mime=XLSX_MIME, key="mv_xlsx", help="内容与上表完全一致(当前筛选条件下的村)", on_click="ignore")
-b[1].download_button("下载 CSV", lambda: csv_bytes(plan), file_name=f"{stem}.csv", mime="text/csv", key="mv_csv",
+b[1].download_button("下载 CSV", audited(lambda: csv_bytes(plan), f"{stem}.csv", len(plan), filters.describe(flt)), file_name=f"{stem}.csv", mime="text/csv", key="mv_csv",
                      help="UTF-8 (带BOM) 编码, Excel 可直接打开; 内容与上表一致", on_click="ignore")
-b[2].download_button("打印版 (HTML)", print_doc.encode("utf-8"), file_name=f"{stem}.html", mime="text/html",
+b[2].download_button("打印版 (HTML)", audited(lambda: print_doc.encode("utf-8"), f"{stem}.html", len(plan), filters.describe(flt)), file_name=f"{stem}.html", mime="text/html",
                      key="mv_html", help="A4 横向打印页: 上表的村(社区)与原因, 留有走访干部、走访日期、签字栏; "
                      "用浏览器打开后打印 (Ctrl+P)", on_click="ignore")
 with st.expander("打印预览"):

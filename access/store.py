@@ -1,0 +1,285 @@
+"""Accounts and the audit log in `<warehouse>.access.sqlite`: add, list, disable, change a
+password, sign in (throttled), and record what a user did.
+
+Every function takes the warehouse path; the store beside it is created on first use,
+readable by its owner only. Names are what people type at the sign-in form (or the e-mail
+an OIDC provider returns); towns are stored with their code (the scope) and name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from etl import settings
+
+from .roles import ROLES, role as role_of
+
+SCHEMA_VERSION = 1
+MIN_PASSWORD = 8
+
+ACTION_LABELS = {
+    "sign_in": "登录", "sign_in_failed": "登录失败", "sign_out": "退出", "session_expired": "超时退出",
+    "download": "下载", "export": "导出", "load": "导入数据", "vocab_map": "词表映射",
+    "user_add": "新增账号", "user_disable": "停用账号", "user_enable": "启用账号", "user_passwd": "修改密码",
+}
+
+_HASHER = PasswordHasher()  # argon2id with the library's recommended parameters
+_DUMMY = _HASHER.hash("not a password of anyone")  # verified for unknown names: same time as a real check
+
+
+class AccessError(ValueError):
+    """A refused account change or sign-in; the message is for the user (Chinese)."""
+
+
+@dataclass(frozen=True)
+class Account:
+    name: str
+    role: str
+    town_code: str | None
+    town_name: str | None
+    disabled: bool
+    has_password: bool
+    created_at: str
+
+    @property
+    def scope(self) -> str:
+        """The area code prefix this account sees ('' the whole warehouse)."""
+        return (self.town_code or "") if ROLES[self.role].scoped else ""
+
+    def describe(self) -> str:
+        """'张三 (乡镇(街道) · 大河镇)' as the page header shows it."""
+        where = f" · {self.town_name}" if self.scope else ""
+        return f"{self.name} ({ROLES[self.role].label}{where})"
+
+
+def store_path(db: str | os.PathLike) -> Path:
+    real = Path(db).resolve()
+    return real.with_name(real.name + ".access.sqlite")
+
+
+# ---------------------------------------------------------------------------- accounts
+
+def add_user(db, name: str, role: str, password: str | None, *, town_code: str | None = None,
+             town_name: str | None = None, by: str = "") -> Account:
+    """A new account. A `town` account needs its town; others must not have one. Without a
+    password the account can only sign in through the office's single sign-on (OIDC)."""
+    name = _check_name(name)
+    r = role_of(role)
+    if r.scoped and not town_code:
+        raise AccessError(f"角色 {role} 需要指定乡镇(街道): --town 名称")
+    if not r.scoped and town_code:
+        raise AccessError(f"角色 {role} 看全区, 不需要 --town")
+    hashed = _hash(password) if password is not None else None
+    now = _now()
+    with _db(db) as con:
+        if con.execute("SELECT 1 FROM accounts WHERE name = ?", [name]).fetchone():
+            raise AccessError(f"账号 {name} 已存在")
+        con.execute("INSERT INTO accounts (name, role, town_code, town_name, password_hash, created_at, changed_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)", [name, role, town_code, town_name, hashed, now, now])
+        _audit(con, by or "system", "user_add", target=name,
+               detail={"role": role, "town": town_name} if town_name else {"role": role})
+    return get_user(db, name)
+
+
+def get_user(db, name: str) -> Account:
+    with _db(db) as con:
+        row = con.execute(f"SELECT {_COLS} FROM accounts WHERE name = ?", [name]).fetchone()
+    if row is None:
+        raise AccessError(f"没有账号 {name}")
+    return _account(row)
+
+
+def list_users(db) -> list[Account]:
+    with _db(db) as con:
+        return [_account(r) for r in con.execute(f"SELECT {_COLS} FROM accounts ORDER BY role, name")]
+
+
+def set_disabled(db, name: str, disabled: bool = True, *, by: str = "") -> None:
+    with _db(db) as con:
+        if con.execute("UPDATE accounts SET disabled = ?, changed_at = ? WHERE name = ?",
+                       [int(disabled), _now(), name]).rowcount == 0:
+            raise AccessError(f"没有账号 {name}")
+        _audit(con, by or "system", "user_disable" if disabled else "user_enable", target=name)
+
+
+def set_password(db, name: str, password: str, *, by: str = "") -> None:
+    hashed = _hash(password)
+    with _db(db) as con:
+        if con.execute("UPDATE accounts SET password_hash = ?, failed = 0, locked_until = NULL, changed_at = ?"
+                       " WHERE name = ?", [hashed, _now(), name]).rowcount == 0:
+            raise AccessError(f"没有账号 {name}")
+        _audit(con, by or "system", "user_passwd", target=name)
+
+
+# ---------------------------------------------------------------------------- sign-in
+
+def authenticate(db, name: str, password: str, *, source: str = "") -> Account:
+    """The account if `password` is its own; otherwise AccessError (the same words whether the
+    name exists or not). `signin_max_failures` wrong passwords in a row lock the account for
+    `signin_lockout_minutes`. Every attempt is in the audit log."""
+    name = (name or "").strip()
+    now = dt.datetime.now()
+    detail = {"source": source} if source else {}
+    with _db(db) as con:  # the failure is recorded (committed) before it is raised
+        error = _attempt(con, name, password, now, detail)
+    if error:
+        raise AccessError(error)
+    return get_user(db, name)
+
+
+def _attempt(con: sqlite3.Connection, name: str, password: str, now: dt.datetime, detail: dict) -> str | None:
+    """Check one sign-in inside a transaction; the user's error message, or None when it succeeds."""
+    row = con.execute("SELECT password_hash, disabled, failed, locked_until, role FROM accounts WHERE name = ?",
+                      [name]).fetchone()
+    if row is None:
+        _verify(_DUMMY, password)
+        _audit(con, name or "?", "sign_in_failed", detail={**detail, "why": "unknown"})
+        return "账号或密码不正确"
+    hashed, disabled, failed, locked_until, role = row
+    if locked_until and dt.datetime.fromisoformat(locked_until) > now:
+        _audit(con, name, "sign_in_failed", role=role, detail={**detail, "why": "locked"})
+        minutes = max(1, round((dt.datetime.fromisoformat(locked_until) - now).total_seconds() / 60))
+        return f"登录失败次数过多, 账号已暂时锁定; 请约 {minutes} 分钟后再试, 或请管理员重设密码"
+    ok = hashed is not None and _verify(hashed, password)
+    if ok and not disabled:
+        con.execute("UPDATE accounts SET failed = 0, locked_until = NULL WHERE name = ?", [name])
+        _audit(con, name, "sign_in", role=role, detail=detail or None)
+        return None
+    if ok:  # the right password of a disabled account
+        _audit(con, name, "sign_in_failed", role=role, detail={**detail, "why": "disabled"})
+        return "账号已停用, 请联系管理员"
+    failed, lock = (failed or 0) + 1, None
+    if failed >= int(settings.get("signin_max_failures")):
+        lock = (now + dt.timedelta(minutes=float(settings.get("signin_lockout_minutes")))).isoformat()
+        failed = 0
+    con.execute("UPDATE accounts SET failed = ?, locked_until = ? WHERE name = ?", [failed, lock, name])
+    _audit(con, name, "sign_in_failed", role=role, detail={**detail, "why": "password"})
+    return "账号或密码不正确"
+
+
+def account_for_sso(db, email: str | None) -> Account:
+    """The enabled account named by the single sign-on's e-mail (or user name); AccessError otherwise."""
+    if not email:
+        raise AccessError("统一身份认证没有返回账号名 (email)")
+    try:
+        acc = get_user(db, email)
+    except AccessError:
+        raise AccessError(f"{email} 尚未开通民情地图账号; 请管理员运行 minqing user add {email} --role 角色") from None
+    if acc.disabled:
+        raise AccessError("账号已停用, 请联系管理员")
+    return acc
+
+
+# ---------------------------------------------------------------------------- audit
+
+def audit(db, who: str, action: str, *, role: str | None = None, target: str | None = None,
+          detail: dict | None = None, rows: int | None = None) -> None:
+    """Record one action: who did it, what (ACTION_LABELS), on what, with which filter (`detail`), how many rows."""
+    with _db(db) as con:
+        _audit(con, who, action, role=role, target=target, detail=detail, rows=rows)
+
+
+def audit_entries(db, *, limit: int = 1000, who: str | None = None, action: str | None = None) -> list[dict]:
+    """The newest entries first: at, who, role, action, action_label, target, detail, rows."""
+    where, params = ["true"], []
+    if who:
+        where.append("who = ?")
+        params.append(who)
+    if action:
+        where.append("action = ?")
+        params.append(action)
+    with _db(db) as con:
+        rows = con.execute(f"SELECT at, who, role, action, target, detail, rows FROM audit_log WHERE {' AND '.join(where)}"
+                           " ORDER BY id DESC LIMIT ?", [*params, int(limit)]).fetchall()
+    return [{"at": at, "who": w, "role": r, "action": a, "action_label": ACTION_LABELS.get(a, a), "target": t,
+             "detail": json.loads(d) if d else None, "rows": n} for at, w, r, a, t, d, n in rows]
+
+
+# ---------------------------------------------------------------------------- helpers
+
+_COLS = "name, role, town_code, town_name, disabled, password_hash IS NOT NULL, created_at"
+
+
+def _account(row) -> Account:
+    name, role, code, town, disabled, has_pw, created = row
+    return Account(name, role, code, town, bool(disabled), bool(has_pw), created)
+
+
+def _check_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name or len(name) > 64 or any(ch.isspace() for ch in name):
+        raise AccessError(f"账号名 {name!r} 无效: 应为 1-64 个字符, 不含空格")
+    return name
+
+
+def _hash(password: str) -> str:
+    if len(password or "") < MIN_PASSWORD:
+        raise AccessError(f"密码至少 {MIN_PASSWORD} 个字符")
+    return _HASHER.hash(password)
+
+
+def _verify(hashed: str, password: str) -> bool:
+    try:
+        return _HASHER.verify(hashed, password or "")
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _now() -> str:
+    return dt.datetime.now().isoformat(timespec="seconds")
+
+
+def _audit(con: sqlite3.Connection, who: str, action: str, *, role: str | None = None, target: str | None = None,
+           detail: dict | None = None, rows: int | None = None) -> None:
+    con.execute("INSERT INTO audit_log (at, who, role, action, target, detail, rows) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [_now(), who, role, action, target,
+                 json.dumps(detail, ensure_ascii=False, default=str) if detail else None, rows])
+
+
+@contextlib.contextmanager
+def _db(db) -> Iterator[sqlite3.Connection]:
+    """A connection in one transaction (committed on success); the store is created on first use."""
+    path = store_path(db)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    con = sqlite3.connect(path, timeout=30, isolation_level=None)
+    try:
+        con.execute("BEGIN IMMEDIATE")
+        _schema(con)
+        yield con
+        con.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):
+            con.execute("ROLLBACK")
+        raise
+    finally:
+        con.close()
+
+
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)",
+    """CREATE TABLE IF NOT EXISTS accounts (
+        name TEXT PRIMARY KEY, role TEXT NOT NULL, town_code TEXT, town_name TEXT, password_hash TEXT,
+        disabled INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL, changed_at TEXT NOT NULL,
+        failed INTEGER NOT NULL DEFAULT 0, locked_until TEXT)""",
+    """CREATE TABLE IF NOT EXISTS audit_log (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, who TEXT NOT NULL, role TEXT,
+        action TEXT NOT NULL, target TEXT, detail TEXT, rows INTEGER)""",
+)
+
+
+def _schema(con: sqlite3.Connection) -> None:
+    for stmt in _SCHEMA:  # one by one: executescript would commit the open transaction
+        con.execute(stmt)
+    con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
