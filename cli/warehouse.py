@@ -12,9 +12,9 @@ from pathlib import Path
 import click
 
 from etl import settings
-from etl.db import Busy, connect, writing
+from etl.db import Busy, connect
 from etl import views
-from etl.keys import KeyError_, create_key
+from etl.keys import KeyError_, new_warehouse
 from etl.kinds import KINDS
 
 from .access import audit, demo_accounts
@@ -46,13 +46,15 @@ def init(ctx: click.Context, district: str | None, region: str | None, force: bo
             divisions.resolve_region(region)
     except ValueError as e:
         raise click.BadParameter(str(e), param_hint="--district" if district is not None else "--region") from None
-    key = create_key(db)
-    with writing(db, fresh=True) as con:
-        if district is not None:
-            d = init_warehouse(con, district, key=key)
-        else:
-            d = init_region_warehouse(con, region, key=key)
-        n = dict(con.execute("SELECT level, count(*) FROM areas GROUP BY 1").fetchall())
+    try:
+        with new_warehouse(db) as (con, key):  # the old warehouse and its key stay as they were unless this succeeds
+            if district is not None:
+                d = init_warehouse(con, district, key=key)
+            else:
+                d = init_region_warehouse(con, region, key=key)
+            n = dict(con.execute("SELECT level, count(*) FROM areas GROUP BY 1").fetchall())
+    except Busy as e:
+        raise click.UsageError(str(e)) from None
     click.echo(f"已创建 {db}: {d.full_name} ({d.code}), 乡镇/街道 {n.get('town', 0)} 个, 村/社区 {n.get('village', 0)} 个")
 
 
@@ -76,7 +78,10 @@ def demo(ctx: click.Context, seed: int, scale: float, force: bool) -> None:
     def progress(msg: str) -> None:
         click.echo(f"[{time.monotonic() - t0:5.1f}s] {msg}")
 
-    truth = build_demo(db, seed=seed, scale=scale, as_of=str(settings.get("demo_as_of")), progress=progress)
+    try:
+        truth = build_demo(db, seed=seed, scale=scale, as_of=str(settings.get("demo_as_of")), progress=progress)
+    except Busy as e:
+        raise click.UsageError(str(e)) from None
     c = truth["counts"]
     click.echo(f"演示数据已生成: {db} (户 {c['households']}, 诉求 {c['cases']}); 真值: {db.parent / 'demo_truth.json'}")
     click.echo(demo_accounts(db))

@@ -14,7 +14,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import duckdb
 
@@ -81,33 +81,46 @@ def spatial_extension_path() -> Path:
 
 
 @contextlib.contextmanager
-def writing(path: str | os.PathLike, *, fresh: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+def writing(path: str | os.PathLike, *, fresh: bool = False,
+            on_swap: Callable[[Path], None] | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open a writable copy of the warehouse at `path`; swap it in only if the block succeeds.
 
-    With `fresh=True` the copy starts empty (used by `init` and `demo`). On any
-    exception, or if the process is killed, the original file is untouched.
+    With `fresh=True` the copy starts empty (`init` and `demo` go through etl.keys.new_warehouse).
+    On any exception, or if the process is killed, the original file is untouched. A symlinked
+    `path` is resolved first: the lock, the copy and the swap are those of the real file, so
+    writers through different names exclude each other and the link stays a link. The copy
+    is made in a folder only its owner can open and swapped in readable by its owner only
+    (mode 600). `on_swap(real_path)` runs right after the swap, still under the lock.
     """
-    path = Path(path)
+    path = Path(path).resolve()
     path.parent.mkdir(parents=True, exist_ok=True)
     with _exclusive(path):  # two loads at once would each copy the old file and the last swap would win
         _remove_stale_copies(path)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        _remove(tmp)
-        if not fresh and path.exists():
-            shutil.copyfile(path, tmp)
-        con = connect(tmp)
+        # a private folder (mode 700) for the copy, its WAL and DuckDB's spill folder
+        work = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        _remove(work)
+        work.mkdir(mode=0o700)
+        tmp = work / path.name
         try:
-            _limit_memory(con)
-            yield con
-            con.execute("CHECKPOINT")
+            if not fresh and path.exists():
+                shutil.copyfile(path, tmp)
+            con = connect(tmp)
+            try:
+                _limit_memory(con)
+                yield con
+                con.execute("CHECKPOINT")
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    con.close()
+                raise
             con.close()
+            os.chmod(tmp, 0o600)
             os.replace(tmp, path)
+            if on_swap is not None:
+                on_swap(path)
             _remove(Path(str(path) + ".wal"))
-        except BaseException:
-            with contextlib.suppress(Exception):
-                con.close()
-            _remove(tmp)
-            raise
+        finally:
+            _remove(work)
 
 
 def _limit_memory(con: duckdb.DuckDBPyConnection) -> None:
@@ -143,7 +156,11 @@ def _exclusive(path: Path) -> Iterator[None]:
     """An advisory lock (`<warehouse>.lock`) held by one writer at a time; fails fast when taken."""
     import fcntl
 
-    lock = open(path.with_name(path.name + ".lock"), "w")
+    path = Path(path).resolve()  # the real file's lock, whichever name a writer uses
+    fd = os.open(path.with_name(path.name + ".lock"), os.O_WRONLY | os.O_CREAT, 0o600)
+    with contextlib.suppress(PermissionError):
+        os.fchmod(fd, 0o600)  # a lock file left by an older version
+    lock = os.fdopen(fd, "w")
     try:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -173,6 +190,10 @@ def _alive(pid: int) -> bool:
 
 
 def _remove(p: Path) -> None:
+    """A temporary copy: its private folder, or (left by an older version) the file, its WAL and spill folder."""
+    if p.is_dir() and not p.is_symlink():
+        shutil.rmtree(p, ignore_errors=True)
+        return
     for f in (p, Path(str(p) + ".wal")):
         with contextlib.suppress(FileNotFoundError):
             f.unlink()

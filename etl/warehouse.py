@@ -16,7 +16,7 @@ SCHEMA_VERSION = "1"
 def init_warehouse(con: duckdb.DuckDBPyConnection, district: str, *, key: str, demo: bool = False) -> divisions.District:
     """Create every table and fill `areas` with the district, its towns and villages (real codes and names).
 
-    `key` is the warehouse's hash key (etl.keys.create_key). The district carries its real outline; towns and villages get geometry when a boundary
+    `key` is the warehouse's hash key (etl.keys.new_warehouse). The district carries its real outline; towns and villages get geometry when a boundary
     file is loaded (`minqing load areas`) or, in the demo, synthetic geometry.
     """
     d = divisions.resolve_district(district)

@@ -19,8 +19,7 @@ import pandas as pd
 import shapely
 
 from .. import divisions, settings
-from ..db import writing
-from ..keys import create_key
+from ..keys import new_warehouse
 from ..load import load
 from ..warehouse import init_warehouse
 from . import cases as case_gen
@@ -81,8 +80,7 @@ def build_demo(db_path: str | Path, *, seed: int = 20241, as_of: str = "2026-10-
     files = _write_sources(src, d.name, geo, vg, official, snaps, cadres, visits, stations, buildings, ledger, dis)
 
     say("装入数据仓库 (loading)")
-    key = create_key(db_path)
-    with writing(db_path, fresh=True) as con:
+    with new_warehouse(db_path) as (con, key):
         init_warehouse(con, d.code, key=key, demo=True)
         con.execute("INSERT INTO meta VALUES ('demo_as_of', ?), ('demo_seed', ?)", [as_of, str(seed)])
         batches = []
