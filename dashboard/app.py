@@ -16,14 +16,26 @@ if str(ROOT.parent) not in sys.path:  # `streamlit run dashboard/app.py` from a 
 
 from access.roles import ROLES  # noqa: E402 - after the path is set
 from dashboard import auth, data  # noqa: E402
-from dashboard.pages import pages_for  # noqa: E402
+from dashboard.pages import PAGES, pages_for  # noqa: E402
 
 st.set_page_config(page_title="民情地图", layout="wide")
 
-account = auth.gate(data.db_path())
+
+
+def navigation(pages, position: str = "sidebar"):
+    return st.navigation([st.Page(ROOT / p.file, title=p.title, url_path=p.url_path or None, default=p is pages[0])
+                          for p in pages], position=position)
+
+
+# Signed out, the hidden navigation only tells which page the link asked for: after the sign-in
+# the user lands there, with the link's filters.
+account = auth.gate(data.db_path(), lambda: navigation(PAGES, "hidden").url_path)
 allowed = pages_for(ROLES[account.role])
-default = allowed[0]
-page = st.navigation([st.Page(ROOT / p.file, title=p.title, url_path=p.url_path or None, default=p is default)
-                      for p in allowed])
+page = navigation(allowed)
+back = auth.return_to()
+if back is not None:
+    target = next((p for p in allowed if p.url_path == back[0]), None)
+    if target is not None and target is not allowed[0]:
+        st.switch_page(target.file, query_params=back[1])
 st.session_state["_current_page"] = page.url_path  # dashboard.filters links to 区域档案 from other pages
 page.run()

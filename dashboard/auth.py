@@ -20,8 +20,14 @@ from etl import settings
 _FAILS = "_minqing_signin_failures"
 
 
-def gate(db) -> Account:
-    """The signed-in account of this session; otherwise the sign-in form, then st.stop()."""
+_RETURN = "_minqing_return_to"
+_JUST_SIGNED_IN = "_minqing_just_signed_in"
+
+
+def gate(db, requested=None) -> Account:
+    """The signed-in account of this session; otherwise the sign-in form, then st.stop().
+    `requested()`: the url path of the page the browser asked for, kept with the query string
+    to go back to after the sign-in (return_to)."""
     from pathlib import Path
 
     if not Path(db).exists():
@@ -32,11 +38,20 @@ def gate(db) -> Account:
     if acc is not None:
         acc = _still_valid(db, acc)
     if acc is None:
+        if requested is not None and _RETURN not in st.session_state:
+            st.session_state[_RETURN] = (requested(), {k: st.query_params.get_all(k) for k in st.query_params})
         _sign_in_form(db)
         st.stop()
     session.touch()
     _header(db, acc)
     return acc
+
+
+def return_to() -> tuple[str, dict] | None:
+    """Once, right after a sign-in: (url path, query parameters) the browser first asked for."""
+    if not st.session_state.pop(_JUST_SIGNED_IN, False):
+        return None
+    return st.session_state.pop(_RETURN, None)
 
 
 def _still_valid(db, acc: Account) -> Account | None:
@@ -88,6 +103,7 @@ def _sign_in_form(db) -> None:
             return
         st.session_state.pop(_FAILS, None)
         session.sign_in(acc)
+        st.session_state[_JUST_SIGNED_IN] = True
         st.rerun()
     st.caption("账号由管理员用 `minqing user add` 开通; 忘记密码请联系管理员。")
 
@@ -105,6 +121,7 @@ def _sso(db) -> None:
         return
     store.audit(db, acc.name, "sign_in", role=acc.role, detail={"source": "oidc"})
     session.sign_in(acc)
+    st.session_state[_JUST_SIGNED_IN] = True
     st.rerun()
 
 

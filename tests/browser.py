@@ -55,6 +55,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+#: The planner account every browser test signs in with unless it says otherwise.
+TEST_ACCOUNT = ("tester", "test-password-1")
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 
 #: The iframe streamlit-folium renders the map in (Streamlit's components v1
@@ -144,6 +146,7 @@ def start_app(
     whole process group is terminated on exit. Raises ``RuntimeError`` with
     the server's output if it dies or is not healthy within ``timeout``.
     """
+    _ensure_test_account(db_path)
     port = port or free_port()
     cmd = [
         _python(), "-m", "streamlit", "run", str(script),
@@ -174,6 +177,15 @@ def start_app(
         finally:
             _stop(proc)
             shutil.rmtree(log_dir, ignore_errors=True)
+
+
+def _ensure_test_account(db_path) -> None:
+    from access import store
+
+    try:
+        store.get_user(db_path, TEST_ACCOUNT[0])
+    except store.AccessError:
+        store.add_user(db_path, TEST_ACCOUNT[0], "planner", TEST_ACCOUNT[1], by="tests")
 
 
 def _wait_healthy(
@@ -267,6 +279,7 @@ def open_page(
     viewport: tuple[int, int] = (1400, 1000),
     settle_ms: int = 500,
     then=None,
+    sign_in_as: tuple[str, str] | None = None,
 ) -> PageResult:
     """Open ``url`` in headless Chromium (no internet) and report what it shows.
 
@@ -277,8 +290,12 @@ def open_page(
     them in the returned ``PageResult``; only a page that never becomes
     ready within ``timeout`` leaves ``app_ready`` False. ``then(page, result)``,
     if given, runs after the map check (to click, navigate, and record into
-    ``result.extra``); the screenshot shows the page after it.
+    ``result.extra``); the screenshot shows the page after it. The app asks
+    for a sign-in first: ``sign_in_as`` (name, password) answers it, by default
+    the planner account ``start_app`` creates; ``sign_in_as=()`` stays signed out.
     """
+    if sign_in_as is None:
+        sign_in_as = TEST_ACCOUNT
     if not browser_available():
         raise RuntimeError(_missing_browser_reason())
     from playwright.sync_api import Error as PlaywrightError
@@ -327,20 +344,9 @@ def open_page(
             page.on("websocket", on_ws)
 
             page.goto(url, wait_until="domcontentloaded", timeout=timeout * 1000)
-            try:
-                page.wait_for_selector(APP_READY, timeout=timeout * 1000)
-                result.app_ready = True
-            except PlaywrightTimeout:
-                pass
-            with contextlib.suppress(PlaywrightTimeout):
-                page.wait_for_load_state("networkidle", timeout=10_000)
-            # "notRunning" also holds for a moment before the first run starts: wait for the
-            # page's title and for the placeholders of a running script to be gone
-            with contextlib.suppress(PlaywrightTimeout):
-                page.wait_for_function(
-                    "() => document.querySelector('h1') && !document.querySelector('[data-testid=\"stSkeleton\"]')"
-                    " && document.querySelector('[data-testid=\"stApp\"]')?.dataset.testScriptState === 'notRunning'",
-                    timeout=timeout * 1000)
+            result.app_ready = wait_ready(page, timeout)
+            if sign_in_as and sign_in(page, *sign_in_as, timeout=timeout):
+                result.app_ready = wait_ready(page, timeout)
 
             if expect_map:
                 _look_at_map(page, result, map_timeout)
@@ -358,6 +364,47 @@ def open_page(
         finally:
             browser.close()
     return result
+
+
+def wait_ready(page, timeout: float = 60.0) -> bool:
+    """Wait until Streamlit is connected and its script run has finished, with a title drawn."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_selector(APP_READY, timeout=timeout * 1000)
+    except PlaywrightTimeout:
+        return False
+    with contextlib.suppress(PlaywrightTimeout):
+        page.wait_for_load_state("networkidle", timeout=10_000)
+    # "notRunning" also holds for a moment before the first run starts: wait for the
+    # page's title and for the placeholders of a running script to be gone
+    with contextlib.suppress(PlaywrightTimeout):
+        page.wait_for_function(
+            "() => document.querySelector('h1') && !document.querySelector('[data-testid=\"stSkeleton\"]')"
+            " && document.querySelector('[data-testid=\"stApp\"]')?.dataset.testScriptState === 'notRunning'",
+            timeout=timeout * 1000)
+    return True
+
+
+def sign_in(page, name: str, password: str, timeout: float = 60.0) -> bool:
+    """Fill the sign-in form if the page shows it; True when it was there (the page has reloaded
+    into the app: call wait_ready)."""
+    box = page.get_by_label("密码", exact=True)
+    if not box.count():
+        return False
+    page.get_by_label("账号", exact=True).fill(name)
+    box.fill(password)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_function("() => !document.querySelector('input[type=\"password\"]')", timeout=timeout * 1000)
+    return True
+
+
+def goto(page, url: str, sign_in_as: tuple[str, str] | None = None, timeout: float = 60.0) -> None:
+    """Load `url` in the page (a new session of the app) and sign in again."""
+    page.goto(url, wait_until="domcontentloaded", timeout=timeout * 1000)
+    wait_ready(page, timeout)
+    if sign_in(page, *(sign_in_as or TEST_ACCOUNT), timeout=timeout):
+        wait_ready(page, timeout)
 
 
 def _look_at_map(page, result: PageResult, map_timeout: float) -> None:

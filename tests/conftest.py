@@ -87,7 +87,9 @@ def pytest_collection_modifyitems(config, items):
 
 # ---------------------------------------------------------------------------- signed-in pages
 
-TEST_PASSWORD = "test-password-1"
+from browser import TEST_ACCOUNT  # noqa: E402 - the browser tests sign in with the same account
+
+TEST_PASSWORD = TEST_ACCOUNT[1]
 
 
 def ensure_account(db, name: str = "tester", role: str = "planner", town: tuple[str, str] | None = None):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from browser import APP_READY, needs_browser, open_page, start_app
+from browser import APP_READY, goto, needs_browser, open_page, start_app
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 HEADER = "受理编号,受理时间,诉求来源,问题类别,诉求内容,所属乡镇,所属村(社区),反映人,联系电话,办理状态"
@@ -30,7 +30,7 @@ def test_a_csv_uploaded_in_the_browser_shows_on_the_overview(demo_db, tmp_path):
 
     def upload_load_and_look(page, result):
         result.extra["before"] = _received(page)
-        page.goto(page.url.rstrip("/") + "/import")
+        goto(page, page.url.split("?")[0].rstrip("/") + "/import")
         page.wait_for_selector("text=上传文件", timeout=60_000)
         page.locator('input[type="file"]').set_input_files(str(csv))
         page.wait_for_selector("text=表头对应", timeout=60_000)
@@ -42,7 +42,7 @@ def test_a_csv_uploaded_in_the_browser_shows_on_the_overview(demo_db, tmp_path):
         result.extra["outcome"] = {m.locator('[data-testid="stMetricLabel"]').inner_text():
                                    m.locator('[data-testid="stMetricValue"]').inner_text() for m in metrics.all()}
         page.screenshot(path=str(ARTIFACTS / "import_done.png"), full_page=True)
-        page.goto(page.url.split("/import")[0] + "/")
+        goto(page, page.url.split("/import")[0] + "/")
         page.wait_for_selector('[data-testid="stMetric"]', timeout=60_000)
         page.wait_for_selector(APP_READY, timeout=60_000)
         page.wait_for_timeout(1000)

@@ -14,7 +14,7 @@ flt = area_page("导出 · 区域汇总")
 has_cases = flt.start is not None
 case_labels = export.case_metric_labels() if has_cases else {}
 hh_labels = export.household_metric_labels()
-has_households = int(data.households("district")["categories"]["households"].sum()) > 0
+has_households = int(data.households("town")["categories"]["households"].sum()) > 0
 if not has_cases and not has_households:
     st.info("数据仓库中还没有诉求记录和户情数据, 暂无可导出的汇总。用 `minqing load cases 台账.csv` 和 "
             "`minqing load households 民情台账.xlsx` 导入后刷新本页。")
