@@ -401,22 +401,6 @@ def as_of(con) -> views.AsOf:
     return views.as_of(con)
 
 
-# ---------------------------------------------------------------------------- 数据导入
-
-@query(needs="load")
-def load_history(con) -> pd.DataFrame:
-    """Every load (load_batches), newest first."""
-    return con.execute("SELECT * FROM load_batches ORDER BY batch_id DESC").df()
-
-
-@query(needs="load")
-def rejected_rows(con, batch_id: int) -> pd.DataFrame:
-    """The rejected rows of one load, to fix and reload (reports.rejected.rejected_frame)."""
-    from reports.rejected import rejected_frame
-
-    return rejected_frame(con, batch_id)
-
-
 def forget_warehouse() -> None:
     """After a load from the dashboard: drop every cached query result. The cache keys on the
     file's modification time already, so this only frees the old results at once."""

@@ -121,3 +121,24 @@ def test_the_readme_lists_every_role_as_declared():
 def test_serve_refuses_a_warehouse_nobody_can_sign_in_to(wh):
     r = _cli(wh, "serve", ok=False)
     assert r.exit_code == 2 and "user add" in r.output
+
+
+def test_the_demo_gets_one_account_per_role_and_says_how_to_sign_in(demo_db):
+    from access.demo import DEMO_PASSWORD
+    from cli.access import demo_accounts
+    from etl.db import connect
+
+    text = demo_accounts(demo_db)
+    assert "演示账号" in text and DEMO_PASSWORD in text
+    with connect(demo_db, read_only=True) as con:
+        first_town = con.execute("SELECT code FROM areas WHERE level = 'town' ORDER BY code LIMIT 1").fetchone()[0]
+    for name, role in (("leader", "leader"), ("planner", "planner"), ("town", "town"), ("admin", "admin")):
+        acc = store.authenticate(demo_db, name, DEMO_PASSWORD)
+        assert acc.role == role and acc.scope == (first_town if role == "town" else "")
+    assert demo_accounts(demo_db) == text  # a second serve keeps them as they are
+
+
+def test_a_real_warehouse_gets_no_demo_accounts(wh):
+    from cli.access import demo_accounts
+
+    assert demo_accounts(wh) == "" and store.list_users(wh) == []

@@ -12,7 +12,7 @@ import pytest
 from conftest import ensure_account
 
 from analysis.filters import CaseFilter
-from dashboard import area_data, data
+from dashboard import area_data, data, import_data
 from dashboard.session import as_account
 from etl.db import connect
 
@@ -93,10 +93,10 @@ def test_the_load_history_is_for_those_who_load(on_demo, towns, role, allowed):
     acc = _account(on_demo, role, towns[0] if role == "town" else None)
     with as_account(acc):
         if allowed:
-            assert len(data.load_history()) > 0
+            assert len(import_data.load_history()) > 0
         else:
             with pytest.raises(PermissionError):
-                data.load_history()
+                import_data.load_history()
 
 
 def test_an_administrator_sees_no_case_figure(on_demo):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import data
+from dashboard import data, import_data
 from dashboard.compute import imports
 from dashboard.ui import downloads, page_start, record, require
 from etl.db import Busy
@@ -144,7 +144,7 @@ def _outcome(r) -> None:
     if r.rejected:
         st.markdown("**拒收的行** (行号为文件中的行; 修改后可只重新导入这些行)")
         st.dataframe(imports.reasons_table(r), hide_index=True, key="im_reasons")
-        rows = data.rejected_rows(r.batch_id)
+        rows = import_data.rejected_rows(r.batch_id)
         st.dataframe(rows, hide_index=True, key="im_rejected")
         downloads(rows, f"拒收明细_第{r.batch_id}批", key="im_rejected_dl",
                   caption="身份信息已脱敏; 命令行: minqing rejected --batch " + str(r.batch_id) + " -o 拒收明细.xlsx")
@@ -161,7 +161,7 @@ if "im_result" in st.session_state:
     _outcome(st.session_state["im_result"])
 
 st.subheader("导入记录")
-history = data.load_history()
+history = import_data.load_history()
 if history.empty:
     st.info("还没有导入过数据。")
 else:
