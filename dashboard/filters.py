@@ -20,6 +20,7 @@ from dashboard.pages import page
 AREA_PAGE = page("area")
 _DRILL = "_drill_to"
 CURRENT_PAGE = "_current_page"
+FILTER_TEXT = "_minqing_filter_text"
 
 
 def sidebar() -> CaseFilter:
@@ -53,7 +54,9 @@ def sidebar() -> CaseFilter:
         side.page_link(AREA_PAGE.file, label=f"查看{data.area_name(area)}的区域档案", icon=":material/location_on:")
     side.button("清除筛选", on_click=_reset, key="reset_filters", width="stretch")
     side.caption("筛选条件保存在网址中: 复制浏览器地址栏即可分享当前视图。")
-    return clamp_filter(CaseFilter(start, end, chosen["category"], chosen["channel"], chosen["status"], area or ""), scope)
+    flt = clamp_filter(CaseFilter(start, end, chosen["category"], chosen["channel"], chosen["status"], area or ""), scope)
+    st.session_state[FILTER_TEXT] = describe(flt)  # what the audit log records with a download
+    return flt
 
 
 def _scope() -> str:

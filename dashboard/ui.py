@@ -117,6 +117,7 @@ def audited(build, what: str, rows: int | None, filters_text: str = ""):
     from dashboard import data, session
 
     account, db = session.current_account(), data.db_path()
+    filters_text = filters_text or st.session_state.get(filters.FILTER_TEXT, "")
     run = session.deferred(build)
 
     def taken():

@@ -87,7 +87,7 @@ def test_each_role_gets_its_pages(site, role, pages):
 
 
 @needs_browser
-def test_a_town_account_cannot_reach_another_town_by_url_page_or_download(site, tmp_path):
+def test_a_town_account_cannot_reach_another_town_by_url_page_or_download(site, demo_db):
     start, end = site["period"]
 
     def look(page, result):
@@ -110,3 +110,9 @@ def test_a_town_account_cannot_reach_another_town_by_url_page_or_download(site, 
     codes = table[next(c for c in table.columns if "代码" in c)]
     assert len(codes) and codes.str.startswith(site["mine"]).all()
     assert site["other_name"] not in result.extra["export_text"]
+    # the download is in the audit log: who, which file, the filter in words, how many rows
+    from access import store
+
+    taken = store.audit_entries(demo_db, who="b_town", action="download")
+    assert taken and taken[0]["target"].endswith(".csv") and taken[0]["rows"] == len(table)
+    assert site["my_name"] in taken[0]["detail"]["filter"]
