@@ -8,11 +8,14 @@ What `mask_text` masks, and how (the rule, defined only here):
   with any of space, -, ., ·, _, en/em dash (up to three in a row) between digits and with
   digit lookarounds instead of word boundaries, so letters, underscores or Chinese text right
   beside a number do not hide it:
-  - ID numbers of 18 characters (the last may be X) and the old 15 digits -> only the last four
-    kept: ************1234;
+  - ID numbers of 18 characters (a birth date 19xx/20xx in the middle, the last may be X) and the
+    old 15 digits -> only the last four kept: ************1234;
   - mobile phones 1[3-9] + 9 digits, also after +86 / 86 / 0086 -> 139****0004 (prefix dropped);
   - landlines with an area code and a separator, 0915-3212345 or (0915)3212345 -> 0915-***2345;
-  - other runs of 16 to 19 digits (bank cards) -> only the last four kept.
+  - other runs of 16 to 19 digits (bank cards, an ID number with an impossible birth date) ->
+    only the last four kept.
+  Masking repeats until nothing changes, so digits kept by one mask never form a number with
+  the digits after it on a second pass.
   A run that starts with a date (2025-10-13 2025-10-14, a date range) is not an ID or a card,
   nor is a 12-digit area code with a sequence number (610902001001-003, a household id).
 - Names: the row's own names (`names`: the petitioner, household head or cadre of the row, two
@@ -48,8 +51,14 @@ def mask_text(text: str | None, names: Iterable[str] = ()) -> str | None:
     if not text:
         return text
     norm = text.translate(_FULL_WIDTH) if _ANY_FULL_WIDTH.search(text) else text  # one for one: positions stay
-    if _ANY_RUN.search(norm):
-        text = _mask_numbers(text, norm)
+    for _ in range(4):  # to a fixed point: digits kept by one mask may start a number with the next
+        if not _ANY_RUN.search(norm):
+            break
+        masked = _mask_numbers(text, norm)
+        if masked == text:
+            break
+        text = masked
+        norm = text.translate(_FULL_WIDTH) if _ANY_FULL_WIDTH.search(text) else text
     for name in names:
         name = (name or "").strip()
         if len(name) >= 2 and name in text:
@@ -129,15 +138,17 @@ _LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
 _SEP = r"[ \t\u00a0\u3000\-._·\u2013\u2014\u2012\u2010]{0,3}"
 _D = "[0-9]"
 
+_S = _SEP
+_BIRTH = rf"(?:1{_S}9|2{_S}0)(?:{_S}{_D}){{2}}{_S}[01]{_S}{_D}{_S}[0-3]{_S}{_D}"  # 19xx/20xx, month, day
 _NUMBER = re.compile("|".join((
-    rf"(?P<id18>(?<![0-9]){_D}(?:{_SEP}{_D}){{16}}{_SEP}[0-9Xx](?![0-9]))",
-    rf"(?P<mobile>(?<![0-9])(?:(?:\+|00){_SEP}86{_SEP}|86{_SEP})?(?P<m>1{_SEP}[3-9](?:{_SEP}{_D}){{9}})(?![0-9]))",
-    rf"(?P<landline>(?<![0-9])(?:\((?P<a1>0[1-9][0-9]{{1,2}})\){_SEP}|(?P<a2>0[1-9][0-9]{{1,2}})[ \-\u2013\u2014]{{1,3}})"
-    rf"(?P<sub>[2-8](?:{_SEP}{_D}){{6,7}})(?![0-9]))",
-    rf"(?P<long>(?<![0-9]){_D}(?:{_SEP}{_D}){{15,18}}(?![0-9]))",
-    rf"(?P<id15>(?<![0-9]){_D}(?:{_SEP}{_D}){{14}}(?![0-9]))",
+    rf"(?P<id18>(?<![0-9]){_D}(?:{_S}{_D}){{5}}{_S}{_BIRTH}(?:{_S}{_D}){{3}}{_S}[0-9Xx](?![0-9]))",
+    rf"(?P<mobile>(?<![0-9])(?:(?:\+|00){_S}86{_S}|86{_S})?(?P<m>1{_S}[3-9](?:{_S}{_D}){{9}})(?![0-9]))",
+    rf"(?P<landline>(?<![0-9])(?:\((?P<a1>0[1-9][0-9]{{1,2}})\){_S}|(?P<a2>0[1-9][0-9]{{1,2}})[ \-\u2013\u2014]{{1,3}})"
+    rf"(?P<sub>[2-8](?:{_S}{_D}){{6,7}})(?![0-9]))",
+    rf"(?P<long>(?<![0-9]){_D}(?:{_S}{_D}){{14,17}}{_S}[0-9Xx](?![0-9]))",
+    rf"(?P<id15>(?<![0-9]){_D}(?:{_S}{_D}){{14}}(?![0-9]))",
 )))
-_ANY_RUN = re.compile(rf"{_D}(?:{_SEP}{_D}){{9}}")  # the shortest number masked: 029-8888888
+_ANY_RUN = re.compile(r"[0-9](?:[ \t\u00a0\u3000\-._·\u2010-\u2014()]{0,3}[0-9]){9}")  # the shortest number masked: 029-8888888
 _AREA_SEQUENCE = re.compile(r"[0-9]{12}[-_][0-9]{3}")  # a village code and a number: 610902001001-003
 _DATE_START = re.compile(r"(?:19|20)[0-9]{2}([-./])(?:0?[1-9]|1[0-2])\1(?:0?[1-9]|[12][0-9]|3[01])(?![0-9])")
 
