@@ -23,6 +23,7 @@ from .fields import match_headers, normalise_header
 from .kinds import Kind, MergeContext, kind as kind_of
 from .merge import merge
 from .placement import place
+from .privacy import mask_text
 from .readers import RawTable, read_file
 from .terms import kept_fields, load_report
 from .staging import record_rejects, reject_unreadable_rows, stage
@@ -98,14 +99,14 @@ def load(
     step("校验")
     shapes = "_wkb" in raw.table.column_names
     geom_source = _source_crs(raw.crs if crs in ("wgs84", "cgcs2000") else crs) if shapes else None
-    stage(con, spec, raw, columns, geom_source, params)
+    stage(con, spec, raw, columns, geom_source, params, hash_key)
     step("定位")
     place(con, spec, crs)
     reject_unreadable_rows(con)
     step("入库")
     ctx = MergeContext(batch_id, now, as_of, tuple(raw.repaired))
     (result.loaded, result.updated, result.duplicates), result.notes = merge(con, spec, ctx, synthetic=synthetic)
-    result.reasons = record_rejects(con, spec, raw, columns, batch_id)
+    result.reasons = record_rejects(con, spec, raw, columns, batch_id, hash_key)
     result.rejected = sum(result.reasons.values())
     result.terms = load_report(con, kept_fields(spec))
     create_views(con)  # refresh the stored views with this version's definitions
@@ -114,7 +115,7 @@ def load(
         raise AssertionError(f"outcomes {total} do not add up to rows_read {result.rows_read}")
     con.execute(
         "INSERT INTO load_batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [batch_id, kind, path.name, _sha256(path), now, result.rows_read, result.loaded, result.updated,
+        [batch_id, kind, mask_text(path.name), _sha256(path), now, result.rows_read, result.loaded, result.updated,
          result.duplicates, result.rejected, json.dumps({"crs": crs, "sheet": sheet, "encoding": raw.encoding, "as_of": as_of and str(as_of),
                                                          "synthetic": synthetic}, ensure_ascii=False)],
     )

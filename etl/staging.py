@@ -1,6 +1,14 @@
-"""The first steps of a load: the file as read (raw_src), one text column per canonical field
-(raw_rows), the kind's staging SQL (stg_<kind>: cast, parse, validate) and, at the end, the
-rejected rows with their original content masked."""
+"""The first steps of a load: one text column per canonical field (raw_rows, every text cell
+already masked by etl/privacy.py), the kind's staging SQL (stg_<kind>: cast, parse, validate)
+and, at the end, the rejected rows with their original content masked.
+
+Which rule masks a cell (`_cell_rules`, the one place deciding it): the personal fields
+(petitioner, phone, id_number, head, name) keep their raw value only inside the TEMP tables,
+for their dedicated masks and keyed hashes in the staging SQL (macros mask_name, mask_phone,
+mask_id, keyed_hash); an id field (`*_id`) holding a phone or ID number is pseudonymised; every
+other text cell, and every cell kept in rejected_rows.raw, goes through privacy.mask_text with
+the row's own names. Typed fields (dates, numbers, coordinates, flags) are staged as written.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +16,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from . import terms, vocab
+from . import privacy, terms, vocab
 from .db import run_sql_file
 from .fields import normalise_header
 from .kinds import Kind
@@ -18,12 +26,13 @@ from geo.datum import to_wgs84
 
 
 def stage(con: duckdb.DuckDBPyConnection, spec: Kind, raw: RawTable, columns: dict[str, int],
-          geom_source: str | None, params: dict) -> None:
+          geom_source: str | None, params: dict, key: str | None = None) -> None:
     """Run the kind's staging SQL on the file: TEMP TABLE stg_<kind>, one row per input row with
     _reason/_field/_message set on rejects. `columns`: canonical field -> column of the file;
-    `geom_source`: the CRS of a geometry file's shapes (None: lon/lat); `params`: the SQL's."""
+    `geom_source`: the CRS of a geometry file's shapes (None: lon/lat); `params`: the SQL's;
+    `key`: the warehouse's hash key, for the pseudonyms of ids."""
     _prepare(con, spec)
-    _stage_raw(con, spec, raw, columns, geom_source)
+    _stage_raw(con, spec, raw, columns, geom_source, key)
     terms.stage_resolution(con, terms.kept_fields(spec))
     run_sql_file(con, spec.staging, **params)
 
@@ -38,15 +47,25 @@ def reject_unreadable_rows(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def record_rejects(con: duckdb.DuckDBPyConnection, spec: Kind, raw: RawTable, columns: dict[str, int],
-                   batch_id: int) -> dict[str, int]:
-    """Copy the rejected rows of `staged` into rejected_rows; return the count per reason."""
-    con.execute(
-        f"""INSERT INTO rejected_rows
-            SELECT ?, s._line, s._reason, s._field, s._message, {_raw_json(spec, raw, columns)}
-            FROM staged s JOIN raw_src r ON r._line = s._line
-            WHERE s._reason IS NOT NULL ORDER BY s._line""",
-        [batch_id],
-    )
+                   batch_id: int, key: str | None = None) -> dict[str, int]:
+    """Copy the rejected rows of `staged` into rejected_rows, each with its original row masked;
+    return the count per reason."""
+    import pyarrow.compute as pc
+
+    lines = con.execute("SELECT _line FROM staged WHERE _reason IS NOT NULL").fetchnumpy()["_line"]
+    t = raw.table
+    rejected = t.filter(pc.is_in(t.column("_line"), pa.array(np.asarray(lines), t.schema.field("_line").type)))
+    con.register("raw_kept", _kept_source(spec, rejected, columns, key))
+    try:
+        con.execute(
+            f"""INSERT INTO rejected_rows
+                SELECT ?, s._line, s._reason, s._field, s._message, {_raw_json(spec, raw, columns)}
+                FROM staged s JOIN raw_kept r ON r._line = s._line
+                WHERE s._reason IS NOT NULL ORDER BY s._line""",
+            [batch_id],
+        )
+    finally:
+        con.unregister("raw_kept")
     rej = con.execute("SELECT _reason, count(*) FROM staged WHERE _reason IS NOT NULL GROUP BY 1 ORDER BY 1").fetchall()
     return {r: n for r, n in rej}
 
@@ -93,23 +112,79 @@ def _register_datum_functions(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _stage_raw(con: duckdb.DuckDBPyConnection, spec: Kind, raw: RawTable, columns: dict[str, int],
-               geom_source: str | None) -> None:
-    """raw_src: the file as read; raw_rows: one VARCHAR column per canonical field (NULL if
-    absent), _line, the reader's _error_reason and _error and, for geometry files, _geom."""
+               geom_source: str | None, key: str | None) -> None:
+    """raw_rows: one VARCHAR column per canonical field (NULL if absent), masked by its rule
+    (`_cell_rules`), _line, the reader's _error_reason and _error and, for geometry files, _geom."""
     t = raw.table
     names = _data_columns(raw)
-    con.register("raw_arrow", t)
-    con.execute("CREATE OR REPLACE TEMP TABLE raw_src AS SELECT * FROM raw_arrow")
-    con.unregister("raw_arrow")
-    select = ["_line", "_error_reason", "_error"]
+    rules = _cell_rules(spec, names, columns)
+    own = _row_names(spec, t, names, columns)
+    cols = {c: t.column(c) for c in ("_line", "_error_reason", "_error")}
     for f in spec.fields:
         if f.name in columns:
-            select.append(f'"{_q(names[columns[f.name]])}" AS {f.name}')
+            col = names[columns[f.name]]
+            cols[f.name] = _masked(t.column(col), rules[col], own, key)
         else:
-            select.append(f"CAST(NULL AS VARCHAR) AS {f.name}")
+            cols[f.name] = pa.nulls(t.num_rows, pa.string())
     if "_wkb" in t.column_names:
-        select.append(_geom_expr(geom_source))
-    con.execute(f"CREATE OR REPLACE TEMP TABLE raw_rows AS SELECT {', '.join(select)} FROM raw_src")
+        cols["_wkb"] = t.column("_wkb")
+    con.register("raw_arrow", pa.table(cols))
+    try:
+        select = [f'"{_q(c)}"' for c in cols if c != "_wkb"]
+        if "_wkb" in cols:
+            select.append(_geom_expr(geom_source))
+        con.execute(f"CREATE OR REPLACE TEMP TABLE raw_rows AS SELECT {', '.join(select)} FROM raw_arrow")
+    finally:
+        con.unregister("raw_arrow")
+
+
+def _cell_rules(spec: Kind, names: list[str], columns: dict[str, int]) -> dict[str, str]:
+    """Column of the file -> how its cells are masked: 'phone', 'id_number', 'name' (the personal
+    fields and unmatched columns whose header looks personal: the SQL masks, on the raw value),
+    'id' (pseudonymised), 'typed' (staged as written), 'text' (privacy.mask_text; unmatched
+    columns too). In rejected_rows.raw, 'typed' cells are masked as text as well."""
+    field_of = {names[i]: spec.field(f) for f, i in columns.items()}
+    rules = {}
+    for n in names:
+        f = field_of.get(n)
+        if f is None:
+            rules[n] = "name" if _looks_personal(n) else "text"
+        elif f.personal:
+            rules[n] = f.name if f.name in ("phone", "id_number") else "name"
+        elif f.type != "text":
+            rules[n] = "typed"
+        elif privacy.is_identifier(f.name):
+            rules[n] = "id"
+        else:
+            rules[n] = "text"
+    return rules
+
+
+def _row_names(spec: Kind, t: pa.Table, names: list[str], columns: dict[str, int]) -> list:
+    """The row's own names (petitioner, household head, cadre), masked wherever they appear."""
+    return [t.column(names[columns[f.name]]) for f in spec.fields
+            if f.personal and f.name not in ("phone", "id_number") and f.name in columns]
+
+
+def _masked(col, rule: str, own: list, key: str | None):
+    if rule == "id":
+        return privacy.pseudonymise_array(col, key)
+    if rule == "text":
+        return privacy.mask_array(col, own)
+    return col  # personal (masked by the staging SQL) or typed
+
+
+def _kept_source(spec: Kind, t: pa.Table, columns: dict[str, int], key: str | None) -> pa.Table:
+    """Rows of the file as rejected_rows keeps them: every cell masked (the personal ones by the
+    SQL in _raw_json), ids pseudonymised, typed cells masked as text."""
+    names = [n for n in t.column_names if n not in READER_COLUMNS]
+    rules = _cell_rules(spec, names, columns)
+    own = _row_names(spec, t, names, columns)
+    out = {"_line": t.column("_line")}
+    for n in names:
+        rule = rules[n]
+        out[n] = _masked(t.column(n), "text" if rule == "typed" else rule, own, key)
+    return pa.table(out)
 
 
 def _data_columns(raw: RawTable) -> list[str]:
@@ -125,21 +200,14 @@ def _geom_expr(source: str | None) -> str:
 
 
 def _raw_json(spec: Kind, raw: RawTable, columns: dict[str, int]) -> str:
-    """SQL for the original row as JSON (the file's own headers), every personal value masked."""
+    """SQL for the original row as JSON (the file's own headers) from `_kept_source`'s table `r`:
+    the personal values masked here, every other cell already masked there."""
     names = _data_columns(raw)
-    personal = {names[i]: f for f, i in columns.items() if spec.field(f).personal}
+    sql_mask = {"phone": "mask_phone", "id_number": "mask_id", "name": "mask_name"}
     parts = []
-    for n in names:
+    for n, rule in _cell_rules(spec, names, columns).items():
         col = f'r."{_q(n)}"'
-        fname = personal.get(n)
-        if fname == "phone":
-            expr = f"mask_phone({col})"
-        elif fname == "id_number":
-            expr = f"mask_id({col})"
-        elif fname or _looks_personal(n):
-            expr = f"mask_name({col})"  # names, and columns that look personal but matched no field
-        else:
-            expr = f"mask_text({col})"  # a phone or ID number typed into any other cell
+        expr = f"{sql_mask[rule]}({col})" if rule in sql_mask else col
         parts.append(f"'{_q_lit(n)}', {expr}")
     return f"json_object({', '.join(parts)})::VARCHAR" if parts else "'{}'"
 
@@ -163,15 +231,15 @@ def _q_lit(name: str) -> str:
 
 def masked_preview(spec: Kind, raw: RawTable, columns: dict[str, int], limit: int = 20) -> list[dict]:
     """The first `limit` rows of the file as rejected_rows would keep them: the file's own
-    headers, every personal value masked (for a preview before loading)."""
+    headers, every cell masked (for a preview before loading; without the warehouse's key an id
+    holding a phone or ID number shows masked instead of pseudonymised)."""
     from .db import connect
 
     con = connect()
     try:
         run_sql_file(con, "macros")
-        con.register("raw_src", raw.table.slice(0, limit).drop_columns(
-            [c for c in ("_wkb",) if c in raw.table.column_names]))
-        rows = con.execute(f"SELECT {_raw_json(spec, raw, columns)} FROM raw_src r ORDER BY r._line").fetchall()
+        con.register("raw_kept", _kept_source(spec, raw.table.slice(0, limit), columns, None))
+        rows = con.execute(f"SELECT {_raw_json(spec, raw, columns)} FROM raw_kept r ORDER BY r._line").fetchall()
     finally:
         con.close()
     import json

@@ -147,10 +147,10 @@ SELECT _line, area_code,
          WHEN point_note IN ('point_outside', 'bad_point') THEN 'lon'
          ELSE 'town' END AS _field,
     CASE WHEN area_code IS NOT NULL THEN NULL
-         WHEN area_code_in IS NOT NULL THEN '区划代码不属于本区县: ' || area_code_in
+         WHEN area_code_in IS NOT NULL THEN '区划代码不属于本区县 (应为本区县的12位村(社区)或9位乡镇(街道)统计用区划代码)'
          WHEN town IS NOT NULL OR village IS NOT NULL
-             THEN '找不到该乡镇/村(社区), 或名称有歧义: ' || coalesce(town, '') || ' ' || coalesce(village, '')
-         WHEN point_note = 'point_outside' THEN '坐标不在本区县任何村(社区)内: ' || lon || ',' || lat
+             THEN '找不到所填的乡镇/村(社区), 或名称有歧义 (应为本区县的乡镇(街道)和村(社区)名称)'
+         WHEN point_note = 'point_outside' THEN '坐标不在本区县任何村(社区)内 (坐标系是否正确? 可用 --crs 指定)'
          WHEN point_note = 'bad_point' THEN '无法使用的坐标 (经度、纬度须都为十进制度)'
          ELSE '没有可用的坐标, 也没有乡镇/村名称' END AS _message
 FROM decided;

@@ -40,10 +40,7 @@ CREATE OR REPLACE MACRO norm_phone(s) AS CASE
     WHEN is_blank(s) THEN NULL
     ELSE nullif(regexp_replace(regexp_replace(s, '[^0-9]', '', 'g'), '^86([0-9]{11})$', '\1'), '') END;
 
--- Mobile numbers and ID numbers written inside free text (诉求内容, 办理意见, any raw cell).
-CREATE OR REPLACE MACRO mask_text(s) AS regexp_replace(regexp_replace(s,
-    '\b[0-9]{14}([0-9]{3}[0-9Xx])\b', '**************\1', 'g'),
-    '\b(1[3-9][0-9])[0-9]{4}([0-9]{4})\b', '\1****\2', 'g');
+-- Phones, ID numbers and names inside free text are masked before staging, in Python (etl/privacy.py).
 
 -- Personal identifiers: a display mask and a keyed hash (key generated per warehouse at init).
 CREATE OR REPLACE MACRO mask_name(s) AS CASE WHEN is_blank(s) THEN NULL

@@ -37,9 +37,9 @@ shares AS (
 checked AS (
     SELECT s.*, CASE
         WHEN s.code IS NULL THEN ['missing_id', 'code', '区划代码为空']
-        WHEN s.level IS NULL THEN ['unknown_area_code', 'code', '区划代码不属于本区县: ' || s.code]
+        WHEN s.level IS NULL THEN ['unknown_area_code', 'code', '区划代码不属于本区县 (应为本区县的12位村(社区)或9位乡镇(街道)统计用区划代码)']
         WHEN s.name_in IS NOT NULL AND norm_village(norm_town(s.name_in)) <> norm_village(norm_town(s.name))
-            THEN ['name_code_mismatch', 'name', '名称与区划代码不符: ' || s.name_in || ' (代码 ' || s.code || ' 是 ' || s.name || ')']
+            THEN ['name_code_mismatch', 'name', '名称与区划代码不符 (该代码在统计用区划代码中是 ' || s.name || ')']
         WHEN s.geom IS NULL THEN ['bad_geometry', 'geometry', '缺少或无法识别的几何图形']
         WHEN s.out_of_range THEN ['bad_coordinates', 'geometry',
             '坐标超出经纬度范围 (经度应在 -180~180, 纬度在 -90~90); 坐标系是否正确? 可用 --crs EPSG:代码 指定']

@@ -16,10 +16,10 @@ WITH typed AS (
 checked AS (
     SELECT *, CASE
         WHEN building_id IS NULL THEN ['missing_id', 'building_id', '编号为空']
-        WHEN kind IS NULL THEN ['unknown_kind', 'kind', '未知的类型: ' || coalesce(kind_raw, '(空)')]
+        WHEN kind IS NULL THEN ['unknown_kind', 'kind', CASE WHEN is_blank(kind_raw) THEN '类型为空 (应为 商务楼宇/非公企业/商业街区)' ELSE '类型无法识别 (应为 商务楼宇/非公企业/商业街区)' END]
         WHEN name IS NULL THEN ['missing_value', 'name', '名称为空']
-        WHEN NOT is_blank(units_raw) AND (units IS NULL OR units < 0) THEN ['bad_number', 'units', '入驻单位数应为非负整数: ' || units_raw]
-        WHEN NOT is_blank(hs_raw) AND has_station IS NULL THEN ['bad_flag', 'has_station', '设工作站应为 是/否: ' || hs_raw]
+        WHEN NOT is_blank(units_raw) AND (units IS NULL OR units < 0) THEN ['bad_number', 'units', '入驻单位数无法识别 (应为非负整数)']
+        WHEN NOT is_blank(hs_raw) AND has_station IS NULL THEN ['bad_flag', 'has_station', '设工作站无法识别 (应为 是/否)']
     END AS _reject
     FROM typed
 )

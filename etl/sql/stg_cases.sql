@@ -18,7 +18,7 @@ WITH typed AS (
         cat.term AS category,
         r.status AS status_raw,
         st.term AS status,
-        mask_text(nullif(trim(r.content), '')) AS content,
+        nullif(trim(r.content), '') AS content,  -- text cells come masked (etl/privacy.py)
         nullif(trim(r.town), '') AS town,
         nullif(trim(r.village), '') AS village,
         nullif(trim(r.area_code), '') AS area_code_in,
@@ -50,7 +50,7 @@ WITH typed AS (
              WHEN trim(r.received_level) IN ('区', '区级', '县', '县级', 'district') THEN 'district'
              WHEN trim(r.received_level) IN ('市', '市级', '省', '省级', '国家', 'city') THEN 'city'
              ELSE '?' END AS received_level,
-        mask_text(nullif(trim(r.handling_opinion), '')) AS handling_opinion,
+        nullif(trim(r.handling_opinion), '') AS handling_opinion,
         r.signed_handler AS signed_handler_raw, parse_bool(r.signed_handler) AS signed_handler,
         r.signed_leader AS signed_leader_raw, parse_bool(r.signed_leader) AS signed_leader
     FROM raw_rows r
@@ -64,27 +64,27 @@ checked AS (
         CASE
             WHEN case_id IS NULL THEN ['missing_id', 'case_id', '受理编号为空']
             WHEN is_blank(received_at_raw) THEN ['missing_value', 'received_at', '受理时间为空']
-            WHEN received_at IS NULL THEN ['bad_date', 'received_at', '无法识别的受理时间: ' || received_at_raw]
+            WHEN received_at IS NULL THEN ['bad_date', 'received_at', '受理时间无法识别 (应为日期, 如 2025-03-05 或 2025年3月5日)']
             WHEN received_at < TIMESTAMP '2000-01-01' OR received_at > $latest
-                THEN ['date_out_of_range', 'received_at', '受理时间不在 2000年 至今 范围内: ' || received_at_raw]
+                THEN ['date_out_of_range', 'received_at', '受理时间不在 2000年 至今 范围内 (应为 2000年以后、不晚于今天的日期)']
             WHEN is_blank(channel_raw) THEN ['missing_value', 'channel', '诉求来源为空']
             WHEN is_blank(category_raw) THEN ['missing_value', 'category', '问题类别为空']
             WHEN is_blank(status_raw) THEN ['missing_value', 'status', '办理状态为空']
-            WHEN NOT is_blank(assigned_at_raw) AND assigned_at IS NULL THEN ['bad_date', 'assigned_at', '无法识别的交办时间: ' || assigned_at_raw]
-            WHEN NOT is_blank(closed_at_raw) AND closed_at IS NULL THEN ['bad_date', 'closed_at', '无法识别的办结时间: ' || closed_at_raw]
-            WHEN NOT is_blank(followup_at_raw) AND followup_at IS NULL THEN ['bad_date', 'followup_at', '无法识别的回访时间: ' || followup_at_raw]
+            WHEN NOT is_blank(assigned_at_raw) AND assigned_at IS NULL THEN ['bad_date', 'assigned_at', '交办时间无法识别 (应为日期, 如 2025-03-05 或 2025年3月5日)']
+            WHEN NOT is_blank(closed_at_raw) AND closed_at IS NULL THEN ['bad_date', 'closed_at', '办结时间无法识别 (应为日期, 如 2025-03-05 或 2025年3月5日)']
+            WHEN NOT is_blank(followup_at_raw) AND followup_at IS NULL THEN ['bad_date', 'followup_at', '回访时间无法识别 (应为日期, 如 2025-03-05 或 2025年3月5日)']
             WHEN closed_at < received_at THEN ['closed_before_received', 'closed_at', '办结时间早于受理时间']
             WHEN closed_at > $latest OR followup_at > $latest OR assigned_at > $latest
                 THEN ['date_out_of_range', CASE WHEN closed_at > $latest THEN 'closed_at' WHEN followup_at > $latest THEN 'followup_at' ELSE 'assigned_at' END, '时间晚于今天']
             WHEN closed_at IS NOT NULL AND list_contains($open_statuses, status)
                 THEN ['status_conflict', 'status', '办理状态为 ' || status || ' 却有办结时间; 请核对状态或办结时间']
-            WHEN NOT is_blank(major_raw) AND major_in IS NULL THEN ['bad_flag', 'major', '重大疑难应为 是/否: ' || major_raw]
-            WHEN NOT is_blank(group_size_raw) AND (group_size_in IS NULL OR group_size_in < 1) THEN ['bad_number', 'group_size', '反映人数应为正整数: ' || group_size_raw]
-            WHEN NOT is_blank(tier_raw) AND (tier IS NULL OR tier NOT BETWEEN 1 AND 4) THEN ['bad_number', 'tier', '化解层级应为 1-4: ' || tier_raw]
+            WHEN NOT is_blank(major_raw) AND major_in IS NULL THEN ['bad_flag', 'major', '重大疑难无法识别 (应为 是/否)']
+            WHEN NOT is_blank(group_size_raw) AND (group_size_in IS NULL OR group_size_in < 1) THEN ['bad_number', 'group_size', '反映人数无法识别 (应为正整数, 如 1 或 12)']
+            WHEN NOT is_blank(tier_raw) AND (tier IS NULL OR tier NOT BETWEEN 1 AND 4) THEN ['bad_number', 'tier', '化解层级无法识别 (应为 1-4 的整数)']
             WHEN escalation_level = '?' THEN ['bad_value', 'escalation_level', '问题库层级应为 村/镇/区']
             WHEN received_level = '?' THEN ['bad_value', 'received_level', '受理层级应为 村/镇/区/市']
-            WHEN NOT is_blank(signed_handler_raw) AND signed_handler IS NULL THEN ['bad_flag', 'signed_handler', '承办人签字应为 是/否: ' || signed_handler_raw]
-            WHEN NOT is_blank(signed_leader_raw) AND signed_leader IS NULL THEN ['bad_flag', 'signed_leader', '单位领导签字应为 是/否: ' || signed_leader_raw]
+            WHEN NOT is_blank(signed_handler_raw) AND signed_handler IS NULL THEN ['bad_flag', 'signed_handler', '承办人签字无法识别 (应为 是/否)']
+            WHEN NOT is_blank(signed_leader_raw) AND signed_leader IS NULL THEN ['bad_flag', 'signed_leader', '单位领导签字无法识别 (应为 是/否)']
         END AS _reject
     FROM typed
 )

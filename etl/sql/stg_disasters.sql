@@ -14,8 +14,8 @@ checked AS (
         WHEN disaster_id IS NULL THEN ['missing_id', 'disaster_id', '灾害编号为空']
         WHEN kind IS NULL THEN ['missing_value', 'kind', '灾害类型为空']
         WHEN name IS NULL THEN ['missing_value', 'name', '灾害名称为空']
-        WHEN started_at IS NULL THEN ['bad_date', 'started_at', '无法识别的开始日期: ' || coalesce(started_raw, '(空)')]
-        WHEN NOT is_blank(ended_raw) AND ended_at IS NULL THEN ['bad_date', 'ended_at', '无法识别的结束日期: ' || ended_raw]
+        WHEN started_at IS NULL THEN ['bad_date', 'started_at', CASE WHEN is_blank(started_raw) THEN '开始日期为空' ELSE '开始日期无法识别 (应为日期, 如 2025-03-05 或 2025年3月5日)' END]
+        WHEN NOT is_blank(ended_raw) AND ended_at IS NULL THEN ['bad_date', 'ended_at', '结束日期无法识别 (应为日期, 如 2025-03-05 或 2025年3月5日)']
         WHEN ended_at < started_at THEN ['bad_date', 'ended_at', '结束日期早于开始日期']
         WHEN geom IS NULL THEN ['bad_geometry', 'geometry', '缺少或无法识别的几何图形']
         WHEN NOT ST_Intersects(geom, (SELECT geom FROM areas WHERE level = 'district'))

@@ -26,17 +26,17 @@ WITH typed AS (
 checked AS (
     SELECT *, CASE
         WHEN household_id IS NULL THEN ['missing_id', 'household_id', '户编号为空']
-        WHEN category IS NULL THEN ['unknown_category', 'category', '未知的户分类: ' || coalesce(category_raw, '(空)')]
-        WHEN NOT is_blank(members_raw) AND (members IS NULL OR members < 1) THEN ['bad_number', 'members', '家庭人口应为正整数: ' || members_raw]
-        WHEN NOT is_blank(income_raw) AND annual_income IS NULL THEN ['bad_number', 'annual_income', '家庭年收入不是数字: ' || income_raw]
-        WHEN NOT is_blank(debt_raw) AND (debt IS NULL OR debt < 0) THEN ['bad_number', 'debt', '家庭负债不是非负数字: ' || debt_raw]
-        WHEN NOT is_blank(difficulty_raw) AND (difficulty IS NULL OR difficulty NOT BETWEEN 0 AND 3) THEN ['bad_number', 'difficulty', '困难程度应为 0-3: ' || difficulty_raw]
-        WHEN NOT is_blank(since_raw) AND category_since IS NULL THEN ['bad_date', 'category_since', '无法识别的分类时间: ' || since_raw]
-        WHEN NOT is_blank(poor_raw) AND poor IS NULL THEN ['bad_flag', 'poor', '贫困户应为 是/否: ' || poor_raw]
-        WHEN NOT is_blank(wubao_raw) AND wubao IS NULL THEN ['bad_flag', 'wubao', '五保户应为 是/否: ' || wubao_raw]
-        WHEN NOT is_blank(party_raw) AND old_party_member IS NULL THEN ['bad_flag', 'old_party_member', '老党员应为 是/否: ' || party_raw]
-        WHEN NOT is_blank(deputy_raw) AND deputy IS NULL THEN ['bad_flag', 'deputy', '两代一委应为 是/否: ' || deputy_raw]
-        WHEN NOT is_blank(vc_raw) AND village_cadre IS NULL THEN ['bad_flag', 'village_cadre', '村组干部应为 是/否: ' || vc_raw]
+        WHEN category IS NULL THEN ['unknown_category', 'category', CASE WHEN is_blank(category_raw) THEN '户分类为空 (应为 放心户/关心户/连心户)' ELSE '户分类无法识别 (应为 放心户/关心户/连心户)' END]
+        WHEN NOT is_blank(members_raw) AND (members IS NULL OR members < 1) THEN ['bad_number', 'members', '家庭人口无法识别 (应为正整数)']
+        WHEN NOT is_blank(income_raw) AND annual_income IS NULL THEN ['bad_number', 'annual_income', '家庭年收入无法识别 (应为数字, 单位元)']
+        WHEN NOT is_blank(debt_raw) AND (debt IS NULL OR debt < 0) THEN ['bad_number', 'debt', '家庭负债无法识别 (应为非负数字, 单位元)']
+        WHEN NOT is_blank(difficulty_raw) AND (difficulty IS NULL OR difficulty NOT BETWEEN 0 AND 3) THEN ['bad_number', 'difficulty', '困难程度无法识别 (应为 0-3 的整数)']
+        WHEN NOT is_blank(since_raw) AND category_since IS NULL THEN ['bad_date', 'category_since', '分类时间无法识别 (应为日期, 如 2025-03-05 或 2025年3月5日)']
+        WHEN NOT is_blank(poor_raw) AND poor IS NULL THEN ['bad_flag', 'poor', '贫困户无法识别 (应为 是/否)']
+        WHEN NOT is_blank(wubao_raw) AND wubao IS NULL THEN ['bad_flag', 'wubao', '五保户无法识别 (应为 是/否)']
+        WHEN NOT is_blank(party_raw) AND old_party_member IS NULL THEN ['bad_flag', 'old_party_member', '老党员无法识别 (应为 是/否)']
+        WHEN NOT is_blank(deputy_raw) AND deputy IS NULL THEN ['bad_flag', 'deputy', '两代一委无法识别 (应为 是/否)']
+        WHEN NOT is_blank(vc_raw) AND village_cadre IS NULL THEN ['bad_flag', 'village_cadre', '村组干部无法识别 (应为 是/否)']
     END AS _reject
     FROM typed
 )

@@ -16,7 +16,7 @@ checked AS (
     SELECT *, CASE
         WHEN station_id IS NULL THEN ['missing_id', 'station_id', '工作站编号为空']
         WHEN name IS NULL THEN ['missing_value', 'name', '工作站名称为空']
-        WHEN NOT is_blank(staff_raw) AND (staff IS NULL OR staff < 0) THEN ['bad_number', 'staff', '工作人员数应为非负整数: ' || staff_raw]
+        WHEN NOT is_blank(staff_raw) AND (staff IS NULL OR staff < 0) THEN ['bad_number', 'staff', '工作人员数无法识别 (应为非负整数)']
     END AS _reject
     FROM typed
 )

@@ -17,7 +17,7 @@ checked AS (
         WHEN visit_id IS NULL THEN ['missing_id', 'visit_id', '走访编号为空']
         WHEN cadre_id IS NULL THEN ['missing_value', 'cadre_id', '干部编号为空']
         WHEN is_blank(visited_raw) THEN ['missing_value', 'visited_at', '走访日期为空']
-        WHEN visited_at IS NULL THEN ['bad_date', 'visited_at', '无法识别的走访日期: ' || visited_raw]
+        WHEN visited_at IS NULL THEN ['bad_date', 'visited_at', '走访日期无法识别 (应为日期, 如 2025-03-05 或 2025年3月5日)']
     END AS _reject
     FROM typed
 )

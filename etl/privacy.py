@@ -1,0 +1,250 @@
+"""The one masker of personal data in stored text: every text cell of every kind goes through it
+before anything is stored (etl/staging.py), and so do the rows kept in rejected_rows and the
+file name kept in load_batches.
+
+What `mask_text` masks, and how (the rule, defined only here):
+
+- Numbers are found after full-width digits and marks (０-９, ＋, －, ．, （）) are read as ASCII,
+  with any of space, -, ., ·, _, en/em dash (up to three in a row) between digits and with
+  digit lookarounds instead of word boundaries, so letters, underscores or Chinese text right
+  beside a number do not hide it:
+  - ID numbers of 18 characters (a birth date 19xx/20xx in the middle, the last may be X) and the
+    old 15 digits -> only the last four kept: ************1234;
+  - mobile phones 1[3-9] + 9 digits, also after +86 / 86 / 0086 -> 139****0004 (prefix dropped);
+  - landlines with an area code and a separator, 0915-3212345 or (0915)3212345 -> 0915-***2345;
+  - other runs of 16 to 19 digits (bank cards, an ID number with an impossible birth date) ->
+    only the last four kept.
+  Masking repeats until nothing changes, so digits kept by one mask never form a number with
+  the digits after it on a second pass.
+  A run that starts with a date (2025-10-13 2025-10-14, a date range) is not an ID or a card,
+  nor is a 12-digit area code with a sequence number (610902001001-003, a household id).
+- Names: the row's own names (`names`: the petitioner, household head or cadre of the row, two
+  characters or more) wherever they occur, and a common surname (the ~120 commonest, compound
+  ones like 欧阳 first) followed by one or two Han characters right before a word that follows a
+  person (反映, 来电, 来访, 投诉, 称, 要求, 家, ...): 王小明反映 -> 王**反映. Left alone: names
+  already anonymised (王某, 王某某), honorifics (王先生, 李老师), role words (村民, 群众, 业主, ...),
+  place names ending in 村/镇/乡/街/区/县/市/组/社区 and a few common words (严格要求, 安全要求).
+- A masked name keeps its first character (王**); masked output never matches again:
+  mask_text(mask_text(x)) == mask_text(x).
+
+`mask_array` applies the same rule to a pyarrow column: a cheap RE2 prefilter
+(pyarrow.compute.match_substring_regex) picks the cells that can hold something to mask, and
+only those go through the Python rule. `pseudonymise` replaces an identifier (a field ending in
+`_id`) that holds a phone or ID number by a stable keyed pseudonym, so the same value links
+across files and different ones stay apart.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+
+def mask_text(text: str | None, names: Iterable[str] = ()) -> str | None:
+    """`text` with phone, ID and bank-card numbers and personal names masked (module docstring)."""
+    if not text:
+        return text
+    norm = text.translate(_FULL_WIDTH) if _ANY_FULL_WIDTH.search(text) else text  # one for one: positions stay
+    for _ in range(4):  # to a fixed point: digits kept by one mask may start a number with the next
+        if not _ANY_RUN.search(norm):
+            break
+        masked = _mask_numbers(text, norm)
+        if masked == text:
+            break
+        text = masked
+        norm = text.translate(_FULL_WIDTH) if _ANY_FULL_WIDTH.search(text) else text
+    for name in names:
+        name = (name or "").strip()
+        if len(name) >= 2 and name in text:
+            text = text.replace(name, mask_name(name))
+    if _ANY_TRIGGER.search(text):
+        text = _NAME_PATTERN.sub(_name_replacement, text)
+    return text
+
+
+def mask_array(values: pa.Array | pa.ChunkedArray, names: Sequence[pa.Array | pa.ChunkedArray] = ()) -> pa.Array:
+    """mask_text over a string column; `names`: columns of the same length with each row's names.
+    Only the cells the RE2 prefilter picks (or that contain their row's name) reach Python."""
+    arr = _strings(values)
+    if len(arr) == 0:
+        return arr
+    hit = pc.fill_null(pc.match_substring_regex(arr, _PREFILTER), False).to_numpy(zero_copy_only=False).copy()
+    row_names = [_strings(n) for n in names]
+    for col in row_names:
+        hit |= _contains_own_name(arr, col)
+    idx = np.flatnonzero(hit)
+    if not len(idx):
+        return arr
+    take = pa.array(idx)
+    cells = arr.take(take).to_pylist()
+    cell_names = list(zip(*(c.take(take).to_pylist() for c in row_names))) if row_names else [()] * len(idx)
+    masked = [mask_text(t, [n for n in ns if n]) for t, ns in zip(cells, cell_names)]
+    changed = [k for k, (a, b) in enumerate(zip(cells, masked)) if a != b]
+    if not changed:
+        return arr
+    mask = np.zeros(len(arr), dtype=bool)
+    mask[idx[changed]] = True
+    return pc.replace_with_mask(arr, pa.array(mask), pa.array([masked[k] for k in changed], pa.string()))
+
+
+def pseudonymise(value: str | None, key: str | None) -> str | None:
+    """An identifier as written, unless mask_text would change it (a phone or ID number used as
+    the id): then 'ID' + 13 letters of a keyed hash (HMAC-SHA256 with the warehouse's key) of
+    the value, stable across files. Without a key (a preview) the masked text instead."""
+    if value is None or mask_text(value) == value:
+        return value
+    if not key:
+        return mask_text(value)
+    digest = hmac.new(key.encode(), _id_form(value).encode(), hashlib.sha256).digest()
+    return "ID" + "".join(_LETTERS[b % len(_LETTERS)] for b in digest[:13])
+
+
+def pseudonymise_array(values: pa.Array | pa.ChunkedArray, key: str | None) -> pa.Array:
+    """pseudonymise over a string column, with the same prefilter as mask_array."""
+    arr = _strings(values)
+    if len(arr) == 0:
+        return arr
+    hit = pc.fill_null(pc.match_substring_regex(arr, _PREFILTER), False)
+    if not pc.any(hit).as_py():
+        return arr
+    idx = np.flatnonzero(hit.to_numpy(zero_copy_only=False))
+    out = arr.to_pylist()
+    for i in idx:
+        out[i] = pseudonymise(out[i], key)
+    return pa.array(out, pa.string())
+
+
+def is_identifier(field_name: str) -> bool:
+    """Fields pseudonymised instead of masked: the ids (case_id, household_id, cadre_id, ...)."""
+    return field_name.endswith("_id")
+
+
+def mask_name(name: str) -> str:
+    """A name in text: its first character kept, one '*' for each other character."""
+    return name[0] + "*" * (len(name) - 1)
+
+
+# ---------------------------------------------------------------- helpers
+
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９＋－．（）　", "0123456789+-.() ")
+_ANY_FULL_WIDTH = re.compile("[０-９＋－．（）　]")
+_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
+_SEP = r"[ \t\u00a0\u3000\-._·\u2013\u2014\u2012\u2010]{0,3}"
+_D = "[0-9]"
+
+_S = _SEP
+_BIRTH = rf"(?:1{_S}9|2{_S}0)(?:{_S}{_D}){{2}}{_S}[01]{_S}{_D}{_S}[0-3]{_S}{_D}"  # 19xx/20xx, month, day
+_NUMBER = re.compile("|".join((
+    rf"(?P<id18>(?<![0-9]){_D}(?:{_S}{_D}){{5}}{_S}{_BIRTH}(?:{_S}{_D}){{3}}{_S}[0-9Xx](?![0-9]))",
+    rf"(?P<mobile>(?<![0-9])(?:(?:\+|00){_S}86{_S}|86{_S})?(?P<m>1{_S}[3-9](?:{_S}{_D}){{9}})(?![0-9]))",
+    rf"(?P<landline>(?<![0-9])(?:\((?P<a1>0[1-9][0-9]{{1,2}})\){_S}|(?P<a2>0[1-9][0-9]{{1,2}})[ \-\u2013\u2014]{{1,3}})"
+    rf"(?P<sub>[2-8](?:{_S}{_D}){{6,7}})(?![0-9]))",
+    rf"(?P<long>(?<![0-9]){_D}(?:{_S}{_D}){{14,17}}{_S}[0-9Xx](?![0-9]))",
+    rf"(?P<id15>(?<![0-9]){_D}(?:{_S}{_D}){{14}}(?![0-9]))",
+)))
+_ANY_RUN = re.compile(r"[0-9](?:[ \t\u00a0\u3000\-._·\u2010-\u2014()]{0,3}[0-9]){9}")  # the shortest number masked: 029-8888888
+_AREA_SEQUENCE = re.compile(r"[0-9]{12}[-_][0-9]{3}")  # a village code and a number: 610902001001-003
+_DATE_START = re.compile(r"(?:19|20)[0-9]{2}([-./])(?:0?[1-9]|1[0-2])\1(?:0?[1-9]|[12][0-9]|3[01])(?![0-9])")
+
+# The commonest surnames, compound ones first so 欧阳 wins over a single character.
+_COMPOUND = "欧阳 司马 上官 诸葛 东方 皇甫 尉迟 公孙 慕容 令狐 司徒 夏侯 长孙 宇文 独孤".split()
+_SINGLE = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
+           "苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝"
+           "龚邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申耿关兰焦俞左柳甘祝包宁尚")
+_TRIGGERS = "反映 反应 来电 来访 来信 投诉 举报 咨询 诉称 声称 称 要求 表示 家 等人 夫妇 一家".split()
+_HAN = "\u4e00-\u9fff"
+_NAME_PATTERN = re.compile(
+    rf"(?P<surname>{'|'.join(_COMPOUND)}|[{_SINGLE}])(?P<given>[{_HAN}]{{1,2}}?)(?=(?:{'|'.join(_TRIGGERS)}))")
+_ANY_TRIGGER = re.compile("|".join(_TRIGGERS))
+_ROLE_WORDS = frozenset(
+    "村民 群众 居民 业主 网民 市民 农户 住户 户主 租户 商户 村组 组长 村长 书记 主任 老人 学生 职工 员工 工人 家属 本人 "
+    "当事人 申请人 反映人 来电人 来访人 诉求人 投诉人 举报人 信访人 同志 部门 单位 领导 干部 社区 政府 村委 街道".split())
+_HONORIFICS = ("先生", "女士", "师傅", "老师", "大爷", "大妈", "阿姨", "大姐", "大哥", "老板", "医生", "同学", "总", "某", "氏")
+_PLACE_ENDS = ("村", "镇", "乡", "街", "区", "县", "市", "组", "社区", "路", "巷", "楼", "院", "厂", "店", "局", "所", "站")
+_COMMON_WORDS = frozenset(
+    "严格 高度 安全 方面 方式 金额 文件 程序 程度 任何 许多 周边 周围 马上 施工 孙子 孙女 万元 于是 关于 常常 向上 "
+    "白天 石头 江边 林地 田地 黄金 温度 康复 齐全 易于 乔迁 左右 包括 宁愿 尚未 毛病 龙头 史上 陶瓷 付款 戴上 余额 范围 "
+    "钱款 钟点 甘心 兰州 关心 关注 章程 鲁莽 申请 申报 申诉 耿直 焦急 包干 包片 方便 段落 雷雨 曾经 邓小平 江西 苏州 "
+    "程序上 文明 安置 安排 常年 常住 夏季 夏天 石材 严重 高层 高楼 高考 高温 韩国 金融 向我 向其 向他 向她 向你".split())
+
+_PREFILTER = (
+    "[0-9０-９](?:[ \\t\\x{a0}\\x{3000}\\-._·\\x{2010}-\\x{2014}()（）－．]{0,3}[0-9０-９]){9}"
+    "|[０-９]"
+    f"|(?:{'|'.join(_COMPOUND)}|[{_SINGLE}])\\p{{Han}}{{1,2}}(?:{'|'.join(_TRIGGERS)})")
+
+
+def _mask_numbers(text: str, norm: str) -> str:
+    """Numbers found in `norm` (the text with ASCII digits) replaced in `text`."""
+    out, pos, at = [], 0, 0
+    while True:
+        run = _ANY_RUN.search(norm, at)  # cheap: where the next candidate starts
+        m = run and _NUMBER.search(norm, max(at, run.start() - 4))  # 4: room for a +86 / (0915) prefix
+        if m is None:
+            break
+        replacement = _number_replacement(m, norm)
+        if replacement is None:  # a date range, not a number: look again one character on
+            at = m.start() + 1
+            continue
+        out.append(text[pos:m.start()])
+        out.append(replacement)
+        pos = at = m.end()
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _number_replacement(m: re.Match, norm: str) -> str | None:
+    kind = next(g for g in ("id18", "mobile", "landline", "long", "id15") if m.group(g) is not None)
+    if kind == "mobile":
+        d = _digits(m.group("m"))
+        return d[:3] + "****" + d[-4:]
+    if kind == "landline":
+        sub = _digits(m.group("sub"))
+        return (m.group("a1") or m.group("a2")) + "-" + "*" * (len(sub) - 4) + sub[-4:]
+    if _DATE_START.match(norm, m.start()) or _AREA_SEQUENCE.fullmatch(m.group(0)):
+        return None
+    chars = re.sub(r"[^0-9Xx]", "", m.group(0)).upper()
+    return "*" * (len(chars) - 4) + chars[-4:]
+
+
+def _digits(s: str) -> str:
+    return re.sub(r"[^0-9]", "", s)
+
+
+def _name_replacement(m: re.Match) -> str:
+    surname, given = m.group("surname"), m.group("given")
+    whole = surname + given
+    if ("某" in given or given in _ROLE_WORDS or whole in _ROLE_WORDS or whole in _COMMON_WORDS
+            or given.startswith(_HONORIFICS) or given.endswith(_PLACE_ENDS)
+            or any(w in whole for w in _ROLE_WORDS)):
+        return whole
+    return surname + "*" * len(given)
+
+
+def _id_form(value: str) -> str:
+    """An identifier as compared for its pseudonym: trimmed, ASCII digits, upper case."""
+    return value.translate(_FULL_WIDTH).strip().upper()
+
+
+def _strings(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    arr = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    return arr.cast(pa.string())
+
+
+def _contains_own_name(texts: pa.Array, names: pa.Array) -> np.ndarray:
+    """Per row: the text contains the row's name (two characters or more), in DuckDB's vectorised
+    `contains` (a Python loop over a million rows would take longer than the masking)."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        tbl = pa.table({"t": texts, "n": names})  # noqa: F841 - read by the query below
+        got = con.execute("SELECT coalesce(length(trim(n)) >= 2 AND contains(t, trim(n)), false) AS c FROM tbl").fetchnumpy()["c"]
+    finally:
+        con.close()
+    return np.asarray(got, dtype=bool)
