@@ -25,8 +25,10 @@ import re
 import pandas as pd
 
 DASH = "—"
-RATE_FORMAT = "%.1f%%"  # printf form of `rate` for a value already in percent (a table column shown x100)
-XLSX_RATE_FORMAT = "0.0%"  # the same rule as an Excel number format, on the fraction
+RATE_DECIMALS = 1
+XLSX_RATE_FORMAT = "0." + "0" * RATE_DECIMALS + "%"  # the same rule as an Excel number format, on the fraction
+# Streamlit's "percent" column format shows a fraction with the decimals of its step less two
+RATE_STEP = 10.0 ** -(RATE_DECIMALS + 2)
 _RATE_ENDINGS = ("率", "占比")
 _DIGITS = re.compile(r"\d+")
 
@@ -42,12 +44,12 @@ def _missing(v) -> bool:
 
 def rate(r) -> str:
     """A rate (a fraction) in percent with one decimal: 0.9619 -> '96.2%'; '—' when missing."""
-    return DASH if _missing(r) else f"{float(r) * 100:.1f}%"
+    return DASH if _missing(r) else f"{float(r) * 100:.{RATE_DECIMALS}f}%"
 
 
 def points(d) -> str:
     """The change of a rate in percentage points: 0.012 -> '+1.2 个百分点'; '—' when missing."""
-    return DASH if _missing(d) else f"{float(d) * 100:+.1f} 个百分点"
+    return DASH if _missing(d) else f"{float(d) * 100:+.{RATE_DECIMALS}f} 个百分点"
 
 
 def change_pct(p) -> str:
