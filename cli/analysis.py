@@ -13,6 +13,15 @@ from .access import audit
 
 from etl import settings
 from etl.db import connect
+from reports import formats
+
+# Mann-Kendall trend of an area's monthly Gi* z scores (geo.emerging.TRENDS), in words.
+TREND_LABELS = {"up": "上升", "down": "下降", "none": "无显著趋势"}
+
+
+def _bad(option: str, message: str) -> click.UsageError:
+    """A wrong option value, said in Chinese (click's BadParameter would add 'Invalid value for')."""
+    return click.UsageError(f"{option}: {message}")
 
 
 def _open(ctx: click.Context):
@@ -46,9 +55,9 @@ def _filter_options(f):
 
 
 def _case_filter(start, end, category=None, channel=None, status=None, area: str = "", *, con=None):
-    """The CaseFilter of the command's options; an unknown term or a reversed period is a BadParameter.
+    """The CaseFilter of the command's options; an unknown term or a reversed period is a usage error in Chinese.
     With `con`, the terms the warehouse keeps as written (not in the vocabulary) are accepted too."""
-    from analysis.filters import CaseFilter, canonical, terms_in_use
+    from analysis.filters import DOMAIN_LABELS, CaseFilter, canonical, terms_in_use
 
     def norm(domain, value, option):
         if value is None:
@@ -60,10 +69,11 @@ def _case_filter(start, end, category=None, channel=None, status=None, area: str
             from etl import vocab
 
             options = known or vocab.terms(domain)
-            raise click.BadParameter(f"{value!r} 不在词表中; 可选: {', '.join(options)}", param_hint=option) from None
+            label = DOMAIN_LABELS[domain]
+            raise _bad(option, f"没有{label}「{value}」; 可选的{label}: {'、'.join(options)}") from None
 
     if start and end and start > end:
-        raise click.BadParameter(f"--from {start:%Y-%m-%d} 晚于 --to {end:%Y-%m-%d}", param_hint="--from")
+        raise _bad("--from", f"--from {start:%Y-%m-%d} 晚于 --to {end:%Y-%m-%d}")
     return CaseFilter(start.date() if start else None, end.date() if end else None,
                       norm("category", category, "--category"), norm("channel", channel, "--channel"),
                       norm("status", status, "--status"), area)
@@ -135,7 +145,7 @@ def must_visit_cmd(ctx, config, only, show_all, as_json):
     try:
         cfg = load_config(config)
     except (ValueError, OSError) as e:
-        raise click.BadParameter(str(e), param_hint="--config") from None
+        raise _bad("--config", str(e)) from None
     df = must_visit(_open(ctx), cfg)
     if only:
         df = df[df["flags"].map(lambda fl: any(f in fl for f in only))]
@@ -177,7 +187,8 @@ def emerging(ctx, level, no_fdr, start, end, category, channel, status, as_json)
     counts = cats["label_zh"].value_counts()
     click.echo("  ".join(f"{k}: {int(v)}" for k, v in counts.items()))
     for r in cats[cats["category"] != "no_pattern"].sort_values("category").head(40).to_dict("records"):
-        click.echo(f"  {r['name']} ({r['area_code']}): {r['label_zh']}, 热点月数 {r['hot_bins']}/{r['n_bins']}, 趋势 {r['trend']}")
+        click.echo(f"  {r['name']} ({r['area_code']}): {r['label_zh']}, 热点月数 {r['hot_bins']}/{r['n_bins']}, "
+                   f"趋势 {TREND_LABELS.get(r['trend'], r['trend'])}")
 
 
 def _period(con, flt, *, required: bool = True):
@@ -196,7 +207,7 @@ def _period(con, flt, *, required: bool = True):
         return flt
     s, e = period
     if s > e:
-        raise click.BadParameter(f"--from {s} 晚于 --to {e}", param_hint="--from")
+        raise _bad("--from", f"--from {s} 晚于 --to {e}")
     note = "" if flt.start and flt.end else (
         f" (未指定的一端按默认: 截至数据日期的最近 {settings.get('period_default_months')} 个月, 与仪表盘相同; "
         f"可用 --from/--to 指定)")
@@ -234,8 +245,8 @@ def metrics_cmd(ctx, start, end, area, category, channel, as_json):
         return
     click.echo(f"{flt.start} 至 {flt.end}")
     for k, v in summary.items():
-        if not isinstance(v, (dict, list)):
-            click.echo(f"  {metrics.LABELS.get(k, k)}: {v}")
+        if not isinstance(v, (dict, list)) and k in metrics.LABELS:
+            click.echo(f"  {metrics.LABELS[k]}: {formats.rate(v) if k.endswith('_rate') else formats.count(v)}")
 
 
 @click.command(cls=_WithSettings, prefixes=("ranking_",))
@@ -246,6 +257,7 @@ def metrics_cmd(ctx, start, end, area, category, channel, as_json):
 @click.pass_context
 def rankings(ctx, by, start, end, as_json):
     """按响应率、解决率、满意率给乡镇(街道)或承办单位排名, 并标出考核标记。"""
+    from analysis import metrics
     from analysis.rankings import rankings as run
 
     con = _open(ctx)
@@ -253,7 +265,19 @@ def rankings(ctx, by, start, end, as_json):
     if as_json:
         click.echo(json.dumps(_plain(df.to_dict("records")), ensure_ascii=False))
         return
-    click.echo(df.to_string(index=False))
+    labels = metrics.LABELS | {"name": "乡镇(街道)", "handling_unit": "承办单位", "flags": "标记"}
+    cols = [c for c in ("rank", "name", "handling_unit", "received", "response_rate", "resolution_rate",
+                        "satisfaction_rate", "score", "flags") if c in df.columns]
+    click.echo(_text_table(df[cols].rename(columns=labels)))
+
+
+def _text_table(df) -> str:
+    """A table as text with Chinese headers, rates (formats.is_rate_column) as '96.2%', missing as '—'."""
+    out = formats.shown(df).astype(object).where(df.notna(), "—")
+    for c in out.columns:
+        if c not in formats.rate_columns(df) and df[c].dtype.kind == "f":
+            out[c] = df[c].map(lambda v: "—" if v != v else f"{v:,.1f}")
+    return out.to_string(index=False)
 
 
 @click.command()
@@ -271,10 +295,16 @@ def households(ctx, level, as_json):
     if as_json:
         click.echo(json.dumps(_plain(out), ensure_ascii=False))
         return
+    titles = {"categories": "民情分类", "pairing": "连心户结对", "must_see": "五必访人群"}
+    labels = hh.labels()
     for k, rows in out.items():
-        click.echo(f"[{k}]")
-        for r in (rows if isinstance(rows, list) else [rows])[:40]:
-            click.echo("  " + json.dumps(_plain(r), ensure_ascii=False))
+        import pandas as pd
+
+        table = pd.DataFrame(rows)
+        click.echo(f"[{titles[k]}]")
+        if not table.empty:
+            click.echo(_text_table(table.drop(columns=["code"], errors="ignore").head(40)
+                                   .rename(columns=lambda c: labels.get(c, c))))
 
 
 @click.command(name="export")
@@ -308,7 +338,7 @@ def export_cmd(ctx, level, area, start, end, category, channel, status, metric_l
     try:
         keys = export.parse_metrics(metric_list.split(",") if metric_list else export.DEFAULT_METRICS)
     except export.UnknownMetric as e:
-        raise click.BadParameter(f"没有指标 {e.item!r}; 用 --list-metrics 查看全部指标", param_hint="--metrics") from None
+        raise _bad("--metrics", f"没有指标 {e.item!r}; 用 --list-metrics 查看全部指标") from None
     if fmt is None:
         suffix = Path(output).suffix.lower().lstrip(".") if output and output != "-" else ""
         fmt = suffix if suffix in export.FORMATS else "csv"
@@ -335,7 +365,7 @@ def export_cmd(ctx, level, area, start, end, category, channel, status, metric_l
     try:
         path.write_bytes(data)
     except OSError as e:
-        raise click.BadParameter(f"无法写入 {path}: {e}", param_hint="-o") from None
+        raise _bad("-o", f"无法写入 {path}: {e}") from None
     missing = int(gdf.geometry.isna().sum())
     note = f"; {missing} 个区域无边界 (几何为空)" if missing and fmt in ("geojson", "gpkg") else ""
     click.echo(f"已写出 {path}: {len(gdf)} 个区域, {len(keys)} 项指标{note}")
@@ -348,10 +378,9 @@ def _area_code(con, area: str) -> tuple[str, str]:
         return "", ""
     rows = con.execute("SELECT code, name, level FROM areas WHERE code = ? OR name = ? ORDER BY code", [area, area]).fetchall()
     if not rows:
-        raise click.BadParameter(f"{area!r} 不是本数据仓库中的区划代码或名称", param_hint="--area")
+        raise _bad("--area", f"{area!r} 不是本数据仓库中的区划代码或名称")
     if len(rows) > 1:
-        raise click.BadParameter(f"{area!r} 对应多个区域 ({', '.join(c for c, _, _ in rows)}); 请用区划代码",
-                                 param_hint="--area")
+        raise _bad("--area", f"{area!r} 对应多个区域 ({', '.join(c for c, _, _ in rows)}); 请用区划代码")
     code, name, lv = rows[0]
     return ("" if lv == "district" else code), name
 

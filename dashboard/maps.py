@@ -27,6 +27,7 @@ import shapely
 from etl import settings
 from geo.datum import wgs84_to_gcj02
 
+from . import classes
 from .offline import localize
 
 BASEMAPS = ("none", "osm", "tianditu", "amap")
@@ -38,51 +39,38 @@ NO_DATA = "#f0f0f0"
 
 def choropleth(gdf: gpd.GeoDataFrame, value: str, label: str, bounds, tooltip: dict[str, str],
                caption: str = "") -> folium.Map:
-    """Areas coloured by `value` in quantile classes, with a legend and tooltips.
+    """Areas coloured by `value` in quantile classes (dashboard/classes.py), with a legend and tooltips.
 
     `tooltip` maps column -> Chinese label. `bounds` is [[south, west], [north, east]].
     """
-    breaks = class_breaks(gdf[value].to_numpy(dtype=float))
-    fills = [_colour(v, breaks) for v in gdf[value].to_numpy(dtype=float)]
+    values = gdf[value].to_numpy(dtype=float)
+    d = classes.decimals(values)
+    breaks = classes.class_breaks(values)
+    fills = [_colour(v, breaks, d) for v in values]
     m = _filled_map(gdf, fills, label, tooltip)
-    m.get_root().html.add_child(Raw(legend_html(label, breaks, caption)))
+    pos = classes.rounded(values, d)
+    smallest = float(pos[pos > 0].min()) if (pos > 0).any() else None
+    m.get_root().html.add_child(Raw(legend_html(label, breaks, caption, d, smallest)))
     fit(m, bounds)
     return localize(m)
 
 
-def class_breaks(values: np.ndarray, k: int = 6) -> list[float]:
-    """Upper bounds of up to `k` quantile classes of the positive values (zeros form their own class)."""
-    pos = values[values > 0]
-    if len(pos) == 0:
-        return []
-    qs = np.unique(np.quantile(pos, np.linspace(0, 1, k + 1)[1:], method="higher"))
-    return [float(q) for q in qs]
+class_breaks = classes.class_breaks
 
 
-def legend_html(title: str, breaks: list[float], caption: str = "") -> str:
-    """Legend rows for the classes of `class_breaks`: 0, then (previous, upper] for each class."""
-    rows = [f'<div><span style="background:{NO_DATA}"></span>0</div>']
-    lo = 0.0
-    integral = all(float(b).is_integer() for b in breaks)
-    for i, hi in enumerate(breaks):
-        colour = PALETTE[min(i, len(PALETTE) - 1)]
-        if integral:
-            first = lo + 1
-            label = _fmt(hi) if first == hi else f"{_fmt(first)}–{_fmt(hi)}"
-        else:
-            label = f"{_fmt(lo)}–{_fmt(hi)}"
-        rows.append(f'<div><span style="background:{colour}"></span>{label}</div>')
-        lo = hi
+def legend_html(title: str, breaks: list[float], caption: str = "", decimals: int | None = None,
+                smallest: float | None = None) -> str:
+    """Legend rows for the classes of `class_breaks`: 0, then each class (classes.labels)."""
+    names = classes.labels(breaks, decimals, smallest)
+    rows = [f'<div><span style="background:{NO_DATA}"></span>{names[0]}</div>']
+    for i, name in enumerate(names[1:]):
+        rows.append(f'<div><span style="background:{PALETTE[min(i, len(PALETTE) - 1)]}"></span>{name}</div>')
     return _legend(title, "".join(rows), caption)
 
 
-def _colour(v: float, breaks: list[float]) -> str:
-    if not v or v <= 0 or not breaks:
-        return NO_DATA
-    for i, hi in enumerate(breaks):
-        if v <= hi:
-            return PALETTE[min(i, len(PALETTE) - 1)]
-    return PALETTE[-1]
+def _colour(v: float, breaks: list[float], d: int | None = None) -> str:
+    i = classes.class_of(v, breaks, classes.MAX_DECIMALS if d is None else d)
+    return NO_DATA if i is None else PALETTE[min(i, len(PALETTE) - 1)]
 
 
 def _legend(title: str, body: str, caption: str) -> str:
@@ -104,7 +92,8 @@ def base_map(basemap: str | None = None) -> folium.Map:
     basemap = basemap or str(settings.get("map_basemap"))
     if basemap not in BASEMAPS:
         raise ValueError(f"unknown base map {basemap!r}; expected one of {', '.join(BASEMAPS)}")
-    m = folium.Map(tiles=None, control_scale=True, prefer_canvas=False, zoom_snap=0.25, maxZoom=18)
+    m = folium.Map(tiles=None, control_scale=False, prefer_canvas=False, zoom_snap=0.25, maxZoom=18)
+    _MapControls().add_to(m)
     if basemap == "osm":
         folium.TileLayer("https://tile.openstreetmap.org/{z}/{x}/{y}.png", attr="© OpenStreetMap contributors",
                          name="OpenStreetMap", max_zoom=18).add_to(m)
@@ -122,6 +111,25 @@ def base_map(basemap: str | None = None) -> folium.Map:
         folium.TileLayer("https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}",
                          attr="© 高德地图 AutoNavi", name="高德地图", subdomains="1234", max_zoom=18).add_to(m)
     return m
+
+
+ATTRIBUTION = "区划: 国家统计局统计用区划代码"
+
+
+class _MapControls(branca.element.MacroElement):
+    """A metric-only scale bar (Leaflet's default adds miles and feet) and an attribution naming
+    the data source only (without Leaflet's prefix: its flag and link)."""
+
+    _template = Template("""{% macro script(this, kwargs) %}
+        L.control.scale({metric: true, imperial: false}).addTo({{ this._parent.get_name() }});
+        {{ this._parent.get_name() }}.attributionControl.setPrefix(false);
+        {{ this._parent.get_name() }}.attributionControl.addAttribution({{ this.text|tojson }});
+    {% endmacro %}""")
+
+    def __init__(self, text: str = ATTRIBUTION) -> None:
+        super().__init__()
+        self._name = "MapControls"
+        self.text = text
 
 
 def to_basemap(obj, basemap: str | None = None):
@@ -270,10 +278,6 @@ def _bounds(gdf: gpd.GeoDataFrame):
 
 def _style(feature: dict) -> dict:
     return {"fillColor": feature["properties"]["_fill"], "fillOpacity": 0.8, "color": "#555", "weight": 0.6}
-
-
-def _fmt(x: float) -> str:
-    return f"{x:,.0f}" if x >= 10 or float(x).is_integer() else f"{x:.1f}"
 
 
 def categorical(gdf: gpd.GeoDataFrame, column: str, classes: dict[str, tuple[str, str]], title: str, bounds,

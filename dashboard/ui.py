@@ -7,6 +7,7 @@ import streamlit as st
 from dashboard import filters
 from analysis.filters import CaseFilter
 from dashboard.texts import as_of_notice
+from reports import formats
 from reports.tables import csv_bytes, xlsx_bytes
 
 
@@ -42,9 +43,9 @@ def household_cards(cols, totals: dict) -> None:
     kinds = totals["kinds"]
     cols[0].metric("建档户数", f"{totals['households']:,}")
     for col, (term, n, share) in zip(cols[1:], kinds):
-        col.metric(term, f"{n:,}", f"占 {share:.1%}", delta_color="off", delta_arrow="off")
+        col.metric(term, f"{n:,}", f"占 {formats.rate(share)}", delta_color="off", delta_arrow="off")
     coverage = totals["coverage"]
-    cols[len(kinds) + 1].metric("连心户结对覆盖率", "—" if coverage is None else f"{coverage:.1%}",
+    cols[len(kinds) + 1].metric("连心户结对覆盖率", formats.rate(coverage),
                                 f"未结对 {totals['key_households'] - totals['paired']:,} 户",
                                 delta_color="off", delta_arrow="off", help="已与干部一对一结对的连心户 ÷ 连心户")
 
@@ -71,6 +72,30 @@ def area_page(title: str) -> CaseFilter:
     """Title, demo banner and the sidebar filters of a page that works without cases."""
     page_start(title)
     return filters.sidebar()
+
+
+def table(df, **kw) -> None:
+    """st.dataframe of a table as every page shows it (reports/formats.py): the rate columns (held
+    as fractions) in percent with one decimal, dates without a time of day, no index, full width;
+    `column_config` given is applied over these."""
+    shown = formats.as_dates(df)
+    config = {c: st.column_config.NumberColumn(format="percent", step=formats.RATE_STEP)
+              for c in formats.rate_columns(df)}
+    config |= kw.pop("column_config", None) or {}
+    kw.setdefault("hide_index", True)
+    kw.setdefault("width", "stretch")
+    st.dataframe(shown, column_config=config, **kw)
+
+
+def style_chart(fig, months: bool = False):
+    """A plotly figure in the interface's conventions: numbers in full with thousands separators
+    (never '10k'), and with `months` the x axis in months as 2025-11 (never 'Nov 2025')."""
+    fig.update_layout(separators=".,")
+    fig.update_xaxes(exponentformat="none", separatethousands=True)
+    fig.update_yaxes(exponentformat="none", separatethousands=True)
+    if months:
+        fig.update_xaxes(tickformat="%Y-%m", hoverformat="%Y-%m")
+    return fig
 
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

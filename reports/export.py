@@ -35,6 +35,7 @@ from analysis.filters import CaseFilter
 from etl import views
 from etl.codes import sql_town_code, town_of, village_of
 
+from . import formats
 from .tables import csv_bytes, xlsx_bytes
 
 LEVELS = {"town": "乡镇(街道)", "village": "村(社区)"}
@@ -77,8 +78,8 @@ def metric_labels() -> dict[str, str]:
 
 
 def rate_labels() -> set[str]:
-    """Labels of the figures that are fractions (shown as percentages)."""
-    return {label for k, label in metric_labels().items() if k.endswith(("_rate", "_share")) or k == "coverage"}
+    """Labels of the figures that are fractions (shown as percentages: reports.formats.is_rate_column)."""
+    return {label for label in metric_labels().values() if formats.is_rate_column(label)}
 
 
 DEFAULT_METRICS = ("received", "closed", "closure_rate", "open", "overdue", "satisfaction_rate", "households",
@@ -211,8 +212,9 @@ def file_name(level: str, period: tuple[dt.date, dt.date] | None, area: str, fmt
 
 
 def to_bytes(gdf: gpd.GeoDataFrame, fmt: str, notes: Sequence[tuple[str, str]] = ()) -> bytes:
-    """The summary as a file: csv (UTF-8 with BOM, no geometry), xlsx (sheet 区域汇总, notes on
-    sheet 说明), geojson or gpkg (layer 区域汇总, notes as its description)."""
+    """The summary as a file: csv (UTF-8 with BOM, no geometry) and xlsx (sheet 区域汇总, notes on
+    sheet 说明) as the page shows it (rates in percent, codes as text: reports/tables.py), geojson
+    or gpkg (layer 区域汇总, notes as its description) with the numbers as they are (rates as fractions)."""
     if fmt == "csv":
         return csv_bytes(pd.DataFrame(gdf.drop(columns=gdf.geometry.name)))
     if fmt == "xlsx":

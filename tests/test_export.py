@@ -129,7 +129,22 @@ def test_csv_starts_with_a_bom_and_holds_the_table(summary):
     back = pd.read_csv(io.BytesIO(raw), encoding="utf-8-sig", dtype={export.CODE_COL: str})
     table = pd.DataFrame(gdf.drop(columns="geometry"))
     assert list(back.columns) == list(table.columns)
-    pd.testing.assert_frame_equal(back, table, check_dtype=False)
+    assert_csv_shows(back, table)
+
+
+def assert_csv_shows(back: pd.DataFrame, table: pd.DataFrame) -> None:
+    """A CSV read back holds `table` as the page shows it: codes as Excel text ="…", rates in
+    percent with one decimal (empty without a denominator), the other columns as they are."""
+    codes = back[export.CODE_COL]
+    assert codes.str.fullmatch(r'="\d{9,12}"').all()  # Excel opens ="610902001001" as text
+    assert list(codes.str[2:-1]) == list(table[export.CODE_COL])
+    rates = [c for c in table.columns if c in export.rate_labels()]
+    assert rates
+    for c in rates:
+        want = ["" if pd.isna(v) else f"{v * 100:.1f}%" for v in table[c]]
+        assert list(back[c].fillna("")) == want, c
+    rest = [c for c in table.columns if c not in rates and c != export.CODE_COL]
+    pd.testing.assert_frame_equal(back[rest], table[rest], check_dtype=False)
 
 
 def test_xlsx_holds_the_table_and_states_filters_date_and_demo(summary, con):
@@ -232,7 +247,7 @@ def test_cli_writes_what_area_summary_returns(demo_db, con, busy_town, category,
     assert raw.startswith(b"\xef\xbb\xbf")
     back = pd.read_csv(io.BytesIO(raw), encoding="utf-8-sig", dtype={export.CODE_COL: str})
     gdf = export.area_summary(con, CaseFilter(START, END, category=(category,), area_prefix=busy_town), "village", KEYS)
-    pd.testing.assert_frame_equal(back, pd.DataFrame(gdf.drop(columns="geometry")), check_dtype=False)
+    assert_csv_shows(back, pd.DataFrame(gdf.drop(columns="geometry")))
     _check_against_sql(gdf, _direct(con, "village", busy_town, START, END, category))
 
 

@@ -206,3 +206,74 @@ def test_tianditu_needs_a_key_and_sends_it(monkeypatch):
     assert "tianditu.gov.cn/vec_w" in html and "tk=abc123" in html
     with pytest.raises(ValueError, match="'google'"):
         maps.base_map("google")
+
+
+def _legend_rows(values, k: int = 6) -> list[str]:
+    import re
+
+    values = np.asarray(values, dtype=float)
+    d = maps.classes.decimals(values)
+    breaks = maps.class_breaks(values, k)
+    pos = maps.classes.rounded(values, d)
+    smallest = float(pos[pos > 0].min()) if (pos > 0).any() else None
+    html = maps.legend_html("x", breaks, "", d, smallest)
+    return re.findall(r"</span>([^<]*)</div>", html)
+
+
+def _bounds(label: str) -> tuple[float, float]:
+    lo, _, hi = label.replace(",", "").partition("–")
+    return float(lo), float(hi or lo)
+
+
+def test_legend_classes_never_overlap_or_repeat_after_rounding():
+    rng = np.random.default_rng(3)
+    cases = [
+        [0, 11.2, 11.3, 11.4, 11.45, 12.1, 60.0, 60.2, 5.3, 7.1],  # what leaders saw: "11–11", "60–60"
+        [0, 0, 3, 11, 12, 13, 15, 16, 20, 40, 41],
+        [0.01, 0.02, 0.02, 0.03, 0.5, 0.51],
+        rng.gamma(2, 20, 500).round(1),
+        [0, 96.19, 96.2, 96.21, 96.3, 97.0],
+        [5, 5, 5, 5],
+    ]
+    for values in cases:
+        rows = _legend_rows(values)
+        assert rows[0] == "0" and all(r != "0" and not r.startswith("0–") for r in rows[1:]), rows
+        assert len(set(rows)) == len(rows), rows  # nothing repeats
+        spans = [_bounds(r) for r in rows[1:]]
+        for lo, hi in spans:
+            assert lo <= hi and (lo < hi or "–" not in rows[1 + spans.index((lo, hi))]), rows  # no "11–11"
+        for (_, hi), (lo, _) in zip(spans, spans[1:]):
+            assert lo > hi, rows  # the next class starts above the previous one's top
+
+
+def test_integer_counts_get_integer_edges():
+    rows = _legend_rows([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20])
+    assert rows[0] == "0" and all("." not in r for r in rows)
+    spans = [_bounds(r) for r in rows[1:]]
+    assert spans[0][0] == 1 and spans[-1][1] == 20
+    assert all(b[0] == a[1] + 1 for a, b in zip(spans, spans[1:]))  # 1–4, 5–7, ...: no gap, no overlap
+
+
+def test_every_value_is_coloured_by_the_class_its_legend_row_names():
+    values = np.array([0, 11.2, 11.3, 11.4, 11.45, 12.1, 60.0, 60.2, 5.3, 7.1])
+    d = maps.classes.decimals(values)
+    breaks = maps.class_breaks(values)
+    rows = _legend_rows(values)
+    for v in values:
+        colour = maps._colour(v, breaks, d)
+        if v == 0:
+            assert colour == maps.NO_DATA
+            continue
+        lo, hi = _bounds(rows[1 + maps.PALETTE.index(colour)])
+        assert lo <= round(v, d) <= hi, (v, rows)
+
+
+def test_scale_bar_is_metric_only_and_attribution_names_the_source_without_leaflets_flag():
+    from streamlit_folium import _get_map_string
+
+    m = maps.choropleth(_areas(["甲村", "乙村"], [1, 2]), "cases", "诉求件数", None, {"name": "村(社区)"})
+    for text in (m.get_root().render(), _get_map_string(m)):
+        assert "L.control.scale({metric: true, imperial: false})" in text
+        assert "L.control.scale()" not in text  # Leaflet's default: miles and feet too
+        assert "attributionControl.setPrefix(false)" in text
+        assert maps.ATTRIBUTION.encode("unicode_escape").decode().replace("\\\\", "\\") in text or maps.ATTRIBUTION in text

@@ -173,7 +173,7 @@ def test_a_village_profile_matches_sql_and_lists_exactly_its_neighbours(monkeypa
     for row in near.to_dict("records"):
         d = _direct(demo_db, row["区划代码"], start, end)
         assert f"{int(row['受理诉求']):,}" == d["受理诉求"] and f"{int(row['户数']):,}" == d["建档户数"]
-        assert _num(row["每千户诉求"]) == d["每千户诉求"] and _num(row["办结率(%)"], "%") == d["办结率"]
+        assert _num(row["每千户诉求"]) == d["每千户诉求"] and _num(row["办结率"] * 100, "%") == d["办结率"]
     assert list(table["类型"].iloc[-2:]) == ["所属乡镇平均", "全区平均"]
     # the neighbour picker offers the same villages
     assert len(at.selectbox(key="area_pick").options) == len(expected)

@@ -15,6 +15,7 @@ from streamlit.delta_generator import DeltaGenerator
 from streamlit.testing.v1 import AppTest
 
 from cli import main
+from test_export import assert_csv_shows
 from dashboard import pages
 from etl.db import REPO_ROOT, connect
 
@@ -107,7 +108,7 @@ def test_preview_equals_a_direct_query_and_downloads_hold_exactly_it(monkeypatch
     csv_data, _ = downloads["ex_csv"]
     assert csv_data.startswith(b"\xef\xbb\xbf")
     back = pd.read_csv(io.BytesIO(csv_data), encoding="utf-8-sig", dtype={"区划代码": str})
-    pd.testing.assert_frame_equal(back, shown, check_dtype=False)
+    assert_csv_shows(back, shown)
     wb = openpyxl.load_workbook(io.BytesIO(downloads["ex_xlsx"][0]))
     rows = list(wb["区域汇总"].iter_rows(values_only=True))
     assert list(rows[0]) == list(shown.columns) and [r[0] for r in rows[1:]] == list(shown["区划代码"])

@@ -183,7 +183,8 @@ def role_names(level: str) -> dict[str, str]:
 
 
 def figures_table(t: pd.DataFrame, row_level: str, level: str, hot: pd.DataFrame | None) -> pd.DataFrame:
-    """Rows of data.area_figures / area_comparison as shown: Chinese headers, rates in percent,
+    """Rows of data.area_figures / area_comparison as shown: Chinese headers, rates as fractions
+    (shown in percent by dashboard.ui.table and the downloads),
     counts of average rows to one decimal, the Gi* class of each area from `hot`
     (data.area_hotspots of the rows' level; None or empty: no column)."""
     role = t["role"] if "role" in t else pd.Series("", index=t.index)
@@ -193,17 +194,14 @@ def figures_table(t: pd.DataFrame, row_level: str, level: str, hot: pd.DataFrame
     def count(col):
         return t[col].where(~is_avg, t[col].round(1))
 
-    def pct(col):
-        return (t[col] * 100).round(1)
-
     out = pd.DataFrame({
         **({"类型": role.map(role_names(level))} if "role" in t else {}),
         LEVEL_NAMES[row_level]: t["name"],
         **({"所属乡镇(街道)": t["town"]} if row_level == "village" else {}),
         "受理诉求": count("received"), "户数": count("households"), "每千户诉求": t["per_1000"].round(1),
         "每千户诉求排名": [f"{int(r)}/{n}" if pd.notna(r) else "—" for r, n in zip(t["per_1000_rank"], ranked)],
-        "办结率(%)": pct("closure_rate"), "满意率(%)": pct("satisfaction_rate"),
-        "未办结": count("open"), "超期未办结": count("overdue"), "连心户占比(%)": pct("key_share"),
+        "办结率": t["closure_rate"], "满意率": t["satisfaction_rate"],
+        "未办结": count("open"), "超期未办结": count("overdue"), "连心户占比": t["key_share"],
     })
     if hot is not None and len(hot) and "class" in hot:
         out["热点分类"] = t["code"].map(dict(zip(hot["area_code"], hot["class"].map(CLASS_LABELS)))) \

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from analysis import metrics
+from reports import formats
 
 # The 环比/同比 table of 区域档案: (figure, is a rate).
 CHANGE_ROWS = (("received", False), ("closed", False), ("closure_rate", True), ("on_time_rate", True),
@@ -13,14 +14,12 @@ CHANGE_ROWS = (("received", False), ("closed", False), ("closure_rate", True), (
                ("repeat", False), ("level_skipping", False), ("multichannel", False), ("group_petitions", False))
 
 
-def fmt_rate(r: float | None) -> str:
-    """A rate in percent with one decimal; '—' when None."""
-    return "—" if r is None else f"{r * 100:.1f}%"
+fmt_rate = formats.rate  # a rate as every page shows it (reports/formats.py)
 
 
 def value_text(v, rate: bool) -> str:
-    """A figure as shown: a rate by fmt_rate, a count with separators."""
-    return fmt_rate(v) if rate else f"{v:,}"
+    """A figure as shown: a rate by formats.rate, a count with separators."""
+    return formats.rate(v) if rate else formats.count(v)
 
 
 def change_text(c: dict, rate: bool) -> str | None:
@@ -29,8 +28,8 @@ def change_text(c: dict, rate: bool) -> str | None:
     if c["pop_change"] is None:
         return None
     if rate:
-        return f"{c['pop_change'] * 100:+.1f} 个百分点 环比"
-    return None if c["pop_pct"] is None else f"{c['pop_pct'] * 100:+.1f}% 环比"
+        return f"{formats.points(c['pop_change'])} 环比"
+    return None if c["pop_pct"] is None else f"{formats.change_pct(c['pop_pct'])} 环比"
 
 
 def unchanged(c: dict, rate: bool) -> bool:
@@ -43,9 +42,9 @@ def last_year_text(c: dict, rate: bool) -> str:
     if c["last_year"] is None:
         return "去年同期无数据"
     if rate:
-        change = "" if c["yoy_change"] is None else f", 同比 {c['yoy_change'] * 100:+.1f} 个百分点"
+        change = "" if c["yoy_change"] is None else f", 同比 {formats.points(c['yoy_change'])}"
     else:
-        change = "" if c["yoy_pct"] is None else f", 同比 {c['yoy_pct'] * 100:+.1f}%"
+        change = "" if c["yoy_pct"] is None else f", 同比 {formats.change_pct(c['yoy_pct'])}"
     return f"去年同期 {value_text(c['last_year'], rate)}{change}"
 
 
@@ -56,7 +55,7 @@ def change_table(s: dict) -> pd.DataFrame:
     def yoy(c: dict, rate: bool) -> str:
         if c["yoy_change"] is None or (not rate and c["yoy_pct"] is None):
             return "—"
-        return f"{c['yoy_change'] * 100:+.1f} 个百分点" if rate else f"{c['yoy_pct'] * 100:+.1f}%"
+        return formats.points(c["yoy_change"]) if rate else formats.change_pct(c["yoy_pct"])
 
     return pd.DataFrame([{
         "指标": metrics.LABELS[k], f"本期 ({p['current'][0]}~{p['current'][1]})": value_text(s[k], r),

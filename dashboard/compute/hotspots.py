@@ -100,4 +100,4 @@ def coverage_table(cov: pd.DataFrame) -> pd.DataFrame:
     """data.point_coverage per town: cases, those with a point and their share (text, one decimal)."""
     return pd.DataFrame({"乡镇(街道)": cov["name"], "区划代码": cov["code"], "诉求件数": cov["cases"].astype(int),
                          "有坐标": cov["with_point"].astype(int),
-                         "有坐标占比": (cov["with_point"] / cov["cases"]).map(lambda r: f"{r:.1%}")})
+                         "有坐标占比": cov["with_point"] / cov["cases"]})

@@ -7,6 +7,7 @@ import geopandas as gpd
 import pandas as pd
 
 from analysis import households as hh
+from reports import formats
 
 
 def summary(cats: pd.DataFrame, pairing: pd.DataFrame, must_see: pd.DataFrame | None = None) -> dict:
@@ -40,8 +41,9 @@ def area_table(tables: dict[str, pd.DataFrame], unit: str) -> pd.DataFrame:
 
 def share_map_frame(shapes: gpd.GeoDataFrame, villages: pd.DataFrame) -> gpd.GeoDataFrame:
     """Village outlines with households, 连心户 and their share in percent (share_pct, one
-    decimal); villages without households at 0."""
+    decimal: the colour; share_text '12.4%': the tooltip); villages without households at 0."""
     vil = villages[["code", "households", "key_assistance", "key_assistance_share"]]
     gdf = shapes.merge(vil, on="code", how="left").fillna({"households": 0, "key_assistance": 0, "key_assistance_share": 0})
     gdf["share_pct"] = (gdf["key_assistance_share"] * 100).round(1)
+    gdf["share_text"] = gdf["key_assistance_share"].map(formats.rate)
     return gdf

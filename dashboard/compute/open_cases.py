@@ -7,6 +7,7 @@ import pandas as pd
 
 from analysis import metrics
 from analysis.case_lists import OVERDUE_COLUMNS
+from reports import formats
 
 TIERS = {1: "一级: 驻点干部当场化解", 2: "二级: 街道/社区限时化解", 3: "三级: 区领导牵头部门会商", 4: "四级: 每月25日调度会"}
 LEVELS = {"village": "村级问题库", "town": "镇级问题库", "district": "区级问题库"}
@@ -20,7 +21,7 @@ def area_measures() -> tuple[str, ...]:
 
 def overdue_share(s: dict) -> str:
     """Overdue among open cases of a case_summary, in percent ('—' with nothing open)."""
-    return "—" if not s["open"] else f"{s['overdue'] / s['open'] * 100:.1f}%"
+    return formats.rate(s["overdue"] / s["open"] if s["open"] else None)
 
 
 def backlog_table(areas: pd.DataFrame, unit: str) -> pd.DataFrame:
@@ -43,7 +44,7 @@ def group_table(g: pd.DataFrame, by: str, title: str) -> pd.DataFrame:
     names = TIERS if by == "tier" else LEVELS
     key = "escalation_level" if by == "escalation" else by
     return pd.DataFrame({title: g[key].map(lambda v: names.get(v, str(v))), "受理诉求": g["received"],
-                         "已办结": g["closed"], "办结率": (g["closure_rate"] * 100).round(1), "未办结": g["open"],
+                         "已办结": g["closed"], "办结率": g["closure_rate"], "未办结": g["open"],
                          "超期未办结": g["overdue"]})
 
 
@@ -57,8 +58,8 @@ def overdue_listing(overdue: pd.DataFrame) -> pd.DataFrame:
 
 
 def violations_table(v: pd.DataFrame, unit: str) -> pd.DataFrame:
-    """Areas with closed cases: 三不结案 violations by kind and their rate in percent, most first."""
+    """Areas with closed cases: 三不结案 violations by kind and their rate (a fraction), most first."""
     vt = pd.DataFrame({unit: v["name"], "已办结": v["closed"], "违反三不结案": v["violations"],
                        "无办理意见": v["violations_opinion"], "无回访记录": v["violations_followup"],
-                       "缺签字": v["violations_signature"], "违规率": (v["violation_rate"] * 100).round(1)})
+                       "缺签字": v["violations_signature"], "违规率": v["violation_rate"]})
     return vt[vt["已办结"] > 0].sort_values("违反三不结案", ascending=False)

@@ -9,6 +9,7 @@ import pandas as pd
 
 from analysis import metrics
 from analysis.filters import DOMAIN_LABELS
+from reports import formats
 
 MAP_FIGURES = {"received": "受理诉求", "per_1000": "每千户诉求", "open": "未办结", "overdue": "超期未办结",
                "closure_rate": "办结率(%)", "satisfaction_rate": "满意率(%)"}
@@ -28,6 +29,18 @@ def groups(by_group: pd.DataFrame, by: str) -> pd.DataFrame:
     return df[df["received"] > 0]
 
 
+def tooltip(figure: str, level: str) -> dict[str, str]:
+    """The map's tooltip fields (column -> label): the area, its town, received, open and the
+    chosen figure (a rate as text, as every page shows it)."""
+    unit = LEVEL_NAMES[level]
+    shown = f"{figure}_text" if figure.endswith("_rate") else figure
+    out = {"name": unit, "town": "乡镇(街道)", "received": "受理诉求", "open": "未办结",
+           shown: MAP_FIGURES[figure].removesuffix("(%)")}
+    if level == "town":
+        out.pop("town")
+    return out
+
+
 def groups_table(rows: pd.DataFrame, by: str) -> pd.DataFrame:
     """`groups` as the download shows them: the group, received, closed, open, overdue in Chinese."""
     return rows[[by, "received", "closed", "open", "overdue"]].rename(
@@ -45,11 +58,13 @@ def map_shapes(villages: gpd.GeoDataFrame, towns: gpd.GeoDataFrame) -> tuple[gpd
 
 def village_map(shapes: gpd.GeoDataFrame, figs: pd.DataFrame, figure: str) -> gpd.GeoDataFrame:
     """Village outlines with their figures (data.area_figures of the villages): per_1000 to one
-    decimal, the rates in percent to one decimal, and `figure` (a key of MAP_FIGURES) 0 where missing."""
+    decimal, the rates in percent to one decimal (the colour) and as text ('96.2%', <rate>_text: the
+    tooltip), and `figure` (a key of MAP_FIGURES) 0 where missing."""
     keep = ["code", "received", "closed", "open", "overdue", "closure_rate", "satisfaction_rate", "households", "per_1000"]
     gdf = shapes.merge(figs[keep], on="code", how="left")
     gdf["per_1000"] = gdf["per_1000"].round(1)
     for r in ("closure_rate", "satisfaction_rate"):
+        gdf[f"{r}_text"] = gdf[r].map(formats.rate)
         gdf[r] = (gdf[r] * 100).round(1)
     gdf[figure] = gdf[figure].fillna(0)
     return gdf

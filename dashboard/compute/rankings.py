@@ -9,15 +9,15 @@ from analysis import rankings as rk
 
 def ranking_table(df: pd.DataFrame, by: str) -> pd.DataFrame:
     """The ranked towns (`by` 'town') or handling units ('unit') as shown: rank ('—' when not
-    ranked), the three rates in percent and the score to one decimal, the flags (or why not ranked)."""
+    ranked), the three rates (fractions, shown in percent) and the score to one decimal, the flags (or why not ranked)."""
     not_ranked = f"未达最少件数({rk.RANKING_MIN_CASES}件), 不排名"
     return pd.DataFrame({
         "排名": [str(int(r)) if ok else "—" for r, ok in zip(df["rank"], df["ranked"])],
         unit_label(by): (df["name"] if by == "town" else df["handling_unit"]).to_numpy(),
         "受理诉求": df["received"].to_numpy(),
-        "响应率": (df["response_rate"] * 100).round(1).to_numpy(),
-        "解决率": (df["resolution_rate"] * 100).round(1).to_numpy(),
-        "满意率": (df["satisfaction_rate"] * 100).round(1).to_numpy(),
+        "响应率": df["response_rate"].to_numpy(),
+        "解决率": df["resolution_rate"].to_numpy(),
+        "满意率": df["satisfaction_rate"].to_numpy(),
         "综合得分": df["score"].round(1).to_numpy(),
         "标记": [f if r else not_ranked for f, r in zip(df["flags"], df["ranked"])],
     })

@@ -15,7 +15,8 @@ from dashboard.compute import area as view
 from dashboard.compute import changes
 from dashboard.compute import households as homes_view
 from dashboard.texts import help_text
-from dashboard.ui import NO_CASES, NO_SHAPES, area_page, downloads, household_cards, show_map
+from dashboard.ui import NO_CASES, NO_SHAPES, area_page, downloads, household_cards, show_map, style_chart
+from dashboard.ui import table as ui_table
 from etl.codes import town_of, village_of
 from analysis import metrics
 
@@ -196,7 +197,7 @@ if has_cases:
                             marker=dict(size=line["width"] + 3))
         fig.update_layout(height=340, margin=dict(l=0, r=10, t=10, b=0), xaxis_title="受理月份",
                           yaxis_title="每千户件数" if unit == "per_1000" else "件数", legend=dict(orientation="h", y=-0.25))
-        st.plotly_chart(fig, width="stretch", key="area_trend")
+        st.plotly_chart(style_chart(fig, months=True), width="stretch", key="area_trend")
         if level == "district":
             st.caption("全区各月受理与办结件数。")
         elif per_k:
@@ -221,14 +222,12 @@ if has_cases:
             fig.update_layout(barmode="group", height=max(320, 13 * len(groups) * (2 if level != "district" else 1) + 110),
                               margin=dict(l=0, r=10, t=10, b=0), xaxis_title="占本区域受理的百分比",
                               yaxis=dict(autorange="reversed"), legend=dict(orientation="h", y=-0.15))
-            st.plotly_chart(fig, width="stretch", key="area_groups")
+            st.plotly_chart(style_chart(fig), width="stretch", key="area_groups")
             label = view.BREAKDOWN_LABELS[by]
-            table = view.breakdown_table(groups, by)
             with st.expander(f"{label}明细"):
-                st.dataframe(table, hide_index=True, width="stretch", placeholder="—",
-                             column_config={c: st.column_config.NumberColumn(format="percent")
-                                            for c in ("占比", "办结率", "全区占比")})
-                downloads(table, f"区域档案_{name}_{label}_{flt.start}_{flt.end}", f"area_{by}")
+                breakdown = view.breakdown_table(groups, by)
+                ui_table(breakdown, placeholder="—")
+                downloads(breakdown, f"区域档案_{name}_{label}_{flt.start}_{flt.end}", f"area_{by}")
 
 # ---------------------------------------------------------------------------- map and comparison
 
@@ -257,9 +256,8 @@ else:
 
 
 def show_table(out: pd.DataFrame, **kw) -> None:
-    st.dataframe(out, hide_index=True, width="stretch", height=min(38 + 35 * len(out), 1120), placeholder="—",
-                 column_config={c: st.column_config.NumberColumn(format="%.1f")
-                                for c in ("每千户诉求", "办结率(%)", "满意率(%)", "连心户占比(%)")}, **kw)
+    ui_table(out, height=min(38 + 35 * len(out), 1120), placeholder="—",
+          column_config={"每千户诉求": st.column_config.NumberColumn(format="%.1f")}, **kw)
 
 
 if level == "town":  # the town's own villages, below their map

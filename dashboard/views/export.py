@@ -8,6 +8,7 @@ import streamlit as st
 
 from dashboard import data, filters
 from dashboard.ui import NO_CASES, area_page, audited
+from dashboard.ui import table as show_table
 from reports import export
 
 flt = area_page("导出 · 区域汇总")
@@ -55,10 +56,8 @@ if any(k in hh_labels for k in keys):
     st.caption("户情指标为最新建档状态, 只按区域筛选 (不受受理时段、问题类别、诉求来源、办理状态影响)。")
 
 table = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
-rates = export.rate_labels()
-fmt = {c: st.column_config.NumberColumn(format="percent") for c in table.columns if c in rates}
-fmt |= {c: st.column_config.NumberColumn(format="%.1f") for c in table.columns if "小时" in c}
-st.dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(table), 520), column_config=fmt)
+show_table(table, height=min(38 + 35 * len(table), 520),
+           column_config={c: st.column_config.NumberColumn(format="%.1f") for c in table.columns if "小时" in c})
 
 missing = int(gdf.geometry.isna().sum())
 demo = data.is_demo()

@@ -10,7 +10,8 @@ import streamlit as st
 
 from dashboard import data, filters, maps
 from dashboard.compute import hotspots as view
-from dashboard.ui import NO_SHAPES, case_page, downloads, show_map
+from reports import formats
+from dashboard.ui import NO_SHAPES, case_page, downloads, show_map, table as show_table
 from analysis.filters import CaseFilter
 from geo.emerging import CATEGORY_LABELS
 from geo.getis_ord import CLASS_LABELS
@@ -84,7 +85,7 @@ def village_modes(flt: CaseFilter, shapes: gpd.GeoDataFrame, mode: str) -> None:
     if table.empty:
         st.caption("所选时段内没有显著的热点。")
         return
-    st.dataframe(table, hide_index=True, width="stretch")
+    show_table(table)
     name = {"gi": "Gi热点村社区", "lisa": "LISA高值村社区", "emerging": "时空热点村社区"}[mode]
     downloads(table, f"{name}_{flt.start}_{flt.end}", f"hs_dl_{mode}",
               caption=filters.describe(flt.without_area()))
@@ -130,7 +131,7 @@ def month_view(flt: CaseFilter, shapes: gpd.GeoDataFrame, bins: pd.DataFrame) ->
     if table.empty:
         st.caption("这个月没有显著的热点或冷点。")
         return
-    st.dataframe(table, hide_index=True, width="stretch")
+    show_table(table)
     downloads(table, f"逐月热点_{month}", "hs_dl_month", caption=filters.describe(flt.without_area()))
 
 
@@ -166,7 +167,7 @@ def hex_mode(flt: CaseFilter) -> None:
         st.caption("所选条件下没有显著的热点或冷点格网。")
         return
     table = view.hex_table(gdf, data.cell_centres(tuple(sig["h3"])))
-    st.dataframe(table, hide_index=True, width="stretch")
+    show_table(table)
     downloads(table, f"H3格网热点_{res}级_{flt.start}_{flt.end}", "hs_dl_hex", caption=filters.describe(flt.without_area()))
 
 
@@ -180,7 +181,7 @@ def heat_mode(flt: CaseFilter) -> None:
     else:
         outlines = data.area_shapes("village", flt.town) if flt.town else data.area_shapes("town")
         m = maps.heat(pts, data.bounds(flt.area_prefix), "诉求热力图", data.demo_caption(), outlines=outlines)
-        share = f", 占所选 {total:,} 件的 {with_point / total:.0%}" if total else ""
+        share = f", 占所选 {total:,} 件的 {formats.rate(with_point / total)}" if total else ""
         st.caption(f"热力图含 {with_point:,} 件有坐标(经纬度)的诉求{share}; 为保护隐私并减轻页面, 先按约 {CELL_M} 米的格网汇总"
                    f"({len(pts):,} 格), 按件数加权。颜色表示相对密度(相对于当前视野中最密处), 不是统计检验; "
                    "显著性请看「六边形格网 (H3)」或村(社区)的 Gi*。只按村名或乡镇定位的诉求没有坐标, 不在图中。")
@@ -190,7 +191,7 @@ def heat_mode(flt: CaseFilter) -> None:
     if table.empty:
         st.caption("所选条件下没有诉求。")
         return
-    st.dataframe(table, hide_index=True, width="stretch")
+    show_table(table)
     downloads(table, f"诉求坐标覆盖_{flt.start}_{flt.end}", "hs_dl_heat",
               caption="有坐标占比低的乡镇(街道)在热力图和六边形格网中被低估。 " + filters.describe(flt))
 

@@ -8,7 +8,7 @@ import streamlit as st
 
 from dashboard import data, filters, maps
 from dashboard.compute import households as view
-from dashboard.ui import area_page, downloads, household_cards, show_map
+from dashboard.ui import area_page, downloads, household_cards, show_map, style_chart, table as show_table
 from analysis import households as hh
 
 flt = area_page("民情分类 · 放心户 / 关心户 / 连心户")
@@ -32,13 +32,10 @@ for k in kinds:
     fig.add_bar(name=k["term"], y=cats["name"], x=cats[k["key"]], orientation="h", marker_color=k.get("color"))
 fig.update_layout(barmode="stack", height=28 * len(cats) + 120, margin=dict(l=10, r=10, t=10, b=10),
                   legend=dict(orientation="h"), xaxis_title="户数", yaxis=dict(autorange="reversed"))
-st.plotly_chart(fig, width="stretch")
+st.plotly_chart(style_chart(fig), width="stretch")
 
 out = view.area_table(towns, unit)
-labels = hh.labels()
-st.dataframe(out, hide_index=True, width="stretch",
-             column_config={labels[f"{k['key']}_share"]: st.column_config.NumberColumn(format="percent") for k in kinds}
-             | {labels["coverage"]: st.column_config.NumberColumn(format="percent")})
+show_table(out)
 downloads(out, f"民情分类_{data.area_name(flt.area_prefix) if flt.area_prefix else '全区'}", "hh_table")
 
 st.subheader("各村(社区)连心户占比")
@@ -49,5 +46,5 @@ else:
     gdf = view.share_map_frame(shapes, data.households("village", flt.town or "")["categories"])
     m = maps.choropleth(gdf, "share_pct", "连心户占比 (%)", data.bounds(flt.area_prefix),
                         {"name": "村(社区)", "town": "乡镇(街道)", "households": "户数", "key_assistance": "连心户",
-                         "share_pct": "连心户占比(%)"}, data.demo_caption())
+                         "share_text": "连心户占比"}, data.demo_caption())
     show_map(m, "hh_map", height=520)

@@ -11,7 +11,7 @@ from dashboard.compute import overview as view
 from dashboard.compute.changes import change_text, fmt_rate
 from dashboard.texts import help_text
 from analysis.filters import DOMAIN_LABELS
-from dashboard.ui import NO_SHAPES, NO_VILLAGE_SHAPES, case_page, downloads, show_map
+from dashboard.ui import NO_SHAPES, NO_VILLAGE_SHAPES, case_page, downloads, show_map, style_chart
 
 flt = case_page("民情地图 · 总览")
 s = data.summary(flt, compare=True)
@@ -45,7 +45,7 @@ with left:
                          for k, label, colour in (("received", "受理", "#3182bd"), ("closed", "已办结", "#31a354"))])
         fig.update_layout(height=320, margin=dict(l=0, r=10, t=10, b=0), xaxis_title="受理月份", yaxis_title="件数",
                           legend=dict(orientation="h"))
-        st.plotly_chart(fig, width="stretch", key="trend")
+        st.plotly_chart(style_chart(fig, months=True), width="stretch", key="trend")
 @st.fragment
 def groups_chart() -> None:
     """Categories or channels: the toggle reruns only this chart."""
@@ -58,8 +58,8 @@ def groups_chart() -> None:
         fig = go.Figure(go.Bar(x=groups["received"], y=groups[by], orientation="h", marker_color="#3182bd"))
         fig.update_layout(height=320, margin=dict(l=0, r=10, t=10, b=0), yaxis=dict(autorange="reversed"),
                           xaxis_title="受理诉求")
-        st.plotly_chart(fig, width="stretch", key="groups")
-        downloads(view.groups_table(groups, by), f"总览_{by}_{flt.start}_{flt.end}", "ov_groups")
+        st.plotly_chart(style_chart(fig), width="stretch", key="groups")
+        downloads(view.groups_table(groups, by), f"总览_{DOMAIN_LABELS[by]}_{flt.start}_{flt.end}", "ov_groups")
 
 
 with right:
@@ -79,9 +79,7 @@ def village_map() -> None:
     if level == "town":
         st.info(NO_VILLAGE_SHAPES)
     gdf = view.village_map(shapes, area_data.area_figures(flt, level), figure)
-    tooltip = {"name": unit, "town": "乡镇(街道)", "received": "受理诉求", "open": "未办结", figure: view.MAP_FIGURES[figure]}
-    if level == "town":
-        tooltip.pop("town")
+    tooltip = view.tooltip(figure, level)
     m = maps.choropleth(gdf, figure, view.MAP_FIGURES[figure], data.bounds(flt.area_prefix), tooltip, data.demo_caption())
     show_map(m, "overview_map")
     st.caption(f"点击地图上的{unit}可查看其区域档案。" + (f"比率在没有诉求的{unit}记为 0。" if figure.endswith("rate") else ""))

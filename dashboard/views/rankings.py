@@ -6,7 +6,7 @@ import streamlit as st
 
 from dashboard import data, filters
 from dashboard.compute import rankings as view
-from dashboard.ui import case_page, downloads
+from dashboard.ui import case_page, downloads, table as show_table
 from analysis import rankings as rk
 from analysis.rankings import FLAG_LABELS
 
@@ -27,9 +27,8 @@ c[1].metric("未达最少件数", f"{n['not_ranked']:,}")
 c[2].metric("有标记", f"{n['flagged']:,}", help="、".join(FLAG_LABELS.values()))
 c[3].metric(f"满意率低于{rk.SATISFACTION_WARN:.0%}", f"{n['below_warn']:,}")
 
-st.dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(table), 720),
-             column_config={k: st.column_config.NumberColumn(format="%.1f%%") for k in ("响应率", "解决率", "满意率")}
-             | {"综合得分": st.column_config.NumberColumn(format="%.1f")})
+show_table(table, height=min(38 + 35 * len(table), 720),
+           column_config={"综合得分": st.column_config.NumberColumn(format="%.1f")})
 st.caption(f"综合得分 = 响应率、解决率、满意率的加权平均 × 100 (缺少某项比率时按其余各项计)。"
            f"标记: {'、'.join(FLAG_LABELS.values())}。{filters.describe(flt)}。")
 downloads(table, f"排名_{name_col}_{start}_{end}", "rank")
