@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import json
 import os
 import sqlite3
@@ -115,9 +116,10 @@ def set_disabled(db, name: str, disabled: bool = True, *, by: str = "") -> None:
 def set_password(db, name: str, password: str, *, by: str = "") -> None:
     hashed = _hash(password)
     with _db(db) as con:
-        if con.execute("UPDATE accounts SET password_hash = ?, failed = 0, locked_until = NULL, changed_at = ?"
-                       " WHERE name = ?", [hashed, _now(), name]).rowcount == 0:
+        if con.execute("UPDATE accounts SET password_hash = ?, changed_at = ? WHERE name = ?",
+                       [hashed, _now(), name]).rowcount == 0:
             raise AccessError(f"没有账号 {name}")
+        con.execute("DELETE FROM throttle WHERE kind = 'name' AND key = ?", [_digest(name)])  # a reset unlocks
         _audit(con, by or "system", "user_passwd", target=name)
 
 
@@ -125,8 +127,8 @@ def set_password(db, name: str, password: str, *, by: str = "") -> None:
 
 def authenticate(db, name: str, password: str, *, source: str = "") -> Account:
     """The account if `password` is its own; otherwise AccessError (the same words whether the
-    name exists or not). `signin_max_failures` wrong passwords in a row lock the account for
-    `signin_lockout_minutes`. Every attempt is in the audit log."""
+    name exists or not). `signin_max_failures` wrong passwords for one name lock it for
+    `signin_lockout_minutes` (see _attempt). Every attempt is in the audit log."""
     name = (name or "").strip()
     now = dt.datetime.now()
     detail = {"source": source} if source else {}
@@ -138,43 +140,78 @@ def authenticate(db, name: str, password: str, *, source: str = "") -> Account:
 
 
 def _attempt(con: sqlite3.Connection, name: str, password: str, now: dt.datetime, detail: dict) -> str | None:
-    """Check one sign-in inside a transaction; the user's error message, or None when it succeeds."""
-    row = con.execute("SELECT password_hash, disabled, failed, locked_until, role FROM accounts WHERE name = ?",
-                      [name]).fetchone()
-    if row is None:
-        _verify(_DUMMY, password)
-        _audit(con, name or "?", "sign_in_failed", detail={**detail, "why": "unknown"})
-        return "账号或密码不正确"
-    hashed, disabled, failed, locked_until, role = row
-    if locked_until and dt.datetime.fromisoformat(locked_until) > now:
-        _audit(con, name, "sign_in_failed", role=role, detail={**detail, "why": "locked"})
-        minutes = max(1, round((dt.datetime.fromisoformat(locked_until) - now).total_seconds() / 60))
-        return f"登录失败次数过多, 账号已暂时锁定; 请约 {minutes} 分钟后再试, 或请管理员重设密码"
-    ok = hashed is not None and _verify(hashed, password)
-    if ok and not disabled:
-        con.execute("UPDATE accounts SET failed = 0, locked_until = NULL WHERE name = ?", [name])
+    """Check one sign-in inside a transaction; the user's error message, or None when it succeeds.
+
+    Throttling counts wrong tries per typed name (known or not, so the answers do not tell which
+    accounts exist) and per browser address (ten times the per-name limit); either reaching its
+    limit locks that name or address for `signin_lockout_minutes`. A count older than the lockout
+    starts again."""
+    limit = int(settings.get("signin_max_failures"))
+    lockout = dt.timedelta(minutes=float(settings.get("signin_lockout_minutes")))
+    keys = [("name", _digest(name), limit)] + ([("addr", _digest(detail["source"]), 10 * limit)] if detail.get("source") else [])
+    row = con.execute("SELECT password_hash, disabled, role FROM accounts WHERE name = ?", [name]).fetchone()
+    who, role = (name, row[2]) if row else (_unknown(name), None)
+    if any(_locked(con, kind, key, now) for kind, key, _ in keys):
+        _audit(con, who, "sign_in_failed", role=role, detail={**detail, "why": "locked"})
+        return LOCKED
+    hashed = row[0] if row else _DUMMY
+    ok = _verify(hashed, password) and row is not None
+    if ok and not row[1]:
+        for kind, key, _ in keys[:1]:
+            con.execute("DELETE FROM throttle WHERE kind = ? AND key = ?", [kind, key])
         _audit(con, name, "sign_in", role=role, detail=detail or None)
         return None
     if ok:  # the right password of a disabled account
-        _audit(con, name, "sign_in_failed", role=role, detail={**detail, "why": "disabled"})
+        _audit(con, who, "sign_in_failed", role=role, detail={**detail, "why": "disabled"})
         return "账号已停用, 请联系管理员"
-    failed, lock = (failed or 0) + 1, None
-    if failed >= int(settings.get("signin_max_failures")):
-        lock = (now + dt.timedelta(minutes=float(settings.get("signin_lockout_minutes")))).isoformat()
-        failed = 0
-    con.execute("UPDATE accounts SET failed = ?, locked_until = ? WHERE name = ?", [failed, lock, name])
-    _audit(con, name, "sign_in_failed", role=role, detail={**detail, "why": "password"})
-    return "账号或密码不正确"
+    for kind, key, most in keys:
+        _count_failure(con, kind, key, most, now, lockout)
+    _audit(con, who, "sign_in_failed", role=role, detail={**detail, "why": "password" if row else "unknown"})
+    return WRONG
 
 
-def account_for_sso(db, email: str | None) -> Account:
-    """The enabled account named by the single sign-on's e-mail (or user name); AccessError otherwise."""
-    if not email:
-        raise AccessError("统一身份认证没有返回账号名 (email)")
+WRONG = "账号或密码不正确; 多次输错后将暂时锁定"
+LOCKED = "登录失败次数过多, 已暂时锁定; 请稍后再试, 或请管理员重设密码"
+
+
+def _locked(con: sqlite3.Connection, kind: str, key: str, now: dt.datetime) -> bool:
+    row = con.execute("SELECT locked_until FROM throttle WHERE kind = ? AND key = ?", [kind, key]).fetchone()
+    return bool(row and row[0] and dt.datetime.fromisoformat(row[0]) > now)
+
+
+def _count_failure(con: sqlite3.Connection, kind: str, key: str, most: int, now: dt.datetime,
+                   lockout: dt.timedelta) -> None:
+    row = con.execute("SELECT failed, last_failed FROM throttle WHERE kind = ? AND key = ?", [kind, key]).fetchone()
+    failed = 1
+    if row and row[1] and now - dt.datetime.fromisoformat(row[1]) < lockout:
+        failed = row[0] + 1
+    locked = (now + lockout).isoformat() if failed >= most else None
+    con.execute("INSERT OR REPLACE INTO throttle (kind, key, failed, last_failed, locked_until) VALUES (?, ?, ?, ?, ?)",
+                [kind, key, 0 if locked else failed, now.isoformat(), locked])
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(("minqing-throttle:" + (text or "")).encode()).hexdigest()[:32]
+
+
+def _unknown(name: str) -> str:
+    """A typed name that is no account, as the audit log keeps it: people type passwords into
+    the name box, so only its first character and length are kept."""
+    return f"(未知账号 {name[:1]}{'*' * max(len(name) - 1, 0)})" if name else "(未填账号)"
+
+
+def account_for_sso(db, email: str | None, verified: bool | None = None) -> Account:
+    """The enabled single-sign-on account named by the provider's e-mail; AccessError otherwise.
+    Only accounts made for single sign-on (`user add --sso`, no password) match, and never an
+    e-mail the provider says is not verified."""
+    if not email or verified is False:
+        raise AccessError("统一身份认证没有返回已验证的 email, 无法确定账号")
     try:
         acc = get_user(db, email)
     except AccessError:
-        raise AccessError(f"{email} 尚未开通民情地图账号; 请管理员运行 minqing user add {email} --role 角色") from None
+        acc = None
+    if acc is None or acc.has_password:
+        raise AccessError(f"{email} 尚未开通统一身份认证账号; 请管理员运行 minqing user add {email} --role 角色 --sso")
     if acc.disabled:
         raise AccessError("账号已停用, 请联系管理员")
     return acc
@@ -271,8 +308,10 @@ _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)",
     """CREATE TABLE IF NOT EXISTS accounts (
         name TEXT PRIMARY KEY, role TEXT NOT NULL, town_code TEXT, town_name TEXT, password_hash TEXT,
-        disabled INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL, changed_at TEXT NOT NULL,
-        failed INTEGER NOT NULL DEFAULT 0, locked_until TEXT)""",
+        disabled INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL, changed_at TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS throttle (
+        kind TEXT NOT NULL, key TEXT NOT NULL, failed INTEGER NOT NULL, last_failed TEXT, locked_until TEXT,
+        PRIMARY KEY (kind, key))""",
     """CREATE TABLE IF NOT EXISTS audit_log (
         id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, who TEXT NOT NULL, role TEXT,
         action TEXT NOT NULL, target TEXT, detail TEXT, rows INTEGER)""",

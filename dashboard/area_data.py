@@ -7,6 +7,7 @@ from __future__ import annotations
 import pandas as pd
 
 from analysis.filters import CaseFilter
+from dashboard.compute import scope as scope_rules
 from dashboard.data import households, query
 
 # The figures of every village also draw the 总览 map.
@@ -37,7 +38,7 @@ def area_comparison(con, code: str, flt: CaseFilter) -> pd.DataFrame:
     return areas.comparison(con, code, flt, lambda level: area_figures(flt, level))  # figures: cached
 
 
-@query(whole_district=True, compare=("prefix",))
+@query(whole_district=True, compare=("prefix",), restrict=scope_rules.one_area)
 def area_months(con, prefix: str, flt: CaseFilter) -> pd.DataFrame:
     """Monthly received/closed of one area ('' the district), per 1,000 households (analysis.areas.monthly_counts)."""
     from analysis import areas
@@ -52,7 +53,7 @@ def area_monthly(code: str, flt: CaseFilter) -> pd.DataFrame:
     return areas.combine_monthly(area_months(code, flt) if code else None, area_months("", flt))
 
 
-@query(whole_district=True, compare=("prefix",))
+@query(whole_district=True, compare=("prefix",), restrict=scope_rules.one_area)
 def area_groups(con, prefix: str, flt: CaseFilter, by: str) -> pd.DataFrame:
     """One area's ('' the district) cases per category or channel (analysis.areas.group_counts)."""
     from analysis import areas

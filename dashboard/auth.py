@@ -60,20 +60,26 @@ def _still_valid(db, acc: Account) -> Account | None:
     idle = float(settings.get("session_idle_minutes"))
     if session.idle_minutes() > idle:
         store.audit(db, acc.name, "session_expired", role=acc.role)
-        session.sign_out()
-        st.session_state["_minqing_notice"] = f"超过 {idle:g} 分钟未操作, 已自动退出, 请重新登录。"
+        _end(f"超过 {idle:g} 分钟未操作, 已自动退出, 请重新登录。")
         return None
     try:
         now = store.get_user(db, acc.name)
     except AccessError:
         now = None
     if now is None or now.disabled:
-        session.sign_out()
-        st.session_state["_minqing_notice"] = "账号已停用或已删除, 已退出。"
+        _end("账号已停用或已删除, 已退出。")
         return None
     if now != acc:  # role or town changed by an administrator: the new rights apply at once
         session.sign_in(now)
     return now
+
+
+def _end(notice: str) -> None:
+    """End the session (and the single sign-on's, which would otherwise sign it straight back in)."""
+    session.sign_out()
+    st.session_state["_minqing_notice"] = notice
+    if str(settings.get("auth_mode")) == "oidc" and st.user.is_logged_in:
+        st.logout()
 
 
 def _sign_in_form(db) -> None:
@@ -114,7 +120,7 @@ def _sso(db) -> None:
         st.button("使用单位统一身份认证登录", on_click=st.login, type="primary")
         return
     try:
-        acc = store.account_for_sso(db, st.user.get("email") or st.user.get("preferred_username"))
+        acc = store.account_for_sso(db, st.user.get("email"), st.user.get("email_verified"))
     except AccessError as e:
         st.error(str(e))
         st.button("退出统一身份认证", on_click=st.logout)

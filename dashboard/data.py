@@ -114,7 +114,7 @@ def query(fn=None, *, whole_district: bool = False, areas: tuple[str, ...] = (),
     if fn is None:
         return functools.partial(query, whole_district=whole_district, areas=areas, compare=compare,
                                  needs=needs, restrict=restrict)
-    _QUERIES[fn.__name__] = (fn, restrict)
+    _QUERIES[fn.__name__] = (fn, restrict, whole_district)
     signature = inspect.signature(fn)
 
     @functools.wraps(fn)
@@ -146,14 +146,14 @@ def _hour() -> str:
 # the value); Streamlit's generic hashing of it took 0.5 ms per call, a tenth of a rerun's budget.
 @st.cache_data(show_spinner=False, max_entries=1024, hash_funcs={CaseFilter: repr})
 def _cached(name: str, path: str, mtime: float, hour: str, scope: str, *args, **kwargs):
-    fn, restrict = _QUERIES[name]
+    fn, restrict, whole = _QUERIES[name]
     con = _con()
     token = _NESTED.set(True)
     try:
         out = fn(con, *args, **kwargs)
         if not scope:
             return out
-        return restrict(con, out, scope) if restrict else scope_rules.restrict(out, scope)
+        return restrict(con, out, scope) if restrict else scope_rules.restrict(out, scope, strict=whole)
     finally:
         _NESTED.reset(token)
         con.close()

@@ -17,6 +17,7 @@ import streamlit as st
 
 from access.roles import ROLES, Role
 from access.store import Account
+from etl import settings
 
 ACCOUNT_KEY = "_minqing_account"
 LAST_SEEN_KEY = "_minqing_last_seen"
@@ -35,8 +36,8 @@ def current_account() -> Account | None:
 
     if get_script_run_ctx(suppress_warning=True) is not None:
         acc = st.session_state.get(ACCOUNT_KEY)
-        if acc is None:
-            raise NotSignedIn("请先登录")
+        if acc is None or idle_minutes() > float(settings.get("session_idle_minutes")):
+            raise NotSignedIn("请先登录")  # (a fragment's rerun passes no gate: the idle limit holds here too)
         return acc
     if st.runtime.exists():
         raise NotSignedIn("请先登录")
@@ -58,15 +59,37 @@ def as_account(account: Account | None):
         _HANDED.reset(token)
 
 
-def deferred(fn):
-    """`fn` wrapped to run later as the account signed in now (a download's data callable)."""
+def deferred(fn, db=None):
+    """`fn` wrapped to run later as the account signed in now (a download's data callable,
+    which Streamlit runs on click without a rerun, so without the sign-in gate): refused if by
+    then the session has been idle too long or the account (looked up in the store beside `db`)
+    is disabled or changed."""
+    from access import store
+
     account = current_account()
+    seen = _last_seen_reader()
 
     def run(*args, **kwargs):
+        if account is not None:
+            idle = (time.monotonic() - seen()) / 60 if seen() is not None else 0.0
+            now = store.get_user(db, account.name) if db is not None else account
+            if idle > float(settings.get("session_idle_minutes")) or now.disabled or now != account:
+                raise NotSignedIn("会话已过期或账号已变更, 请刷新页面重新登录")
         with as_account(account):
             return fn(*args, **kwargs)
 
     return run
+
+
+def _last_seen_reader():
+    """A function reading this session's last activity from any thread (None outside a session)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx(suppress_warning=True)
+    if ctx is None:
+        return lambda: None
+    state = ctx.session_state
+    return lambda: state[LAST_SEEN_KEY] if LAST_SEEN_KEY in state else None
 
 
 def sign_in(account: Account) -> None:

@@ -143,15 +143,13 @@ def audited(build, what: str, rows: int | None, filters_text: str = ""):
 
     account, db = session.current_account(), data.db_path()
     filters_text = filters_text or st.session_state.get(filters.FILTER_TEXT, "")
-    run = session.deferred(build)
+    run = session.deferred(build, db)
 
     def taken():
         out = run()
-        try:
-            store.audit(db, account.name if account else "?", "download", role=account.role if account else None,
-                        target=what, detail={"filter": filters_text} if filters_text else None, rows=rows)
-        except Exception:  # the audit store unwritable: the file is still given (and the page says nothing)
-            pass
+        # recorded before the file is given: a download the audit log cannot record is refused
+        store.audit(db, account.name if account else "?", "download", role=account.role if account else None,
+                    target=what, detail={"filter": filters_text} if filters_text else None, rows=rows)
         return out
 
     return taken

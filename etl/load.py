@@ -116,7 +116,7 @@ def load(
     con.execute(
         "INSERT INTO load_batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [batch_id, kind, mask_text(path.name), _sha256(path), now, result.rows_read, result.loaded, result.updated,
-         result.duplicates, result.rejected, json.dumps({"crs": crs, "sheet": sheet, "encoding": raw.encoding, "as_of": as_of and str(as_of),
+         result.duplicates, result.rejected, json.dumps({"crs": crs, "sheet": mask_text(sheet), "encoding": raw.encoding, "as_of": as_of and str(as_of),
                                                          "synthetic": synthetic}, ensure_ascii=False)],
     )
     return result

@@ -59,11 +59,11 @@ def mask_text(text: str | None, names: Iterable[str] = ()) -> str | None:
             break
         text = masked
         norm = text.translate(_FULL_WIDTH) if _ANY_FULL_WIDTH.search(text) else text
-    for name in names:
-        name = (name or "").strip()
-        if len(name) >= 2 and name in text:
-            text = text.replace(name, mask_name(name))
-    if _ANY_TRIGGER.search(text):
+    for cell in names:
+        for name in _NAME_SPLIT.split((cell or "").strip()):  # a cell may hold several: 王小明、李四
+            if len(name) >= 2 and name in text:
+                text = text.replace(name, mask_name(name))
+    if _ANY_TRIGGER.search(text) or "****" in text:
         text = _NAME_PATTERN.sub(_name_replacement, text)
     return text
 
@@ -135,20 +135,20 @@ def mask_name(name: str) -> str:
 _FULL_WIDTH = str.maketrans("０１２３４５６７８９＋－．（）　", "0123456789+-.() ")
 _ANY_FULL_WIDTH = re.compile("[０-９＋－．（）　]")
 _LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
-_SEP = r"[ \t\u00a0\u3000\-._·\u2013\u2014\u2012\u2010]{0,3}"
+_SEP = r"[ \t\u00a0\u3000\-._·/()\u2013\u2014\u2012\u2010]{0,3}"
 _D = "[0-9]"
 
 _S = _SEP
 _BIRTH = rf"(?:1{_S}9|2{_S}0)(?:{_S}{_D}){{2}}{_S}[01]{_S}{_D}{_S}[0-3]{_S}{_D}"  # 19xx/20xx, month, day
 _NUMBER = re.compile("|".join((
     rf"(?P<id18>(?<![0-9]){_D}(?:{_S}{_D}){{5}}{_S}{_BIRTH}(?:{_S}{_D}){{3}}{_S}[0-9Xx](?![0-9]))",
-    rf"(?P<mobile>(?<![0-9])(?:(?:\+|00){_S}86{_S}|86{_S})?(?P<m>1{_S}[3-9](?:{_S}{_D}){{9}})(?![0-9]))",
+    rf"(?P<mobile>(?<![0-9])(?:(?:\+|00){_S}86{_S}|86{_S}|0{_S})?(?P<m>1{_S}[3-9](?:{_S}{_D}){{9}})(?![0-9]))",
     rf"(?P<landline>(?<![0-9])(?:\((?P<a1>0[1-9][0-9]{{1,2}})\){_S}|(?P<a2>0[1-9][0-9]{{1,2}})[ \-\u2013\u2014]{{1,3}})"
     rf"(?P<sub>[2-8](?:{_S}{_D}){{6,7}})(?![0-9]))",
     rf"(?P<long>(?<![0-9]){_D}(?:{_S}{_D}){{14,17}}{_S}[0-9Xx](?![0-9]))",
     rf"(?P<id15>(?<![0-9]){_D}(?:{_S}{_D}){{14}}(?![0-9]))",
 )))
-_ANY_RUN = re.compile(r"[0-9](?:[ \t\u00a0\u3000\-._·\u2010-\u2014()]{0,3}[0-9]){9}")  # the shortest number masked: 029-8888888
+_ANY_RUN = re.compile(r"[0-9](?:[ \t\u00a0\u3000\-._·/\u2010-\u2014()]{0,3}[0-9]){9}")  # the shortest number masked: 029-8888888
 _AREA_SEQUENCE = re.compile(r"[0-9]{12}[-_][0-9]{3}")  # a village code and a number: 610902001001-003
 _DATE_START = re.compile(r"(?:19|20)[0-9]{2}([-./])(?:0?[1-9]|1[0-2])\1(?:0?[1-9]|[12][0-9]|3[01])(?![0-9])")
 
@@ -159,8 +159,11 @@ _SINGLE = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁�
            "龚邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申耿关兰焦俞左柳甘祝包宁尚")
 _TRIGGERS = "反映 反应 来电 来访 来信 投诉 举报 咨询 诉称 声称 称 要求 表示 家 等人 夫妇 一家".split()
 _HAN = "\u4e00-\u9fff"
+# after the name: a trigger word (perhaps after a space or 同志), or a phone number (masked first)
+_AFTER_NAME = rf"(?:[ \u3000]{{0,2}}(?:同志)?(?:{'|'.join(_TRIGGERS)})|[ :：\u3000]{{0,2}}1[3-9][0-9](?:\*{{4}}|[0-9]{{4}})[0-9]{{4}})"
 _NAME_PATTERN = re.compile(
-    rf"(?P<surname>{'|'.join(_COMPOUND)}|[{_SINGLE}])(?P<given>[{_HAN}]{{1,2}}?)(?=(?:{'|'.join(_TRIGGERS)}))")
+    rf"(?P<surname>{'|'.join(_COMPOUND)}|[{_SINGLE}])(?P<given>[{_HAN}]{{1,2}}?)(?={_AFTER_NAME})")
+_NAME_SPLIT = re.compile(r"[、,，;；/\s]+|和|及")
 _ANY_TRIGGER = re.compile("|".join(_TRIGGERS))
 _ROLE_WORDS = frozenset(
     "村民 群众 居民 业主 网民 市民 农户 住户 户主 租户 商户 村组 组长 村长 书记 主任 老人 学生 职工 员工 工人 家属 本人 "
@@ -174,7 +177,7 @@ _COMMON_WORDS = frozenset(
     "程序上 文明 安置 安排 常年 常住 夏季 夏天 石材 严重 高层 高楼 高考 高温 韩国 金融 向我 向其 向他 向她 向你".split())
 
 _PREFILTER = (
-    "[0-9０-９](?:[ \\t\\x{a0}\\x{3000}\\-._·\\x{2010}-\\x{2014}()（）－．]{0,3}[0-9０-９]){9}"
+    "[0-9０-９](?:[ \\t\\x{a0}\\x{3000}\\-._·/\\x{2010}-\\x{2014}()（）－．]{0,3}[0-9０-９]){9}"
     "|[０-９]"
     f"|(?:{'|'.join(_COMPOUND)}|[{_SINGLE}])\\p{{Han}}{{1,2}}(?:{'|'.join(_TRIGGERS)})")
 
@@ -244,7 +247,9 @@ def _contains_own_name(texts: pa.Array, names: pa.Array) -> np.ndarray:
     con = duckdb.connect()
     try:
         tbl = pa.table({"t": texts, "n": names})  # noqa: F841 - read by the query below
-        got = con.execute("SELECT coalesce(length(trim(n)) >= 2 AND contains(t, trim(n)), false) AS c FROM tbl").fetchnumpy()["c"]
+        got = con.execute(r"""SELECT coalesce(list_bool_or(list_transform(
+                regexp_split_to_array(trim(n), '[、,，;；/\s]+|和|及'), x -> length(x) >= 2 AND contains(t, x))), false) AS c
+            FROM tbl""").fetchnumpy()["c"]
     finally:
         con.close()
     return np.asarray(got, dtype=bool)

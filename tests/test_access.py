@@ -81,12 +81,18 @@ def test_wrong_passwords_lock_the_account_and_every_attempt_is_audited(wh, monke
             store.authenticate(wh, "li", "wrong-password")
     with pytest.raises(store.AccessError, match="锁定"):  # even the right password, while locked
         store.authenticate(wh, "li", "right-password")
-    with pytest.raises(store.AccessError, match="账号或密码不正确"):  # an unknown name reads the same
-        store.authenticate(wh, "nobody", "whatever-pw")
+    # an unknown name is answered and locked the same way: the answers do not tell who exists
+    answers = []
+    for _ in range(4):
+        with pytest.raises(store.AccessError) as e:
+            store.authenticate(wh, "nobody", "whatever-pw")
+        answers.append(str(e.value))
+    assert answers[:3] == [store.WRONG] * 3 and answers[3] == store.LOCKED
     entries = store.audit_entries(wh)
     failed = [e for e in entries if e["action"] == "sign_in_failed"]
-    assert len(failed) == 5 and {e["detail"]["why"] for e in failed} == {"password", "locked", "unknown"}
-    assert "wrong-password" not in json.dumps(entries, ensure_ascii=False)
+    assert len(failed) == 8 and {e["detail"]["why"] for e in failed} == {"password", "locked", "unknown"}
+    text = json.dumps(entries, ensure_ascii=False)
+    assert "wrong-password" not in text and "nobody" not in text  # a typed name may be a password
     store.set_password(wh, "li", "new-password-9")  # an administrator's reset unlocks
     assert store.authenticate(wh, "li", "new-password-9").name == "li"
     out = _cli(wh, "audit", "--action", "sign_in").output
@@ -142,3 +148,23 @@ def test_a_real_warehouse_gets_no_demo_accounts(wh):
     from cli.access import demo_accounts
 
     assert demo_accounts(wh) == "" and store.list_users(wh) == []
+
+
+def test_wrong_tries_from_one_address_lock_that_address(wh, monkeypatch):
+    monkeypatch.setenv("MINQING_SIGNIN_MAX_FAILURES", "2")  # per address: ten times as many
+    store.add_user(wh, "wang", "leader", "right-password")
+    for i in range(20):
+        with pytest.raises(store.AccessError):
+            store.authenticate(wh, f"guess{i}", "x", source="10.0.0.9")
+    with pytest.raises(store.AccessError, match="锁定"):
+        store.authenticate(wh, "wang", "right-password", source="10.0.0.9")
+    assert store.authenticate(wh, "wang", "right-password", source="10.0.0.10").name == "wang"
+
+
+def test_single_sign_on_maps_only_verified_emails_to_accounts_made_for_it(wh):
+    store.add_user(wh, "zhang@example.gov.cn", "planner", None)
+    store.add_user(wh, "planner", "planner", "a-password-1")
+    assert store.account_for_sso(wh, "zhang@example.gov.cn", True).role == "planner"
+    for email, verified in (("zhang@example.gov.cn", False), (None, True), ("planner", True), ("x@y.cn", True)):
+        with pytest.raises(store.AccessError):
+            store.account_for_sso(wh, email, verified)

@@ -93,6 +93,8 @@ def test_a_phone_or_id_number_in_any_notation_is_gone_and_the_text_around_stays(
     "x13900000011", "13900000012a", "13900000013_1", "１３９００００００１４", "139.0000.0015",
     "sfz610902199001011234", "610902199001011234abc", "61090219900101123x", "610902 1990 0101 1234",
     "老身份证610902900101123", "卡号6222 0212 3456 7890 123",
+    # found in review: a leading 0, brackets and slashes between the digits
+    "联系0139 0000 0001", "(139)0000-0002", "139/0000/0003", "+86 (139) 0000 0004",
 ])
 def test_the_measured_leaks_are_masked(text):
     out = mask_text(text)
@@ -112,6 +114,18 @@ def test_landlines_with_an_area_code_are_masked():
 ])
 def test_dates_codes_amounts_and_case_ids_stay(text):
     assert mask_text(text) == text
+
+
+def test_each_of_several_names_in_the_petitioner_cell_is_masked():
+    out = mask_text("王小明和李四说楼上漏水", ["王小明、李四"])
+    assert "王小明" not in out and "李四" not in out and "说楼上漏水" in out
+
+
+@pytest.mark.parametrize("text,name", [("王小明 反映路灯不亮", "王小明"), ("王小明同志反映路灯不亮", "王小明"),
+                                       ("张三13900000999投诉", "张三"), ("联系人张三：139 0000 0999", "张三")])
+def test_a_name_beside_a_trigger_word_or_a_phone_is_masked(text, name):
+    out = mask_text(text)
+    assert name not in out and "0000" not in _digits(out)
 
 
 def test_the_rows_own_name_is_masked_wherever_it_appears():
@@ -222,4 +236,4 @@ def test_nothing_planted_survives_in_any_text_column_of_the_warehouse(wh, tmp_pa
     assert con.execute("SELECT paired_cadre_id FROM households WHERE paired_cadre_id IS NOT NULL").fetchone()[0] == cadre_id
     assert {h for (h,) in con.execute("SELECT household_id FROM households").fetchall()} >= {"610902001001-003"}
     assert con.execute("SELECT content FROM cases WHERE case_id = 'C2025-0002'").fetchone()[0].startswith("路面破损139****0014")
-    assert con.execute("SELECT source_file FROM load_batches WHERE kind = 'cases'").fetchone()[0] == "张三139****0999投诉.csv"
+    assert con.execute("SELECT source_file FROM load_batches WHERE kind = 'cases'").fetchone()[0] == "张*139****0999投诉.csv"

@@ -58,6 +58,9 @@ def test_a_town_account_gets_its_own_town_whatever_area_it_asks_for(on_demo, tow
         for frame in data.households("village", other).values():
             assert set(_codes(frame)) <= my_villages
         assert data.bounds("") == data.bounds(town)
+        categories, bins = data.emerging(flt, "village")
+        assert len(bins) and bins["location"].str.startswith(town).all()
+        assert categories["area_code"].str.startswith(town).all()
         csv = data.export_file(flt, "village", ("received",), "csv", "")
     exported = pd.read_csv(io.BytesIO(csv), dtype=str, encoding="utf-8-sig")
     code_col = next(c for c in exported.columns if "代码" in c)  # codes written ="…" to open as text in Excel
@@ -112,3 +115,22 @@ def test_a_leader_sees_the_overdue_list_without_petitioner_and_phone(on_demo):
     assert len(leader) == len(planner) > 0
     assert {"petitioner_masked", "phone_masked"} <= set(planner.columns)
     assert not {"petitioner_masked", "phone_masked"} & set(leader.columns)
+
+
+def test_a_town_account_opens_every_page_of_its_navigation(monkeypatch, on_demo, towns):
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from access.roles import ROLES
+    from dashboard.pages import pages_for
+    from dashboard.session import ACCOUNT_KEY
+
+    acc = _account(on_demo, "town", towns[0])
+    for page in pages_for(ROLES["town"]):
+        at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py"), default_timeout=180)
+        at.session_state[ACCOUNT_KEY] = acc
+        at.switch_page(page.file)
+        at.run()
+        assert not at.exception, (page.file, [e.value for e in at.exception])
+        assert not at.error, (page.file, [e.value for e in at.error])

@@ -34,14 +34,42 @@ def crs_options(kind: str) -> list[str] | None:
     return None if KINDS[kind].geometry else list(DATUMS)
 
 
-def save_upload(name: str, data: bytes, folder: str | Path | None = None) -> Path:
+def save_upload(name: str, data: bytes, folder: str | Path | None = None, replaces: str | Path | None = None) -> Path:
     """The uploaded bytes as a temporary file keeping the upload's name (and so its suffix, by which
-    the reader chooses; the name is what the load history shows)."""
+    the reader chooses; the name is what the load history shows, masked). The raw ledger holds
+    personal data in clear: it lives in a folder only its owner can read (mkdtemp), the upload it
+    `replaces` is deleted, and so is any upload older than UPLOAD_MAX_AGE_HOURS."""
+    forget_upload(replaces)
+    _remove_stale_uploads(folder)
     safe = Path(name).name or "upload"
     d = Path(tempfile.mkdtemp(prefix="minqing_upload_", dir=folder))
     path = d / safe
     path.write_bytes(data)
     return path
+
+
+UPLOAD_MAX_AGE_HOURS = 12
+
+
+def forget_upload(path: str | Path | None) -> None:
+    """Delete a saved upload and its folder."""
+    import shutil
+
+    if path:
+        shutil.rmtree(Path(path).parent, ignore_errors=True)
+
+
+def _remove_stale_uploads(folder: str | Path | None) -> None:
+    import shutil
+    import time
+
+    root = Path(folder or tempfile.gettempdir())
+    for d in root.glob("minqing_upload_*"):
+        try:
+            if time.time() - d.stat().st_mtime > UPLOAD_MAX_AGE_HOURS * 3600:
+                shutil.rmtree(d, ignore_errors=True)
+        except OSError:
+            pass
 
 
 def xlsx_sheets(path: str | Path) -> list[str]:

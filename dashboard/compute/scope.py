@@ -17,7 +17,11 @@ import pandas as pd
 
 from analysis.filters import CaseFilter
 
-CODE_COLUMNS = ("code", "area_code", "village_code", "town_code")
+CODE_COLUMNS = ("code", "area_code", "village_code", "town_code", "location")  # location: emerging hot spots
+
+
+class ScopeError(RuntimeError):
+    """A district-wide result whose rows carry no area code: it cannot be cut to a town."""
 
 
 def clamp_filter(flt: CaseFilter, scope: str) -> CaseFilter:
@@ -36,19 +40,20 @@ def clamp_area(code: str | None, scope: str, *, district_ok: bool = False) -> st
     return scope
 
 
-def restrict(value, scope: str):
+def restrict(value, scope: str, *, strict: bool = False):
     """`value` with every row of an area outside the scope removed: data frames (by their code
-    column), dicts of them, tuples of them, and dicts keyed by area code (names)."""
+    column), dicts of them, tuples of them, and dicts keyed by area code (names). With `strict`
+    (a district-wide statistic) a frame without an area column fails closed (ScopeError)."""
     if not scope:
         return value
     if isinstance(value, pd.DataFrame):
-        return _rows_in_scope(value, scope)
+        return _rows_in_scope(value, scope, strict)
     if isinstance(value, tuple):
-        return tuple(restrict(v, scope) for v in value)
+        return tuple(restrict(v, scope, strict=strict) for v in value)
     if isinstance(value, dict):
         if value and all(isinstance(k, str) and k.isdigit() for k in value):
             return {k: v for k, v in value.items() if k.startswith(scope)}
-        return {k: restrict(v, scope) for k, v in value.items()}
+        return {k: restrict(v, scope, strict=strict) for k, v in value.items()}
     return value
 
 
@@ -66,9 +71,17 @@ def hexagons_in_scope(con, df: pd.DataFrame, scope: str) -> pd.DataFrame:
     return df.iloc[sorted(inside)].reset_index(drop=True)
 
 
-def _rows_in_scope(df: pd.DataFrame, scope: str) -> pd.DataFrame:
+def one_area(con, value, scope: str):
+    """The cut of a query about one area whose area argument was clamped into the scope (its
+    rows are that area's, or the district's average for comparison): nothing to remove."""
+    return value
+
+
+def _rows_in_scope(df: pd.DataFrame, scope: str, strict: bool) -> pd.DataFrame:
     col = next((c for c in CODE_COLUMNS if c in df.columns), None)
     if col is None:
+        if strict:
+            raise ScopeError(f"a district-wide result with columns {list(df.columns)} has no area column to cut by")
         return df
     codes = df[col].astype("string")
     keep = codes.str.startswith(scope).fillna(False)

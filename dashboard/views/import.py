@@ -14,6 +14,7 @@ from etl.keys import KeyError_
 from etl.load import NOTE_LABELS, LoadError, load_file
 from etl import vocab
 from etl.readers import ReadError
+from etl.privacy import mask_text
 from etl.terms import DOMAIN_LABELS, map_term_in
 
 page_start("数据导入")
@@ -35,7 +36,7 @@ def _saved_path(up):
     """The upload as a temporary file, written once per uploaded file."""
     saved = st.session_state.get("_im_saved")
     if not saved or saved[0] != up.file_id:
-        saved = (up.file_id, str(imports.save_upload(up.name, up.getvalue())))
+        saved = (up.file_id, str(imports.save_upload(up.name, up.getvalue(), replaces=saved and saved[1])))
         st.session_state["_im_saved"] = saved
     return saved[1]
 
@@ -47,7 +48,7 @@ def _options(path: str):
         try:
             sheets = imports.xlsx_sheets(path)
         except Exception as e:  # noqa: BLE001 - a damaged workbook is a message
-            st.error(f"无法打开工作簿: {e}")
+            st.error(mask_text(f"无法打开工作簿: {e}"))
             st.stop()
         sheet = st.selectbox("工作表", sheets, key="im_sheet") if len(sheets) > 1 else sheets[0]
     cols = st.columns(2)
@@ -71,14 +72,14 @@ def _inspect(path: str, sheet):
         try:
             memo = ((path, kind, sheet), imports.inspect(kind, path, sheet))
         except ReadError as e:
-            st.error(str(e))
+            st.error(mask_text(str(e)))
             st.stop()
         st.session_state["_im_inspection"] = memo
     ins = memo[1]
     st.subheader("表头对应")
     st.dataframe(ins.mapping, hide_index=True, key="im_mapping")
     if ins.ignored:
-        st.caption("未使用的列 (不导入): " + "、".join(ins.ignored))
+        st.caption("未使用的列 (不导入): " + "、".join(mask_text(h) for h in ins.ignored))
     if ins.missing:
         st.error("缺少必填字段: " + "、".join(ins.missing) + "。请在文件中补上这些列 (或改用标准表头: `minqing template` 生成模板) 后重新上传。")
     st.subheader(f"前 {len(ins.preview)} 行 (共 {ins.rows:,} 行)")
@@ -100,7 +101,7 @@ def _load(path: str, sheet, crs: str, as_of) -> None:
             return
         except (LoadError, ReadError, KeyError_) as e:
             status.update(label="导入失败, 数据仓库没有改动", state="error")
-            st.error(str(e))
+            st.error(mask_text(str(e)))  # a message may quote the file's name or headers
             return
         status.update(label=f"导入完成: 第 {r.batch_id} 批", state="complete", expanded=False)
     record("load", kind, {"batch": r.batch_id, "loaded": r.loaded, "updated": r.updated, "rejected": r.rejected},
