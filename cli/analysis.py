@@ -87,12 +87,13 @@ def _records(df, columns) -> list[dict]:
 @click.option("--value", type=click.Choice(["rate", "count"]), default="rate", show_default=True,
               help="rate: 每千户诉求 (经验贝叶斯平滑); count: 诉求件数 (六边形总是按件数)。")
 @click.option("--no-fdr", is_flag=True, help="不做错误发现率 (FDR) 校正。")
-@click.option("--seed", type=int, default=0, show_default=True, help="置换检验的随机种子。")
+@click.option("--seed", type=int, default=0, hidden=True,
+              help="已不使用: Gi* 与 LISA 的显著性都用解析检验, 没有随机性 (保留以兼容旧脚本)。")
 @_filter_options
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON 列表, 每个区域或六边形一项。")
 @click.pass_context
 def hotspots(ctx, level, resolution, value, no_fdr, seed, start, end, category, channel, status, as_json):
-    """诉求的显著热点与冷点 (Getis-Ord Gi*, 按 Esri 分级) 及 LISA 聚集。"""
+    """诉求的显著热点与冷点 (Getis-Ord Gi*, 按 Esri 分级) 及 LISA 聚集 (局部 Moran's I, 条件随机化解析检验)。"""
     from analysis.hotspots import area_hotspots, hex_hotspots
 
     con = _open(ctx)
@@ -102,7 +103,7 @@ def hotspots(ctx, level, resolution, value, no_fdr, seed, start, end, category, 
         cols = ["h3", "value", "z", "p", "class"]
     else:
         df = area_hotspots(con, level, flt, value=value, seed=seed, fdr=not no_fdr)
-        cols = ["area_code", "name", "cases", "households", "rate", "rate_eb", "value", "z", "p", "class", "lisa"]
+        cols = ["area_code", "name", "cases", "households", "rate", "rate_eb", "value", "z", "p", "class", "lisa", "lisa_z", "lisa_p"]
     if as_json:
         click.echo(json.dumps(_records(df, cols), ensure_ascii=False))
         return
