@@ -130,7 +130,10 @@ def hotspots(ctx, level, resolution, value, no_fdr, seed, start, end, category, 
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON 列表, 每个村(社区)一项。")
 @click.pass_context
 def must_visit_cmd(ctx, config, only, show_all, as_json):
-    """五必去: 每个村(社区)的五项必去标记、原因与优先得分。"""
+    """五必去: 每个村(社区)的五项必去标记、原因与优先得分。
+
+    优先得分 = 各项标记的权重 × 严重程度 (1 到 2, 超出阈值越多越高) 之和; 同分时按超期未办结件数、
+    近期每千户诉求从多到少, 再按区划代码排列。"""
     from analysis.must_visit import FLAG_LABELS, load_config, must_visit
 
     try:
@@ -143,13 +146,13 @@ def must_visit_cmd(ctx, config, only, show_all, as_json):
     elif not show_all:
         df = df[df["flags"].map(len) > 0]
     if as_json:
-        cols = ["area_code", "name", "town", "flags", "reasons", "score", "households", "cases", "key_share", "seat_km",
+        cols = ["area_code", "name", "town", "flags", "reasons", "severity", "score", "households", "cases", "key_share", "seat_km",
                 "rate_eb", "overdue", "closure_rate", "satisfaction_rate"]
         click.echo(json.dumps(_records(df, cols), ensure_ascii=False))
         return
     click.echo(f"需走访的村(社区): {len(df)} 个")
     for r in df.head(50).to_dict("records"):
-        click.echo(f"  [{r['score']:.0f}] {r['town']} {r['name']} ({r['area_code']}): "
+        click.echo(f"  [{r['score']:.2f}] {r['town']} {r['name']} ({r['area_code']}): "
                    + "; ".join(f"{FLAG_LABELS[f]}: {why}" for f, why in zip(r["flags"], r["reasons"])))
 
 

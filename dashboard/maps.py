@@ -31,7 +31,8 @@ from .offline import localize
 
 BASEMAPS = ("none", "osm", "tianditu", "amap")
 
-# Sequential palette (ColorBrewer YlOrRd, 6 classes) for counts.
+# Sequential palette (ColorBrewer YlOrRd, 6 classes) for counts, lightest to darkest. With fewer
+# classes the colours are spread over it (`class_colours`), so the top class is always the darkest.
 PALETTE = ["#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026"]
 NO_DATA = "#f0f0f0"
 
@@ -59,13 +60,19 @@ def class_breaks(values: np.ndarray, k: int = 6) -> list[float]:
     return [float(q) for q in qs]
 
 
+def class_colours(k: int) -> list[str]:
+    """Colours of `k` classes, lowest first: spread evenly over PALETTE from its lightest to its
+    darkest, so the highest class always gets the darkest (most saturated) colour."""
+    last = len(PALETTE) - 1
+    return [PALETTE[round(i * last / (k - 1)) if k > 1 else last] for i in range(k)]
+
+
 def legend_html(title: str, breaks: list[float], caption: str = "") -> str:
     """Legend rows for the classes of `class_breaks`: 0, then (previous, upper] for each class."""
     rows = [f'<div><span style="background:{NO_DATA}"></span>0</div>']
     lo = 0.0
     integral = all(float(b).is_integer() for b in breaks)
-    for i, hi in enumerate(breaks):
-        colour = PALETTE[min(i, len(PALETTE) - 1)]
+    for hi, colour in zip(breaks, class_colours(len(breaks))):
         if integral:
             first = lo + 1
             label = _fmt(hi) if first == hi else f"{_fmt(first)}–{_fmt(hi)}"
@@ -79,10 +86,11 @@ def legend_html(title: str, breaks: list[float], caption: str = "") -> str:
 def _colour(v: float, breaks: list[float]) -> str:
     if not v or v <= 0 or not breaks:
         return NO_DATA
-    for i, hi in enumerate(breaks):
+    colours = class_colours(len(breaks))
+    for hi, colour in zip(breaks, colours):
         if v <= hi:
-            return PALETTE[min(i, len(PALETTE) - 1)]
-    return PALETTE[-1]
+            return colour
+    return colours[-1]
 
 
 def _legend(title: str, body: str, caption: str) -> str:
