@@ -27,8 +27,8 @@ def area_hotspots(con: duckdb.DuckDBPyConnection, level: str = "village", flt: C
                   value: str = "rate", permutations: int = 0, seed: int = 0, fdr: bool = True,
                   lisa: bool = True) -> pd.DataFrame:
     """One row per village or town: cases, households, raw and EB-smoothed rate per 1,000
-    households, Gi* (`z`, two-sided `p`, `class`) and, with `lisa`, the LISA cluster (`lisa`;
-    its 999 permutations are most of the time) on `value`: 'rate' (Assuncao-Reis standardised
+    households, Gi* (`z`, two-sided `p`, `class`) and, with `lisa`, local Moran's I (`lisa`: the
+    cluster, `lisa_z`, two-sided `lisa_p`; geo.moran) on `value`: 'rate' (Assuncao-Reis standardised
     rates; counts when no households are loaded, noted in `df.attrs["value"]`) or 'count'.
     `value` column: what was tested."""
     if level not in ("village", "town"):
@@ -47,7 +47,7 @@ def area_hotspots(con: duckdb.DuckDBPyConnection, level: str = "village", flt: C
                mq_per_1000(coalesce(c.n, 0), h.n) AS rate
         FROM a LEFT JOIN c USING (code) LEFT JOIN h USING (code) ORDER BY a.code""", {"level": level, **params}).df()
     if df.empty:
-        return pd.DataFrame(columns=["area_code", "name", "cases", "households", "rate", "rate_eb", "value", "z", "p", "class", "lisa"])
+        return pd.DataFrame(columns=["area_code", "name", "cases", "households", "rate", "rate_eb", "value", "z", "p", "class", "lisa", "lisa_z", "lisa_p"])
     geoms = shapely.from_wkb(df.pop("wkb").map(bytes))
     df["rate_eb"] = eb_rate(df["cases"].to_numpy(), df["households"].to_numpy())
     if value == "rate" and df["households"].sum() == 0:
@@ -60,9 +60,10 @@ def area_hotspots(con: duckdb.DuckDBPyConnection, level: str = "village", flt: C
     df["value"] = y
     df["z"], df["p"], df["p_sim"] = g["Zs"].to_numpy(), g["p"].to_numpy(), g["p_sim"].to_numpy()
     df["class"] = classify(df["z"], df["p"], fdr=fdr)
-    if lisa:  # LISA needs permutations
+    if lisa:
         w = weights.contiguity(geoms, df["area_code"].tolist())
-        df["lisa"] = local_moran(y, w, permutations=permutations or 999, seed=seed, fdr=fdr)["cluster"].to_numpy()
+        lm = local_moran(y, w, permutations=permutations, seed=seed, fdr=fdr)
+        df["lisa"], df["lisa_z"], df["lisa_p"] = lm["cluster"].to_numpy(), lm["z"].to_numpy(), lm["p"].to_numpy()
     return df
 
 

@@ -7,6 +7,19 @@ Criteria (DOMAIN.md, Hanbin): 1 poverty 特困村 (share of 连心户, or the of
 (EB-smoothed case rate against the district's, or a significant Gi* hot spot); 4 difficult
 工作推进有难度 (overdue backlog, closure rate, satisfaction rate, as analysis.metrics defines
 them); 5 disaster 受自然灾害影响 (intersects a disaster footprint that started within the window).
+
+Priority
+--------
+Each flag adds its weight (setting `must_visit_weights`) times its severity, a number in
+[1, 2] that grows with how far past its thresholds the village is (`severity`): 1 just at a
+threshold, 2 at twice a threshold or beyond. Every condition is read as an amount where more
+is worse: the 连心户 share, km from the town seat, the recent rate as a multiple of the
+district's, overdue cases, and the share of recent cases not closed (1 - 办结率) or not
+satisfied (1 - 满意率) against the share the threshold allows (0.15 for 办结率 below 85%). A
+flag met on several conditions (difficult) adds them up, still at most 2; a flag without an
+amount (an official 特困村 flag, a Gi* hot spot alone, a disaster) has severity 1. Villages
+are ordered by score (as shown, two decimals), then overdue cases, then recent cases per
+1,000 households (EB-smoothed), all descending, then by area code: a total order (`ORDER`).
 """
 
 from __future__ import annotations
@@ -27,10 +40,21 @@ PREFIX = "must_visit_"  # the thresholds' setting names start with it; a --confi
 FLAGS = ("poverty", "remote", "petitions", "difficult", "disaster")
 FLAG_LABELS = {"poverty": "特困村", "remote": "边远村", "petitions": "信访问题较多", "difficult": "工作推进有难度",
                "disaster": "受自然灾害影响"}
+# The priority order (module docstring): columns of must_visit's rows and whether each runs high to low.
+ORDER = (("score", False), ("overdue", False), ("rate_eb", False), ("area_code", True))
+
+
+def severity(past: list[tuple[float, float]]) -> float:
+    """How severe one flag is, in [1, 2]: 1 plus, over the (amount, threshold) pairs of the
+    conditions it is met on (amounts where more is worse, thresholds > 0), the sum of how far
+    each amount is past its threshold as a fraction of the threshold, at most 2. E.g. 42
+    overdue cases against 10: 1 + 3.2, so 2; 满意率 69% against 80%: 1 + (0.31 - 0.2) / 0.2 = 1.55."""
+    return min(2.0, 1.0 + sum(max(0.0, (amount - threshold) / threshold) for amount, threshold in past))
 
 
 def must_visit(con: duckdb.DuckDBPyConnection, config: dict | None = None) -> pd.DataFrame:
-    """One row per village: area_code, name, town, flags (list), reasons (list), score, and the numbers."""
+    """One row per village in priority order (ORDER): area_code, name, town, flags (list), reasons
+    and severity (lists, one per flag), score, and the numbers."""
     cfg = load_config() | (config or {})
     now = views.as_of(con).at
     start = _months_before(now.date(), int(cfg["window_months"]))
@@ -42,14 +66,17 @@ def must_visit(con: duckdb.DuckDBPyConnection, config: dict | None = None) -> pd
     rows = []
     w = cfg["weights"]
     for r in facts.itertuples(index=False):
-        flags, reasons = [], []
-        if r.official_poor or (r.households >= cfg["poverty_min_households"] and r.key_share >= cfg["poverty_share"]):
+        flags, reasons, sev = [], [], []
+        share_met = r.households >= cfg["poverty_min_households"] and r.key_share >= cfg["poverty_share"]
+        if r.official_poor or share_met:
             flags.append("poverty")
             reasons.append("数据中标为特困村" if r.official_poor else
                            f"连心户占比 {r.key_share:.0%}, 高于阈值 {cfg['poverty_share']:.0%}")
+            sev.append(severity([(r.key_share, cfg["poverty_share"])] if share_met else []))
         if r.seat_km is not None and r.seat_km == r.seat_km and r.seat_km >= cfg["remote_km"]:
             flags.append("remote")
             reasons.append(f"距乡镇驻地 {r.seat_km:.1f} 公里, 超过 {cfg['remote_km']:g} 公里")
+            sev.append(severity([(r.seat_km, cfg["remote_km"])]))
         ratio = (r.rate_eb / district_rate) if district_rate and r.rate_eb == r.rate_eb else 0
         is_hot = isinstance(r._asdict().get("class"), str) and r._asdict()["class"] in ("hot_99", "hot_95")
         if ratio >= cfg["petition_rate_ratio"] or is_hot:
@@ -58,26 +85,33 @@ def must_visit(con: duckdb.DuckDBPyConnection, config: dict | None = None) -> pd
             if is_hot:
                 why += f"; 热点分析为{'99' if r._asdict()['class'] == 'hot_99' else '95'}%置信热点"
             reasons.append(why)
-        diff = []
+            sev.append(severity([(ratio, cfg["petition_rate_ratio"])] if ratio >= cfg["petition_rate_ratio"] else []))
+        diff, past = [], []
         if r.overdue >= cfg["difficult_overdue"]:
             diff.append(f"超期未办结 {r.overdue} 件 (阈值 {cfg['difficult_overdue']})")
+            past.append((r.overdue, cfg["difficult_overdue"]))
         if r.cases >= cfg["difficult_min_cases"] and r.closure_rate is not None and r.closure_rate < cfg["difficult_closure_rate"]:
             diff.append(f"办结率 {r.closure_rate:.0%}, 低于 {cfg['difficult_closure_rate']:.0%}")
+            past.append((1 - r.closure_rate, 1 - cfg["difficult_closure_rate"]))
         if r.rated >= cfg["difficult_min_cases"] and r.satisfaction_rate is not None and r.satisfaction_rate < cfg["difficult_satisfaction"]:
             diff.append(f"满意率 {r.satisfaction_rate:.0%}, 低于 {cfg['difficult_satisfaction']:.0%}")
+            past.append((1 - r.satisfaction_rate, 1 - cfg["difficult_satisfaction"]))
         if diff:
             flags.append("difficult")
             reasons.append("; ".join(diff))
+            sev.append(severity(past))
         if isinstance(r.disasters, str) and r.disasters:
             flags.append("disaster")
             reasons.append(f"近{cfg['window_months']}个月受灾: {r.disasters}")
-        score = sum(w[f] for f in flags)
+            sev.append(severity([]))
+        score = sum(w[f] * s for f, s in zip(flags, sev))
         rows.append({"area_code": r.area_code, "name": r.name, "town": r.town, "flags": flags, "reasons": reasons,
+                     "severity": [round(s, 2) for s in sev],
                      "score": round(score, 2), "households": int(r.households), "cases": int(r.cases),
                      "key_share": r.key_share, "seat_km": r.seat_km, "rate_eb": r.rate_eb, "overdue": int(r.overdue),
                      "closure_rate": r.closure_rate, "satisfaction_rate": r.satisfaction_rate})
     out = pd.DataFrame(rows)
-    return out.sort_values(["score", "cases"], ascending=[False, False], kind="stable").reset_index(drop=True)
+    return out.sort_values([c for c, _ in ORDER], ascending=[a for _, a in ORDER], na_position="last").reset_index(drop=True)
 
 
 def load_config(path: str | Path | None = None) -> dict:

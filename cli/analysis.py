@@ -97,12 +97,13 @@ def _records(df, columns) -> list[dict]:
 @click.option("--value", type=click.Choice(["rate", "count"]), default="rate", show_default=True,
               help="rate: 每千户诉求 (经验贝叶斯平滑); count: 诉求件数 (六边形总是按件数)。")
 @click.option("--no-fdr", is_flag=True, help="不做错误发现率 (FDR) 校正。")
-@click.option("--seed", type=int, default=0, show_default=True, help="置换检验的随机种子。")
+@click.option("--seed", type=int, default=0, hidden=True,
+              help="已不使用: Gi* 与 LISA 的显著性都用解析检验, 没有随机性 (保留以兼容旧脚本)。")
 @_filter_options
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON 列表, 每个区域或六边形一项。")
 @click.pass_context
 def hotspots(ctx, level, resolution, value, no_fdr, seed, start, end, category, channel, status, as_json):
-    """诉求的显著热点与冷点 (Getis-Ord Gi*, 按 Esri 分级) 及 LISA 聚集。"""
+    """诉求的显著热点与冷点 (Getis-Ord Gi*, 按 Esri 分级) 及 LISA 聚集 (局部 Moran's I, 条件随机化解析检验)。"""
     from analysis.hotspots import area_hotspots, hex_hotspots
 
     con = _open(ctx)
@@ -112,7 +113,7 @@ def hotspots(ctx, level, resolution, value, no_fdr, seed, start, end, category, 
         cols = ["h3", "value", "z", "p", "class"]
     else:
         df = area_hotspots(con, level, flt, value=value, seed=seed, fdr=not no_fdr)
-        cols = ["area_code", "name", "cases", "households", "rate", "rate_eb", "value", "z", "p", "class", "lisa"]
+        cols = ["area_code", "name", "cases", "households", "rate", "rate_eb", "value", "z", "p", "class", "lisa", "lisa_z", "lisa_p"]
     if as_json:
         click.echo(json.dumps(_records(df, cols), ensure_ascii=False))
         return
@@ -139,7 +140,10 @@ def hotspots(ctx, level, resolution, value, no_fdr, seed, start, end, category, 
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON 列表, 每个村(社区)一项。")
 @click.pass_context
 def must_visit_cmd(ctx, config, only, show_all, as_json):
-    """五必去: 每个村(社区)的五项必去标记、原因与优先得分。"""
+    """五必去: 每个村(社区)的五项必去标记、原因与优先得分。
+
+    优先得分 = 各项标记的权重 × 严重程度 (1 到 2, 超出阈值越多越高) 之和; 同分时按超期未办结件数、
+    近期每千户诉求从多到少, 再按区划代码排列。"""
     from analysis.must_visit import FLAG_LABELS, load_config, must_visit
 
     try:
@@ -152,13 +156,13 @@ def must_visit_cmd(ctx, config, only, show_all, as_json):
     elif not show_all:
         df = df[df["flags"].map(len) > 0]
     if as_json:
-        cols = ["area_code", "name", "town", "flags", "reasons", "score", "households", "cases", "key_share", "seat_km",
+        cols = ["area_code", "name", "town", "flags", "reasons", "severity", "score", "households", "cases", "key_share", "seat_km",
                 "rate_eb", "overdue", "closure_rate", "satisfaction_rate"]
         click.echo(json.dumps(_records(df, cols), ensure_ascii=False))
         return
     click.echo(f"需走访的村(社区): {len(df)} 个")
     for r in df.head(50).to_dict("records"):
-        click.echo(f"  [{r['score']:.0f}] {r['town']} {r['name']} ({r['area_code']}): "
+        click.echo(f"  [{r['score']:.2f}] {r['town']} {r['name']} ({r['area_code']}): "
                    + "; ".join(f"{FLAG_LABELS[f]}: {why}" for f, why in zip(r["flags"], r["reasons"])))
 
 

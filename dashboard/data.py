@@ -314,7 +314,7 @@ def must_visit_labels() -> dict[str, str]:
 
 @query(whole_district=True)
 def area_hotspots(con, flt: CaseFilter, level: str = "village", lisa: bool = False) -> pd.DataFrame:
-    """Gi* class (and with `lisa` the LISA cluster, whose permutations cost most of the time)
+    """Gi* class (and with `lisa` the LISA cluster, analytical: milliseconds)
     per area for the filtered cases of the whole district (analysis.hotspots)."""
     from analysis.hotspots import area_hotspots as ah
 

@@ -32,7 +32,8 @@ from .offline import localize
 
 BASEMAPS = ("none", "osm", "tianditu", "amap")
 
-# Sequential palette (ColorBrewer YlOrRd, 6 classes) for counts.
+# Sequential palette (ColorBrewer YlOrRd, 6 classes) for counts, lightest to darkest. With fewer
+# classes the colours are spread over it (`class_colours`), so the top class is always the darkest.
 PALETTE = ["#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026"]
 NO_DATA = "#f0f0f0"
 
@@ -58,19 +59,27 @@ def choropleth(gdf: gpd.GeoDataFrame, value: str, label: str, bounds, tooltip: d
 class_breaks = classes.class_breaks
 
 
+def class_colours(k: int) -> list[str]:
+    """Colours of `k` classes, lowest first: spread evenly over PALETTE from its lightest to its
+    darkest, so the highest class always gets the darkest (most saturated) colour."""
+    last = len(PALETTE) - 1
+    return [PALETTE[round(i * last / (k - 1)) if k > 1 else last] for i in range(k)]
+
+
 def legend_html(title: str, breaks: list[float], caption: str = "", decimals: int | None = None,
                 smallest: float | None = None) -> str:
-    """Legend rows for the classes of `class_breaks`: 0, then each class (classes.labels)."""
+    """Legend rows for the classes of `class_breaks`: 0, then each class (classes.labels), in
+    the colours of class_colours."""
     names = classes.labels(breaks, decimals, smallest)
     rows = [f'<div><span style="background:{NO_DATA}"></span>{names[0]}</div>']
-    for i, name in enumerate(names[1:]):
-        rows.append(f'<div><span style="background:{PALETTE[min(i, len(PALETTE) - 1)]}"></span>{name}</div>')
+    for name, colour in zip(names[1:], class_colours(len(names) - 1)):
+        rows.append(f'<div><span style="background:{colour}"></span>{name}</div>')
     return _legend(title, "".join(rows), caption)
 
 
 def _colour(v: float, breaks: list[float], d: int | None = None) -> str:
     i = classes.class_of(v, breaks, classes.MAX_DECIMALS if d is None else d)
-    return NO_DATA if i is None else PALETTE[min(i, len(PALETTE) - 1)]
+    return NO_DATA if i is None else class_colours(len(breaks))[min(i, len(breaks) - 1)]
 
 
 def _legend(title: str, body: str, caption: str) -> str:

@@ -269,6 +269,26 @@ def test_hotspot_page_counts_the_gi_hot_spots_of_the_period(monkeypatch, demo_db
     assert any(s.value == f"热点村(社区): {n_hot:,} 个" for s in at.subheader), [s.value for s in at.subheader]
 
 
+def test_hotspot_page_lists_the_lisa_high_values_of_the_period(monkeypatch, demo_db):
+    """聚集与异常 (LISA) once showed 0 villages on every period: its permutation p-values could not
+    pass the FDR correction. The page now lists the High-High and High-Low villages that the
+    analysis (and `minqing hotspots`) finds, and there are some."""
+    from analysis.filters import CaseFilter
+    from analysis.hotspots import area_hotspots
+
+    at = _run(monkeypatch, demo_db, pages.page("hotspots").file)
+    at.radio(key="hs_mode").set_value("lisa").run()
+    assert not at.exception and not at.error
+    start, end = at.date_input(key="period").value
+    con = connect(demo_db, read_only=True)
+    hs = area_hotspots(con, "village", CaseFilter(start, end))
+    con.close()
+    n_high = int(hs["lisa"].isin(["HH", "HL"]).sum())
+    assert n_high > 0
+    assert any(s.value == f"高值村(社区): {n_high:,} 个" for s in at.subheader), [s.value for s in at.subheader]
+    assert set(at.dataframe[0].value["区划代码"]) == set(hs.loc[hs["lisa"].isin(["HH", "HL"]), "area_code"])
+
+
 def test_household_page_shows_the_shares_of_a_direct_query(monkeypatch, demo_db):
     at = _run(monkeypatch, demo_db, pages.page("households").file)
     assert not at.exception

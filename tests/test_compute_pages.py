@@ -223,6 +223,31 @@ def test_visit_plan_and_flag_counts_follow_must_visit(con):
     assert set(gdf.loc[gdf["score"] > 0, "code"]) == {c for c, s in zip(want["area_code"], want["score"]) if s > 0}
 
 
+def test_the_must_visit_map_draws_the_highest_scores_darkest(con):
+    """五必去's map (as the page draws it): the villages with the top score get the palette's
+    darkest colour, a higher score is never drawn lighter, and unlisted villages are grey."""
+    import json
+    import re
+
+    from dashboard import maps
+
+    mv = must_visit(con)
+    plan = visits.visit_plan(visits.flagged(mv), FLAG_LABELS)
+    gdf = visits.plan_map_frame(_shapes(con), plan)
+    page = maps.choropleth(gdf, "score", "五必去优先得分", None, {"name": "村(社区)", "score": "优先得分"}).get_root().render()
+    text = page.replace("\\u0026", "&").replace("\\u003c", "<").replace("\\u003e", ">").replace("\\u0027", "'")
+    fills = {f["properties"]["code"]: f["properties"]["_fill"] for f in json.loads(re.search(
+        r'\{"type":"FeatureCollection","features":\[\{"type":"Feature".*?\}\]\}(?=[,)])', text).group(0))["features"]}
+    score = dict(zip(gdf["code"], gdf["score"]))
+    assert len(fills) == len(gdf)
+    top = max(score.values())
+    assert {fills[c] for c, s in score.items() if s == top} == {maps.PALETTE[-1]}
+    assert {fills[c] for c, s in score.items() if s == 0} == {maps.NO_DATA}
+    rank = {c: i for i, c in enumerate(maps.PALETTE)}
+    listed = sorted((s, rank[fills[c]]) for c, s in score.items() if s > 0)
+    assert [r for _, r in listed] == sorted(r for _, r in listed)
+
+
 def test_ranking_table_marks_the_unranked(con):
     df = rank_units(con, CaseFilter(START, END), "town")
     table = rankings.ranking_table(df, "town")

@@ -55,7 +55,36 @@ def test_class_breaks_are_quantiles_of_positive_values():
     # each class holds roughly a sixth of the positive values
     counts = np.histogram(pos, bins=[0, *breaks])[0]
     assert counts.max() - counts.min() <= 2
-    assert maps._colour(0, breaks) == maps.NO_DATA and maps._colour(100, breaks) == maps.PALETTE[len(breaks) - 1]
+    assert maps._colour(0, breaks) == maps.NO_DATA and maps._colour(100, breaks) == maps.PALETTE[-1]
+
+
+def _luminance(colour: str) -> float:
+    """WCAG relative luminance of '#rrggbb' (lower is darker)."""
+    c = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    lin = [v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4 for v in c]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def _saturation(colour: str) -> float:
+    """HSV saturation of '#rrggbb'."""
+    c = [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
+    return (max(c) - min(c)) / max(c)
+
+
+def test_the_top_class_gets_the_darkest_most_saturated_colour_whatever_the_number_of_classes():
+    """Few distinct values (a score of 2, 3, 4 or 6) make few classes; the highest must still be
+    the darkest and most saturated colour, and each class darker than the one below."""
+    for values in ([0, 2, 2, 3, 4, 6, 6], [0, 1, 1, 2], [5, 5], list(range(0, 40))):
+        breaks = maps.class_breaks(np.array(values, dtype=float))
+        colours = [maps._colour(b, breaks) for b in breaks]
+        lum = [_luminance(c) for c in colours]
+        assert lum == sorted(lum, reverse=True) and len(set(colours)) == len(colours), (values, colours)
+        top = maps._colour(max(values), breaks)
+        assert top == maps.PALETTE[-1]
+        assert _luminance(top) == min(_luminance(c) for c in maps.PALETTE)
+        assert _saturation(top) == max(_saturation(c) for c in maps.PALETTE)
+        legend = maps.legend_html("分数", breaks)
+        assert legend.rindex(top) > max(legend.index(c) for c in colours[:-1]) if len(colours) > 1 else top in legend
 
 
 def test_no_cases_anywhere_gives_an_all_grey_map_with_a_legend():

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from analysis.must_visit import FLAGS, load_config, must_visit
+from analysis.must_visit import FLAGS, load_config, must_visit, severity
 
 
 @pytest.fixture(scope="module")
@@ -54,11 +54,104 @@ def test_reasons_cite_the_numbers(result):
                 assert re.search(r"\d", why), why
 
 
-def test_scores_rank_by_the_weights(result):
+def _severity(r, cfg):
+    """Each flag's severity recomputed from the row's published numbers: 1 + how far past each
+    threshold it was met on, as a fraction of that threshold, summed, at most 2."""
+    def past(amount, threshold):
+        return max(0.0, (amount - threshold) / threshold)
+
+    out = []
+    for f in r["flags"]:
+        if f == "poverty":
+            met = r["households"] >= cfg["poverty_min_households"] and r["key_share"] >= cfg["poverty_share"]
+            e = past(r["key_share"], cfg["poverty_share"]) if met else 0.0
+        elif f == "remote":
+            e = past(r["seat_km"], cfg["remote_km"])
+        elif f == "petitions":
+            e = past(r["ratio"], cfg["petition_rate_ratio"])
+        elif f == "difficult":
+            e = past(r["overdue"], cfg["difficult_overdue"]) if r["overdue"] >= cfg["difficult_overdue"] else 0.0
+            for rate, key, n in (("closure_rate", "difficult_closure_rate", "cases"),
+                                 ("satisfaction_rate", "difficult_satisfaction", None)):
+                if r[rate] == r[rate] and r[rate] < cfg[key] and (n is None or r[n] >= cfg["difficult_min_cases"]):
+                    # the reason cites it only when enough cases count: trust the reason
+                    if ("办结率" if rate == "closure_rate" else "满意率") in r["reasons"][r["flags"].index(f)]:
+                        e += past(1 - r[rate], 1 - cfg[key])
+        else:
+            e = 0.0
+        out.append(min(2.0, 1.0 + e))
+    return out
+
+
+def test_scores_add_each_weight_times_its_severity(result, full_demo):
+    """Score = sum of weight x severity, recomputed from the rows' own numbers (the rate
+    multiple from the district's rate, summed here from the villages' cases and households)."""
     df, _ = result
-    w = load_config()["weights"]
-    assert (df["score"] == df["flags"].map(lambda fl: sum(w[f] for f in fl))).all()
-    assert df["score"].is_monotonic_decreasing
+    con, _ = full_demo
+    cfg = load_config()
+    district = con.execute("SELECT mq_per_1000(?::BIGINT, ?::BIGINT)", [int(df["cases"].sum()), int(df["households"].sum())]).fetchone()[0]
+    rows = df.reset_index().assign(ratio=lambda d: d["rate_eb"] / district).to_dict("records")
+    for r in rows:
+        sev = _severity(r, cfg)
+        assert r["severity"] == pytest.approx(sev, abs=0.006), (r["name"], r["flags"], r["reasons"])
+        assert r["score"] == pytest.approx(sum(cfg["weights"][f] * s for f, s in zip(r["flags"], sev)), abs=0.01)
+    assert all(1.0 <= s <= 2.0 for ss in df["severity"] for s in ss)
+
+
+def test_the_order_is_total_and_as_stated(result):
+    """Score, then overdue cases, then cases per 1,000 households (high to low), then the code:
+    no two villages share a sort key, and the rows come in exactly that order."""
+    df, _ = result
+    d = df.reset_index()
+    key = list(zip(-d["score"], -d["overdue"], -d["rate_eb"].fillna(-1), d["area_code"]))
+    assert len(set(key)) == len(key)
+    assert key == sorted(key)
+
+
+def test_the_most_overdue_village_ranks_with_the_most_severe(result):
+    """The full demo's village with most overdue cases (42, 办结率 73%, 满意率 69%) ranked about
+    33rd on weights alone; past every 'difficult' threshold by far, it now ranks above every
+    village flagged once for a lighter-weighted or barely-met reason."""
+    df, _ = result
+    d = df[df["flags"].map(len) > 0].reset_index()
+    top = d["overdue"].idxmax()
+    assert d.loc[top, "overdue"] >= 30 and d.loc[top, "severity"] == [2.0]
+    # everything above it scores at least its 4.0, i.e. carries two flags or one at least as heavy
+    assert (d.loc[:top - 1, "score"] >= d.loc[top, "score"]).all()
+    just_past = d[(d["flags"].map(len) == 1) & (d["severity"].map(lambda s: s[0] < 1.5))]
+    assert (just_past.index > top).all()
+
+
+@pytest.mark.parametrize("past, want", [
+    ([], 1.0),                       # a flag without an amount: an official flag, a hot spot, a disaster
+    ([(10, 10)], 1.0),               # just at a threshold
+    ([(15, 10)], 1.5),               # half as far again
+    ([(42, 10)], 2.0),               # far past: capped
+    ([(0.20, 0.15), (0.25, 0.20)], 1.0 + 1 / 3 + 0.25),  # 办结率 80% < 85%, 满意率 75% < 80%: summed
+])
+def test_severity_grows_with_how_far_past_the_threshold(past, want):
+    assert severity(past) == pytest.approx(want)
+
+
+def test_a_village_further_past_or_past_more_ranks_above(con):
+    """On the small demo, every pair of flagged villages where one has every flag of the other,
+    each at least as severe, and one more flag or one flag clearly more severe: it ranks above."""
+    d = must_visit(con)
+    d = d[d["flags"].map(len) > 0]
+    rows = [(i, dict(zip(r["flags"], r["severity"]))) for i, r in d.iterrows()]
+    pairs = {"more flags": 0, "further past": 0}
+    for i, a in rows:
+        for j, b in rows:
+            if i == j or not set(b) <= set(a) or any(a[f] < b[f] for f in b):
+                continue
+            if len(a) > len(b):
+                pairs["more flags"] += 1
+            elif any(a[f] > b[f] + 0.01 for f in b):
+                pairs["further past"] += 1
+            else:
+                continue
+            assert i < j, (d.loc[i, ["name", "flags", "severity", "score"]].tolist(), d.loc[j, ["name", "flags", "severity", "score"]].tolist())
+    assert pairs["more flags"] > 0 and pairs["further past"] > 0, pairs
 
 
 def test_a_config_file_changes_a_threshold(full_demo, tmp_path):

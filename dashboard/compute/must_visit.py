@@ -1,5 +1,6 @@
 """五必去 (and the 五必去 part of 区域档案): the flagged villages, the visit plan, its map, from
-analysis.must_visit's rows (area_code, name, town, flags, reasons, score, households, cases, overdue)."""
+analysis.must_visit's rows (area_code, name, town, flags, reasons, score, households, cases, overdue,
+rate_eb)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,8 @@ def flag_counts(rows: pd.DataFrame, labels: dict[str, str]) -> dict[str, int]:
 
 def visit_plan(rows: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
     """The visit plan as shown and downloaded: numbered rows in priority order with flags, reasons,
-    score, households, cases and overdue cases."""
+    score, then the tie-breaks (overdue cases, recent cases per 1,000 households), households and
+    cases (analysis.must_visit.ORDER)."""
     return pd.DataFrame({
         "序号": range(1, len(rows) + 1),
         "乡镇(街道)": rows["town"].to_numpy(),
@@ -37,9 +39,10 @@ def visit_plan(rows: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
         "五必去标记": rows["flags"].map(lambda fs: flag_text(fs, labels)).to_numpy(),
         "原因": rows["reasons"].map("; ".join).to_numpy(),
         "优先得分": rows["score"].to_numpy(),
+        "超期未办结": rows["overdue"].to_numpy(),
+        "每千户诉求(平滑)": rows["rate_eb"].round(1).to_numpy(),
         "户数": rows["households"].to_numpy(),
         "诉求件数": rows["cases"].to_numpy(),
-        "超期未办结": rows["overdue"].to_numpy(),
     })
 
 

@@ -60,7 +60,8 @@ def village_modes(flt: CaseFilter, shapes: gpd.GeoDataFrame, mode: str) -> None:
         gdf = view.labelled(gdf, mode)
         classes = {k: (LISA_LABELS[k], maps.LISA_COLOURS[k]) for k in LISA_LABELS}
         m = maps.categorical(gdf, "lisa", classes, "LISA 聚集", bounds, tooltip, caption)
-        help_text = f"局部 Moran's I (以{tested}为值): 高-高/低-低为聚集, 高-低/低-高为与周边反差大的异常村(社区) (置换检验)。"
+        help_text = (f"局部 Moran's I (以{tested}为值): 高-高/低-低为聚集, 高-低/低-高为与周边反差大的异常村(社区)。"
+                     "显著性用条件随机化的解析检验 (Sokal 等 1998 的期望与方差, 正态近似), 已按错误发现率(FDR)校正。")
     else:
         try:
             em, _bins = data.emerging(flt)

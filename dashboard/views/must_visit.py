@@ -38,10 +38,11 @@ for c, (label, n) in zip(cols[1:], view.flag_counts(rows, labels).items()):
 
 plan = view.visit_plan(rows, labels)
 
-st.subheader("走访优先顺序")
+st.subheader("走访优先顺序", help=help_text("must_visit_order"))
+st.caption("按优先得分从高到低; 同分时按超期未办结件数、每千户诉求从多到少, 再按区划代码。")
 st.dataframe(plan, hide_index=True, width="stretch", height=min(38 + 35 * len(plan), 460),
              column_config={"原因": st.column_config.TextColumn(width="large"),
-                            "优先得分": st.column_config.NumberColumn(format="%.1f")})
+                            "优先得分": st.column_config.NumberColumn(format="%.2f", help=help_text("must_visit_order"))})
 district = data.meta().get("district_name", "")
 place = f"{district} · {data.area_name(flt.area_prefix)}" if flt.area_prefix else district
 as_of = data.as_of().at.date()
@@ -51,7 +52,7 @@ print_doc = visit_plan_html(
     f"数据截至 {as_of} · 共 {len(plan):,} 个村(社区), 按优先得分排序", data.is_demo(),
     notes=[f"标记条件: {'、'.join(labels[k] for k in labels if k in chosen) or '无'} (满足任一即列出)",
            f"区域: {data.area_name(flt.area_prefix) if flt.area_prefix else '全区'}",
-           help_text("must_visit_basis")])
+           help_text("must_visit_basis"), help_text("must_visit_order")])
 stem = f"五必去走访计划_{data.area_name(flt.area_prefix).replace(' · ', '_') if flt.area_prefix else district}_{as_of}"
 b = st.columns([3, 2, 2, 5])
 b[0].download_button("下载走访计划 (XLSX)", audited(lambda: xlsx_bytes(plan, "五必去走访计划"), f"{stem}.xlsx", len(plan), filters.describe(flt)), file_name=f"{stem}.xlsx",
@@ -74,7 +75,8 @@ else:
                         {"name": "村(社区)", "town": "乡镇(街道)", "score": "优先得分", "flags": "五必去标记"},
                         data.demo_caption())
     show_map(m, "mv_map")
-    st.caption("灰色: 未列出的村(社区)。颜色越深, 满足的条件越多、权重越高。")
+    st.caption("灰色: 未列出的村(社区)。颜色越深, 优先得分越高 (满足的条件越多、权重越高、超出阈值越多); "
+               "得分最高的一档颜色最深。")
 
 with st.expander("五必去判定阈值"):
     st.dataframe(settings_table("must_visit_"), hide_index=True, width="stretch")
