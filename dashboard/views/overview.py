@@ -84,7 +84,7 @@ def village_map() -> None:
         tooltip.pop("town")
     m = maps.choropleth(gdf, figure, view.MAP_FIGURES[figure], data.bounds(flt.area_prefix), tooltip, data.demo_caption())
     show_map(m, "overview_map")
-    st.caption(f"点击地图上的{unit}可查看其区域档案。" + (f"比率在没有诉求的{unit}记为 0。" if figure.endswith("rate") else ""))
+    st.caption(f"点击地图上的{unit}即选中它(粗线勾出), 地图上方随即给出其区域档案的链接。" + (f"比率在没有诉求的{unit}记为 0。" if figure.endswith("rate") else ""))
     town_only = data.town_level_cases(flt) if level == "village" else 0
     if town_only:
         st.caption(f"另有 {town_only:,} 件诉求只定位到乡镇(街道), 未画在村级地图上。")
