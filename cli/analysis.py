@@ -245,7 +245,8 @@ def metrics_cmd(ctx, start, end, area, category, channel, as_json):
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON 列表, 每个乡镇或单位一项。")
 @click.pass_context
 def rankings(ctx, by, start, end, as_json):
-    """按响应率、解决率、满意率给乡镇(街道)或承办单位排名, 并标出考核标记。"""
+    """按响应率、办结率、满意率给乡镇(街道)或承办单位排名, 并标出考核标记。"""
+    from analysis.metrics import LABELS
     from analysis.rankings import rankings as run
 
     con = _open(ctx)
@@ -253,7 +254,11 @@ def rankings(ctx, by, start, end, as_json):
     if as_json:
         click.echo(json.dumps(_plain(df.to_dict("records")), ensure_ascii=False))
         return
-    click.echo(df.to_string(index=False))
+    name = {"town": ("name", "乡镇(街道)"), "unit": ("handling_unit", "承办单位")}[by]
+    keys = ["rank", "received", "response_rate", "resolution_rate", "satisfaction_rate", "score"]
+    shown = df[[keys[0], name[0], *keys[1:], "flags"]].rename(columns={name[0]: name[1], "flags": "标记",
+                                                                       **{k: LABELS[k] for k in keys}})
+    click.echo(shown.to_string(index=False))
 
 
 @click.command()
