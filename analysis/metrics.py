@@ -86,8 +86,9 @@ LABELS: dict[str, str] = {
     "repeat": "重复访", "level_skipping": "越级访", "level_skipping_city": "越级访(到市)",
     "level_skipping_district": "越级访(到区)", "multichannel": "多头访",
     "group_petitions": "集体访", "group_people": "集体访人数",
-    "resolution_rate": "解决率", "score": "综合得分", "rank": "排名",
+    "score": "综合得分", "rank": "排名",
 }
+LABELS["resolution_rate"] = LABELS["closure_rate"]  # rankings' name of the closure rate: one figure, one term
 
 
 def overdue_bucket_labels(edges: Iterable[int] = OVERDUE_BUCKET_EDGES) -> list[str]:

@@ -260,7 +260,7 @@ def metrics_cmd(ctx, start, end, area, category, channel, as_json):
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON 列表, 每个乡镇或单位一项。")
 @click.pass_context
 def rankings(ctx, by, start, end, as_json):
-    """按响应率、解决率、满意率给乡镇(街道)或承办单位排名, 并标出考核标记。"""
+    """按响应率、办结率、满意率给乡镇(街道)或承办单位排名, 并标出考核标记。"""
     from analysis import metrics
     from analysis.rankings import rankings as run
 

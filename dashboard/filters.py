@@ -3,7 +3,8 @@
 Every page calls `sidebar()` first: period (受理时段), town -> village, categories, channels
 and statuses. Each widget is bound to a query parameter (`bind="query-params"`), so the
 URL carries the view across pages and into a shared link. Clicking an area on a map calls
-`drill(code)`, which selects the area; the sidebar then links to its 区域档案.
+`drill(code)`, which selects the area; the map then outlines it and offers its 区域档案
+(`selected_area`, `profile_link`, used by dashboard.ui.show_map).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ AREA_PAGE = page("area")
 _DRILL = "_drill_to"
 CURRENT_PAGE = "_current_page"
 FILTER_TEXT = "_minqing_filter_text"
+_SELECTED = "_selected_area"
 
 
 def sidebar() -> CaseFilter:
@@ -50,13 +52,27 @@ def sidebar() -> CaseFilter:
     chosen = {d: tuple(side.multiselect(label, data.terms_in_use(d), key=d, placeholder="全部", bind="query-params"))
               for d, label in DOMAIN_LABELS.items()}
     area = (village if village in villages else None) or town
-    if area and not _on_area_page():
-        side.page_link(AREA_PAGE.file, label=f"查看{data.area_name(area)}的区域档案", icon=":material/location_on:")
     side.button("清除筛选", on_click=_reset, key="reset_filters", width="stretch")
     side.caption("筛选条件保存在网址中: 复制浏览器地址栏即可分享当前视图。")
     flt = clamp_filter(CaseFilter(start, end, chosen["category"], chosen["channel"], chosen["status"], area or ""), scope)
+    st.session_state[_SELECTED] = flt.area_prefix
     st.session_state[FILTER_TEXT] = describe(flt)  # what the audit log records with a download
     return flt
+
+
+def selected_area() -> str:
+    """The code of the area the filters select (a town or village; '' for the whole district)."""
+    return st.session_state.get(_SELECTED, "")
+
+
+def profile_link(code: str) -> None:
+    """A prominent link to the 区域档案 of `code`, in the main area (none on 区域档案 itself).
+    The filters bound to the URL travel along."""
+    from dashboard import data
+
+    if code and not _on_area_page():
+        st.container(border=True).page_link(AREA_PAGE.file, label=f"查看 {data.area_name(code)} 的区域档案",
+                                            icon=":material/location_on:", width="stretch")
 
 
 def _scope() -> str:
@@ -69,10 +85,10 @@ def _scope() -> str:
 
 def drill(code: str) -> None:
     """Select the area `code` (a town or village) in the filters: the page reruns zoomed to it,
-    and the sidebar links to its 区域档案.
+    the map outlines it and `profile_link` offers its 区域档案.
 
-    (st.switch_page would clear the URL, and with it every filter bound to it; the sidebar's
-    st.page_link keeps them.)"""
+    (st.switch_page would clear the URL, and with it every filter bound to it; st.page_link
+    keeps them.)"""
     st.session_state[_DRILL] = code
     st.rerun()
 

@@ -342,6 +342,20 @@ def add_outlines(m: folium.Map, gdf: gpd.GeoDataFrame, name: str = "乡镇(街�
     ).add_to(m)
 
 
+SELECTED_CLASS = "mq-selected"  # the class of the selected area's outline paths (with mq-area-<code>)
+
+
+def highlight(m: folium.Map, gdf: gpd.GeoDataFrame, name: str = "所选区域") -> None:
+    """Outline the selected area(s) of `gdf` (code, geometry) thick and dark on top, with no fill
+    and not clickable (clicks reach the layer below)."""
+    if gdf.empty:
+        return
+    classes = " ".join([SELECTED_CLASS, *(f"mq-area-{c}" for c in gdf["code"])])
+    folium.GeoJson(to_basemap(gdf)[["geometry"]].to_json(drop_id=True), name=name, interactive=False, control=False,
+                   className=classes,  # Leaflet gives each path the GeoJSON layer's options
+                   style_function=lambda f: {"fill": False, "color": "#08306b", "weight": 4, "opacity": 1}).add_to(m)
+
+
 # Leaflet.heat's default gradient (folium.plugins.HeatMap), drawn in the legend too.
 HEAT_GRADIENT = {0.4: "blue", 0.6: "cyan", 0.7: "lime", 0.8: "yellow", 1.0: "red"}
 

@@ -18,9 +18,9 @@ _HELP = {
     "must_visit_flags": "特困村、边远村、信访问题较多、工作推进有难度、受自然灾害影响; "
                         "按近{must_visit_window_months}个月的诉求与灾情判定",
     "must_visit_unused": ": 五必去按近{must_visit_window_months}个月的固定窗口判定",
-    "must_visit_basis": "依据: 近{must_visit_window_months}个月的固定时间窗口与五必去判定阈值 "
-                        "(不按侧栏的受理时段、问题类别、诉求来源、办理状态筛选)",
-    "must_visit_order": "优先得分 = 各项标记的「权重 × 严重程度」之和 (权重见「五必去判定阈值」)。"
+    "must_visit_basis": "按近{must_visit_window_months}个月的固定时间窗口判定 "
+                        "(不随受理时段、问题类别、诉求来源、办理状态的筛选而变)",
+    "must_visit_order": "优先得分 = 各项标记的「权重 × 严重程度」之和 (权重见「五必去判定标准与阈值」)。"
                         "严重程度在 1 到 2 之间, 超出阈值越多越高: 1 + 超出阈值的部分占阈值的比例 "
                         "(同一标记满足多项条件时相加), 最多为 2, 即刚达到阈值为 1、达到阈值的 2 倍及以上为 2。"
                         "办结率、满意率看未办结、不满意所占的比例与阈值所允许的比例 "
@@ -30,10 +30,29 @@ _HELP = {
                         "再按区划代码排列, 顺序唯一。",
 }
 
+# Each 五必去 criterion in words with its current thresholds (analysis.must_visit applies them).
+_MUST_VISIT_CRITERIA = {
+    "poverty": "连心户占比不低于{must_visit_poverty_share:.0%} (建档不少于{must_visit_poverty_min_households}户的村), "
+               "或数据中标为特困村",
+    "remote": "村(社区)驻地到乡镇(街道)驻地的直线距离不低于{must_visit_remote_km:g}公里",
+    "petitions": "近{must_visit_window_months}个月每千户诉求(经平滑)不低于全区的{must_visit_petition_rate_ratio:g}倍, "
+                 "或为95%以上置信的热点",
+    "difficult": "超期未办结不少于{must_visit_difficult_overdue}件, 或近{must_visit_window_months}个月"
+                 "办结率低于{must_visit_difficult_closure_rate:.0%}、满意率低于{must_visit_difficult_satisfaction:.0%} "
+                 "(相应诉求不少于{must_visit_difficult_min_cases}件时)",
+    "disaster": "近{must_visit_window_months}个月内发生的自然灾害影响范围覆盖本村(社区)",
+}
+
 
 def help_text(key: str) -> str:
     """The help text `key` (overdue, repeat, multichannel, group_petitions, must_visit_*) with current values."""
     return settings.fill(_HELP[key])
+
+
+def must_visit_criteria(flags, labels: dict[str, str]) -> list[str]:
+    """Each of the 五必去 criteria `flags` (keys of analysis.must_visit.FLAGS) in words with its
+    current thresholds, e.g. '边远村: 村(社区)驻地到乡镇(街道)驻地的直线距离不低于15公里'."""
+    return [f"{labels[f]}: {settings.fill(_MUST_VISIT_CRITERIA[f])}" for f in flags]
 
 
 def settings_table(prefix: str) -> pd.DataFrame:

@@ -156,12 +156,18 @@ def audited(build, what: str, rows: int | None, filters_text: str = ""):
 
 
 def show_map(m, key: str, height: int = 560, drill: bool = True) -> None:
-    """Render a folium map; with `drill`, a click on an area opens 区域档案 on it.
+    """Render a folium map; with `drill`, a click on an area selects it (filters.drill), and
+    the area the filters select is outlined on the map, with a link to its 区域档案 above it.
 
     Only the clicked feature travels back from the browser (returned_objects), and a click
     is acted on once (the component keeps returning its last click on later reruns)."""
     from streamlit_folium import st_folium
 
+    if drill:
+        selected = filters.selected_area()
+        if selected:
+            _outline(m, selected)
+            filters.profile_link(selected)
     # render=False: st_folium renders the map itself again below; the first, whole-page render
     # is not needed for the parts it sends (about a third of its time on a village map)
     out = st_folium(m, height=height, use_container_width=True, key=key, render=False,
@@ -176,3 +182,13 @@ def show_map(m, key: str, height: int = 560, drill: bool = True) -> None:
     st.session_state[seen] = click
     if code and click != previous:
         filters.drill(str(code))
+
+
+def _outline(m, code: str) -> None:
+    """Outline the area `code` (a town or village) on the map `m`."""
+    from dashboard import data, maps
+    from etl.codes import town_of, village_of
+
+    level = "village" if village_of(code) else "town"
+    shapes = data.area_shapes(level, town_of(code) if level == "village" else "")
+    maps.highlight(m, shapes[shapes["code"] == code], data.area_name(code))

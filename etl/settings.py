@@ -97,7 +97,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ranking_min_cases", 30, "Units with fewer cases in the period are listed but not ranked.",
             "受理诉求少于此件数的单位只列出, 不排名"),
     Setting("ranking_weights", {"response": 1.0, "resolution": 1.0, "satisfaction": 1.0}, "Weights of the response, resolution and satisfaction rates in a unit's score (三率).",
-            "综合得分中响应率(response)、解决率(resolution)、满意率(satisfaction)的权重"),
+            "综合得分中响应率(response)、办结率(resolution)、满意率(satisfaction)的权重"),
     Setting("ranking_satisfaction_warn", 0.9, "Satisfaction below this loses a unit's excellence eligibility (Luyang).",
             "满意率低于此值, 取消评优资格"),
     Setting("ranking_satisfaction_alarm", 0.7, "Satisfaction below this is the reassignment line (Luyang).",

@@ -30,6 +30,7 @@ header { border-bottom: 2px solid #111; margin-bottom: 8px; padding-bottom: 6px;
 h1 { font-size: 18pt; margin: 0 0 4px 0; letter-spacing: 1px; }
 .sub { margin: 0; color: #333; font-size: 10pt; }
 .meta { margin: 2px 0; color: #333; font-size: 9.5pt; }
+ul.meta { padding-left: 18px; }
 .demo { display: inline-block; border: 1.5px solid #b00; color: #b00; font-weight: bold; padding: 0 6px;
         margin-left: 8px; font-size: 11pt; vertical-align: middle; }
 table { width: 100%%; border-collapse: collapse; table-layout: fixed; }
@@ -72,11 +73,12 @@ def _cell(v) -> tuple[str, bool]:
 
 
 def visit_plan_html(plan_df: pd.DataFrame, title: str, subtitle: str = "", demo: bool = False, *,
-                    notes: Sequence[str] = (), printed: dt.date | None = None) -> str:
+                    notes: Sequence[str] = (), criteria: Sequence[str] = (), printed: dt.date | None = None) -> str:
     """The plan as a printable HTML page: every row of `plan_df` in order, every column of it,
     then the blank columns 走访干部 / 走访日期 / 签字. `subtitle` (e.g. the area and the
-    warehouse's date) and `notes` (e.g. the filters) are printed under the title; `demo` adds
-    the 演示数据 label to the title and the footer."""
+    warehouse's date) and `notes` (e.g. the filters) are printed under the title, `criteria`
+    (the rules in words) as a list under them; `demo` adds the 演示数据 label to the title and
+    the footer."""
     esc = html.escape
     cols = [c for c in plan_df.columns if c not in BLANK_COLUMNS]
     all_cols = [*cols, *BLANK_COLUMNS]
@@ -99,6 +101,9 @@ def visit_plan_html(plan_df: pd.DataFrame, title: str, subtitle: str = "", demo:
     demo_tag = f'<span class="demo">{DEMO_LABEL}</span>' if demo else ""
     when = (printed or dt.date.today()).isoformat()
     meta = "".join(f'<p class="meta">{esc(str(n))}</p>' for n in notes if n)
+    if criteria:
+        meta += ('<p class="meta">判定标准:</p><ul class="meta">'
+                 + "".join(f"<li>{esc(str(c))}</li>" for c in criteria) + "</ul>")
     foot = [f"共 {len(body)} 个村(社区)。打印日期 {when}。"]
     if demo:
         foot.append(f"{DEMO_LABEL}: 村(社区)边界、户情与诉求记录为合成数据, 不代表真实情况。")

@@ -216,7 +216,7 @@ def test_rankings_page_shows_the_towns_rankings_ranks(monkeypatch, demo_db):
     want = rankings(con, CaseFilter(start, end), "town")
     n_towns = con.execute("SELECT count(*) FROM areas WHERE level = 'town'").fetchone()[0]
     con.close()
-    table = at.dataframe[0].value
+    table = at.dataframe[-1].value  # the whole ranking, after the flagged towns
     assert len(table) == len(want) == n_towns
     assert list(table["乡镇(街道)"]) == list(want["name"])
     shown = {m.label: m.value for m in at.metric}
@@ -229,7 +229,43 @@ def test_rankings_page_shows_the_towns_rankings_ranks(monkeypatch, demo_db):
     con = connect(demo_db, read_only=True)
     units = rankings(con, CaseFilter(start, end), "unit")
     con.close()
-    assert list(at.dataframe[0].value["承办单位"]) == list(units["handling_unit"])
+    assert list(at.dataframe[-1].value["承办单位"]) == list(units["handling_unit"])
+
+
+def test_rankings_list_the_flagged_units_first_with_their_flags(monkeypatch, demo_db):
+    from analysis.filters import CaseFilter
+    from analysis.rankings import SATISFACTION_WARN, SCORE_ALARM, rankings
+
+    at = _run(monkeypatch, demo_db, pages.page("rankings").file)
+    start, end = at.date_input(key="period").value
+    con = connect(demo_db, read_only=True)
+    df = rankings(con, CaseFilter(start, end), "town")
+    con.close()
+    ranked = df[df["ranked"]]
+    # under the alarm lines or last: the units the county report names
+    worst = ranked["rank"] == ranked["rank"].max()
+    want = ranked[(ranked["satisfaction_rate"] < SATISFACTION_WARN) | (ranked["score"] < SCORE_ALARM) | worst]
+    assert len(want)  # the demo has some
+    first = at.dataframe[0].value
+    assert len(at.dataframe) == 2 and len(first) == len(want)
+    assert set(first["乡镇(街道)"]) == set(want["name"])
+    assert list(first["综合得分"]) == sorted(first["综合得分"])  # the lowest score first
+    last = first.loc[first["排名"] == str(int(ranked["rank"].max())), "标记"]
+    assert all("排名末位" in f for f in last) and all(f for f in first["标记"])
+
+
+def test_rankings_name_each_figure_as_the_overview_and_the_exports_do(monkeypatch, demo_db):
+    from reports.export import case_metric_labels
+
+    ranking = _run(monkeypatch, demo_db, pages.page("rankings").file)
+    columns = list(ranking.dataframe[-1].value.columns)
+    overview = {m.label for m in _run(monkeypatch, demo_db).metric}
+    exports = case_metric_labels()
+    for key in ("received", "closure_rate", "satisfaction_rate"):
+        assert exports[key] in overview and exports[key] in columns, key
+    assert exports["response_rate"] in columns
+    assert "办结率" in columns and "解决率" not in columns
+    assert not any("解决率" in c.value for c in ranking.caption)
 
 
 def test_open_cases_page_totals_match_sql(monkeypatch, demo_db):
@@ -345,7 +381,7 @@ def test_table_downloads_hold_exactly_the_table(monkeypatch, demo_db):
 
     monkeypatch.setattr(DeltaGenerator, "download_button", spy)
     at = _run(monkeypatch, demo_db, pages.page("rankings").file)
-    table = at.dataframe[0].value
+    table = at.dataframe[-1].value
     raw = seen["rank_csv"]() if callable(seen["rank_csv"]) else seen["rank_csv"]  # built on click
     assert raw.startswith(b"\xef\xbb\xbf")
     back = pd.read_csv(io.BytesIO(raw), encoding="utf-8-sig", dtype={"排名": str})

@@ -53,8 +53,18 @@ def _town_with_cases(db) -> tuple[str, str]:
     return row[1], n
 
 
+def _village_code(db, town: str, village: str) -> str:
+    from etl.db import connect
+
+    con = connect(db, read_only=True)
+    code = con.execute("""SELECT v.code FROM areas v JOIN areas t ON t.code = v.parent_code
+                          WHERE v.level = 'village' AND v.name = ? AND t.name = ?""", [village, town]).fetchone()[0]
+    con.close()
+    return code
+
+
 @needs_browser
-def test_a_shared_link_reproduces_the_view_and_a_click_drills_down(app_url, demo_db):
+def test_a_shared_link_reproduces_the_view_and_a_click_selects_outlines_and_links_the_area(app_url, demo_db):
     from urllib.parse import quote, unquote
 
     from browser import FOLIUM_IFRAME
@@ -66,7 +76,19 @@ def test_a_shared_link_reproduces_the_view_and_a_click_drills_down(app_url, demo
         frame.locator("path.leaflet-interactive").nth(0).click(force=True)
         page.wait_for_url("**village=**", timeout=30_000)
         result.extra["after_click"] = unquote(page.url)
-        page.get_by_text("的区域档案").first.click()
+        village = result.extra["after_click"].split("village=")[1].split("&")[0]
+        result.extra["village"] = village.split(" (")[0]  # a shared name carries its code tail
+        code = _village_code(demo_db, town, result.extra["village"])
+        main = page.locator('[data-testid="stMain"]')
+        link = main.get_by_role("link", name=f"{result.extra['village']} 的区域档案")
+        link.first.wait_for(state="visible", timeout=30_000)
+        result.extra["links"] = main.get_by_role("link", name="的区域档案").count()
+        result.extra["sidebar_links"] = page.locator('[data-testid="stSidebar"]').get_by_text("的区域档案").count()
+        outline = page.frame_locator(FOLIUM_IFRAME).first.locator(f"path.mq-selected.mq-area-{code}")
+        outline.first.wait_for(state="attached", timeout=30_000)
+        result.extra["outlined"] = outline.count()
+        page.screenshot(path=str(ARTIFACTS / "drill_selected.png"), full_page=True)
+        link.first.click()
         page.wait_for_url("**/area?**", timeout=30_000)
         page.wait_for_timeout(3000)
         result.extra["after_link"] = unquote(page.url)
@@ -77,6 +99,9 @@ def test_a_shared_link_reproduces_the_view_and_a_click_drills_down(app_url, demo
     assert result.exceptions == [] and result.external_requests == []
     assert result.map_paths == n_villages  # the link's town: only its villages are drawn
     assert f"town={town}" in result.extra["after_click"] and "category=道路" in result.extra["after_click"]
-    assert "/area?" in result.extra["after_link"] and "village=" in result.extra["after_link"]
+    assert result.extra["outlined"] == 1  # the clicked village, outlined on the map
+    assert result.extra["links"] == 1  # its profile offered once in the main area
+    assert result.extra["sidebar_links"] == 0  # not in the sidebar, where it was cut off
+    assert "/area?" in result.extra["after_link"] and f"village={result.extra['village']}" in result.extra["after_link"]
     assert "category=道路" in result.extra["after_link"]  # the other filters travel along
     assert "区域档案" in result.extra["heading"]

@@ -168,3 +168,22 @@ def test_same_seed_same_demo(tmp_path):
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     assert digest(tmp_path / "a") == digest(tmp_path / "b")
+
+
+def test_the_readme_states_the_full_demos_counts(full_demo):
+    """What README.md says the demo holds is what `make run` builds (the default seed, full size)."""
+    import re
+
+    from etl.db import REPO_ROOT
+
+    con, truth = full_demo
+    text = " ".join((REPO_ROOT / "README.md").read_text(encoding="utf-8").split())
+    stated = dict((what, int(n.replace(",", ""))) for n, what in re.findall(
+        r"([\d,]+) (towns|villages|households|cadres|visit records|cases)\b", text.split("The embedded demo is")[1][:600]))
+    n = lambda sql: con.execute(sql).fetchone()[0]  # noqa: E731
+    assert stated == {"towns": n("SELECT count(*) FROM areas WHERE level = 'town'"),
+                      "villages": n("SELECT count(*) FROM areas WHERE level = 'village'"),
+                      "households": truth["counts"]["households"], "cadres": n("SELECT count(*) FROM cadres"),
+                      "visit records": n("SELECT count(*) FROM visits"), "cases": n("SELECT count(*) FROM cases")}
+    first, last = con.execute("SELECT strftime(min(received_at), '%Y-%m'), strftime(max(received_at), '%Y-%m') FROM cases").fetchone()
+    assert f"cases ({first} to {last})" in text

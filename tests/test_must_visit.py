@@ -205,3 +205,13 @@ def test_rankings_command_lists_every_town(full_demo_dir):
     assert r.exit_code == 0, r.output
     rows = json.loads(r.stdout)
     assert len(rows) == 28 and all({"score", "ranked", "flags"} <= set(x) for x in rows)
+
+
+def test_rankings_command_names_the_figures_as_the_pages_do(demo_db):
+    r = CliRunner().invoke(main, ["--db", str(demo_db), "rankings", "--by", "town"])
+    assert r.exit_code == 0, r.output
+    header = r.stdout.splitlines()[0].split()
+    assert {"排名", "乡镇(街道)", "受理诉求", "响应率", "办结率", "满意率", "综合得分", "标记"} <= set(header)
+    assert "解决率" not in r.stdout and "resolution_rate" not in r.stdout
+    help_text = CliRunner().invoke(main, ["rankings", "--help"]).output
+    assert "办结率" in help_text and "解决率" not in help_text

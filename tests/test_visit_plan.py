@@ -7,6 +7,7 @@ import datetime as dt
 from html.parser import HTMLParser
 
 import pandas as pd
+import pytest
 
 from reports.visit_plan import BLANK_COLUMNS, visit_plan_html
 
@@ -97,3 +98,66 @@ def test_an_empty_plan_says_so():
     t = _parse(visit_plan_html(_plan().iloc[0:0], "计划", ""))
     assert t.rows == []
     assert "没有需要走访的村(社区)" in visit_plan_html(_plan().iloc[0:0], "计划", "")
+
+
+def test_criteria_are_printed_as_a_list_escaped():
+    doc = visit_plan_html(_plan(), "计划", "", criteria=["边远村: 距离不低于15公里", "<b>x</b>"])
+    assert "<li>边远村: 距离不低于15公里</li>" in doc and "<li>&lt;b&gt;x&lt;/b&gt;</li>" in doc
+
+
+def _printed_plan(monkeypatch, db, flags=None) -> str:
+    """The text of the printable plan the 五必去 page offers (its download, built on click)."""
+    import re
+
+    from streamlit.delta_generator import DeltaGenerator
+    from streamlit.testing.v1 import AppTest
+
+    from dashboard import pages
+    from etl.db import REPO_ROOT
+
+    seen = {}
+    original = DeltaGenerator.download_button
+
+    def spy(self, label, data, file_name=None, *args, **kwargs):
+        seen[kwargs.get("key")] = data
+        return original(self, label, data, file_name, *args, **kwargs)
+
+    monkeypatch.setattr(DeltaGenerator, "download_button", spy)
+    monkeypatch.setenv("MINQING_DB", str(db))
+    at = AppTest.from_file(str(REPO_ROOT / "dashboard" / "app.py"), default_timeout=120)
+    at.switch_page(pages.page("must_visit").file).run()
+    if flags is not None:
+        at.multiselect(key="mv_flags").set_value(flags).run()
+    assert not at.exception
+    doc = seen["mv_html"]().decode("utf-8")
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", doc.split("<body>")[1]))  # the printed text
+
+
+@pytest.fixture
+def fresh_queries():
+    """Cached query results are keyed by the warehouse, not the settings: none computed with other
+    thresholds comes in, and none computed with this test's goes out to later tests."""
+    from dashboard import data
+
+    data.forget_warehouse()
+    yield
+    data.forget_warehouse()
+
+
+def test_the_printed_plan_states_each_criterion_in_words_with_its_threshold_and_no_file(monkeypatch, demo_db,
+                                                                                      fresh_queries):
+    import re
+
+    for name, value in {"REMOTE_KM": "12", "POVERTY_SHARE": "0.3", "PETITION_RATE_RATIO": "2.5",
+                        "DIFFICULT_OVERDUE": "8", "DIFFICULT_CLOSURE_RATE": "0.75", "WINDOW_MONTHS": "9"}.items():
+        monkeypatch.setenv(f"MINQING_MUST_VISIT_{name}", value)
+    text = _printed_plan(monkeypatch, demo_db)
+    assert re.search(r"特困村: [^。]*连心户占比不低于30%", text)
+    assert re.search(r"边远村: [^。]*不低于12公里", text)
+    assert re.search(r"信访问题较多: 近9个月每千户诉求[^。]*全区的2.5倍", text)
+    assert re.search(r"工作推进有难度: 超期未办结不少于8件[^。]*办结率低于75%", text)
+    assert re.search(r"受自然灾害影响: 近9个月", text)
+    assert not re.search(r"[\w.-]+\.(toml|py|duckdb|json|csv)\b|etl/|侧栏", text), text  # nothing only the office knows
+
+    only = _printed_plan(monkeypatch, demo_db, ["remote"])
+    assert "边远村: " in only and "特困村: " not in only and "受自然灾害影响: " not in only

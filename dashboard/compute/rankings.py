@@ -1,10 +1,16 @@
-"""排名: the ranking table and its counts, from analysis.rankings."""
+"""排名: the ranking table, its flagged units and its counts, from analysis.rankings; the
+figures carry the labels every page and export uses (analysis.metrics.LABELS)."""
 
 from __future__ import annotations
 
 import pandas as pd
 
 from analysis import rankings as rk
+from analysis.metrics import LABELS
+
+RATES = ("response_rate", "resolution_rate", "satisfaction_rate")
+RATE_COLUMNS = tuple(LABELS[k] for k in RATES)  # shown in percent
+FLAGS = "标记"
 
 
 def ranking_table(df: pd.DataFrame, by: str) -> pd.DataFrame:
@@ -12,15 +18,19 @@ def ranking_table(df: pd.DataFrame, by: str) -> pd.DataFrame:
     ranked), the three rates (fractions, shown in percent) and the score to one decimal, the flags (or why not ranked)."""
     not_ranked = f"未达最少件数({rk.RANKING_MIN_CASES}件), 不排名"
     return pd.DataFrame({
-        "排名": [str(int(r)) if ok else "—" for r, ok in zip(df["rank"], df["ranked"])],
+        LABELS["rank"]: [str(int(r)) if ok else "—" for r, ok in zip(df["rank"], df["ranked"])],
         unit_label(by): (df["name"] if by == "town" else df["handling_unit"]).to_numpy(),
-        "受理诉求": df["received"].to_numpy(),
-        "响应率": df["response_rate"].to_numpy(),
-        "解决率": df["resolution_rate"].to_numpy(),
-        "满意率": df["satisfaction_rate"].to_numpy(),
-        "综合得分": df["score"].round(1).to_numpy(),
-        "标记": [f if r else not_ranked for f, r in zip(df["flags"], df["ranked"])],
+        LABELS["received"]: df["received"].to_numpy(),
+        **{LABELS[k]: df[k].to_numpy() for k in RATES},
+        LABELS["score"]: df["score"].round(1).to_numpy(),
+        FLAGS: [f if r else not_ranked for f, r in zip(df["flags"], df["ranked"])],
     })
+
+
+def flagged_table(df: pd.DataFrame, by: str) -> pd.DataFrame:
+    """The ranked units with a flag, lowest score first: rank, name, score and their flags."""
+    rows = df[df["ranked"] & (df["flags"] != "")].sort_values("score", kind="stable")
+    return ranking_table(rows, by)[[LABELS["rank"], unit_label(by), LABELS["score"], FLAGS]]
 
 
 def unit_label(by: str) -> str:

@@ -5,7 +5,6 @@ households and visits, hot-spot class and 五必去, its monthly trend against t
 
 from __future__ import annotations
 
-import folium
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -245,11 +244,7 @@ else:
     m = maps.choropleth(gdf, "per_1000_fill", "每千户诉求", data.bounds(code) if level != "village"
                         else [[gdf.total_bounds[1], gdf.total_bounds[0]], [gdf.total_bounds[3], gdf.total_bounds[2]]],
                         tooltip, data.demo_caption())
-    if level != "district":  # the area's own outline on top, drawn thick and not clickable
-        own = maps.to_basemap(data.area_shapes(level, code if level == "town" else "").query("code == @code"))
-        if len(own):
-            folium.GeoJson(own[["geometry"]].to_json(drop_id=True), name=name, interactive=False,
-                           style_function=lambda f: {"fill": False, "color": "#08306b", "weight": 3.5}).add_to(m)
+    # show_map outlines the selected area (this one) thick and not clickable
     show_map(m, f"area_map_{level}", height=480)
     st.caption(("点击地图上的区域可打开其档案。" if has_cases or n_homes else "") +
                ("粗线为本区域。" if level != "district" else "") + "颜色按每千户诉求(受理诉求 ÷ 建档户数 × 1000), 无户数的区域按 0 着色。")

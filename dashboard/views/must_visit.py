@@ -6,7 +6,7 @@ import streamlit as st
 
 from dashboard import data, filters, maps
 from dashboard.compute import must_visit as view
-from dashboard.texts import help_text, settings_table
+from dashboard.texts import help_text, must_visit_criteria, settings_table
 from dashboard.ui import NO_SHAPES, XLSX_MIME, area_page, audited, show_map
 from reports.tables import csv_bytes, xlsx_bytes
 from reports.visit_plan import visit_plan_html
@@ -37,6 +37,7 @@ for c, (label, n) in zip(cols[1:], view.flag_counts(rows, labels).items()):
     c.metric(label, f"{n:,}")
 
 plan = view.visit_plan(rows, labels)
+criteria = must_visit_criteria([k for k in labels if k in chosen], labels)
 
 st.subheader("走访优先顺序", help=help_text("must_visit_order"))
 st.caption("按优先得分从高到低; 同分时按超期未办结件数、每千户诉求从多到少, 再按区划代码。")
@@ -52,7 +53,8 @@ print_doc = visit_plan_html(
     f"数据截至 {as_of} · 共 {len(plan):,} 个村(社区), 按优先得分排序", data.is_demo(),
     notes=[f"标记条件: {'、'.join(labels[k] for k in labels if k in chosen) or '无'} (满足任一即列出)",
            f"区域: {data.area_name(flt.area_prefix) if flt.area_prefix else '全区'}",
-           help_text("must_visit_basis"), help_text("must_visit_order")])
+           help_text("must_visit_basis"), help_text("must_visit_order")],
+    criteria=criteria)
 stem = f"五必去走访计划_{data.area_name(flt.area_prefix).replace(' · ', '_') if flt.area_prefix else district}_{as_of}"
 b = st.columns([3, 2, 2, 5])
 b[0].download_button("下载走访计划 (XLSX)", audited(lambda: xlsx_bytes(plan, "五必去走访计划"), f"{stem}.xlsx", len(plan), filters.describe(flt)), file_name=f"{stem}.xlsx",
@@ -78,7 +80,8 @@ else:
     st.caption("灰色: 未列出的村(社区)。颜色越深, 优先得分越高 (满足的条件越多、权重越高、超出阈值越多); "
                "得分最高的一档颜色最深。")
 
-with st.expander("五必去判定阈值"):
+with st.expander("五必去判定标准与阈值"):
+    st.markdown("\n".join(f"- {c}" for c in must_visit_criteria(list(labels), labels)))
     st.dataframe(settings_table("must_visit_"), hide_index=True, width="stretch")
     st.caption("阈值可由管理员用环境变量 MINQING_<设置名大写> 或 MINQING_CONFIG 指定的 TOML 文件修改 (重启看板后生效); "
                "命令行 `minqing must-visit --config 文件` 可按文件中的阈值另行计算。")

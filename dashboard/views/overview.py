@@ -11,6 +11,7 @@ from dashboard.compute import overview as view
 from dashboard.compute.changes import change_text, fmt_rate
 from dashboard.texts import help_text
 from analysis.filters import DOMAIN_LABELS
+from analysis.metrics import LABELS
 from dashboard.ui import NO_SHAPES, NO_VILLAGE_SHAPES, case_page, downloads, show_map, style_chart
 
 flt = case_page("民情地图 · 总览")
@@ -23,15 +24,15 @@ def pop(key: str, rate: bool = False) -> str | None:
 
 
 cols = st.columns(6)
-cols[0].metric("受理诉求", f"{s['received']:,}", pop("received"), delta_color="off",
+cols[0].metric(LABELS["received"], f"{s['received']:,}", pop("received"), delta_color="off",
                help="所选时段内受理的诉求件数; 环比为与上一等长时段相比")
-cols[1].metric("已办结", f"{s['closed']:,}", pop("closed"), delta_color="off",
+cols[1].metric(LABELS["closed"], f"{s['closed']:,}", pop("closed"), delta_color="off",
                help="所选时段内受理、目前已办结(含已回访、已归档)的件数")
-cols[2].metric("办结率", fmt_rate(s["closure_rate"]), pop("closure_rate", True), help="已办结 ÷ 受理诉求")
-cols[3].metric("满意率", fmt_rate(s["satisfaction_rate"]), pop("satisfaction_rate", True),
+cols[2].metric(LABELS["closure_rate"], fmt_rate(s["closure_rate"]), pop("closure_rate", True), help="已办结 ÷ 受理诉求")
+cols[3].metric(LABELS["satisfaction_rate"], fmt_rate(s["satisfaction_rate"]), pop("satisfaction_rate", True),
                help="满意与基本满意 ÷ 已评价")
-cols[4].metric("未办结", f"{s['open']:,}", help="截至时段末受理、目前仍在受理/交办/办理中的件数")
-cols[5].metric("超期未办结", f"{s['overdue']:,}", help=help_text("overdue"))
+cols[4].metric(LABELS["open"], f"{s['open']:,}", help="截至时段末受理、目前仍在受理/交办/办理中的件数")
+cols[5].metric(LABELS["overdue"], f"{s['overdue']:,}", help=help_text("overdue"))
 st.caption(f"{filters.describe(flt)}。")
 
 left, right = st.columns([3, 2])
@@ -82,7 +83,7 @@ def village_map() -> None:
     tooltip = view.tooltip(figure, level)
     m = maps.choropleth(gdf, figure, view.MAP_FIGURES[figure], data.bounds(flt.area_prefix), tooltip, data.demo_caption())
     show_map(m, "overview_map")
-    st.caption(f"点击地图上的{unit}可查看其区域档案。" + (f"比率在没有诉求的{unit}记为 0。" if figure.endswith("rate") else ""))
+    st.caption(f"点击地图上的{unit}即选中它(粗线勾出), 地图上方随即给出其区域档案的链接。" + (f"比率在没有诉求的{unit}记为 0。" if figure.endswith("rate") else ""))
     town_only = data.town_level_cases(flt) if level == "village" else 0
     if town_only:
         st.caption(f"另有 {town_only:,} 件诉求只定位到乡镇(街道), 未画在村级地图上。")
