@@ -35,7 +35,7 @@ limit = c[2].number_input("最多条数", min_value=50, max_value=20000, value=5
 rows = store.audit_entries(db, limit=int(limit), who=who.strip() or None, action=action)
 table = pd.DataFrame([{
     "时间": r["at"].replace("T", " "), "账号": r["who"], "角色": ROLES[r["role"]].label if r["role"] in ROLES else "",
-    "操作": r["action_label"], "对象": r["target"] or "", "行数": r["rows"],
+    "操作": r["action_label"], "对象": r["target"] or "", "行数": "" if r["rows"] is None else f"{r['rows']:,}",
     "详情": "; ".join(f"{k}: {v}" for k, v in (r["detail"] or {}).items())} for r in rows],
     columns=["时间", "账号", "角色", "操作", "对象", "行数", "详情"])
 if table.empty:
