@@ -144,6 +144,7 @@ def serve(ctx: click.Context, address: str, port: int) -> None:
     args = [sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "dashboard" / "app.py"),
             "--server.address", address, "--server.port", str(port), "--browser.gatherUsageStats", "false"]
     click.echo(f"民情地图: http://{address}:{port}  (数据仓库 {db})")
+    os.chdir(REPO_ROOT)  # Streamlit reads .streamlit/config.toml (static serving of the map scripts) from here
     os.execvpe(args[0], args, env)
 
 

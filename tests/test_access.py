@@ -168,3 +168,19 @@ def test_single_sign_on_maps_only_verified_emails_to_accounts_made_for_it(wh):
     for email, verified in (("zhang@example.gov.cn", False), (None, True), ("planner", True), ("x@y.cn", True)):
         with pytest.raises(store.AccessError):
             store.account_for_sso(wh, email, verified)
+
+
+def test_serve_runs_the_dashboard_on_this_machine_from_the_repository(wh, tmp_path, monkeypatch):
+    import cli.access as cli_access
+    from etl.db import REPO_ROOT
+
+    store.add_user(wh, "p", "planner", "a-password-1")
+    seen = {}
+    monkeypatch.setattr(cli_access.os, "chdir", lambda d: seen.setdefault("cwd", d))
+    monkeypatch.setattr(cli_access.os, "execvpe", lambda f, args, env: seen.update(args=args, env=env))
+    monkeypatch.chdir(tmp_path)  # started from anywhere (a service's working directory)
+    _cli(wh, "serve")
+    args = seen["args"]
+    assert seen["cwd"] == REPO_ROOT  # where .streamlit/config.toml (static map scripts, no telemetry) is read
+    assert args[args.index("--server.address") + 1] == "127.0.0.1"
+    assert seen["env"]["MINQING_DB"] == str(wh.resolve())
