@@ -175,10 +175,10 @@ def test_serve_runs_the_dashboard_on_this_machine_from_the_repository(wh, tmp_pa
     from etl.db import REPO_ROOT
 
     store.add_user(wh, "p", "planner", "a-password-1")
+    monkeypatch.chdir(tmp_path)  # started from anywhere (a service's working directory)
     seen = {}
     monkeypatch.setattr(cli_access.os, "chdir", lambda d: seen.setdefault("cwd", d))
     monkeypatch.setattr(cli_access.os, "execvpe", lambda f, args, env: seen.update(args=args, env=env))
-    monkeypatch.chdir(tmp_path)  # started from anywhere (a service's working directory)
     _cli(wh, "serve")
     args = seen["args"]
     assert seen["cwd"] == REPO_ROOT  # where .streamlit/config.toml (static map scripts, no telemetry) is read
