@@ -144,18 +144,19 @@ def cadre_visits(con: duckdb.DuckDBPyConnection, flt: CaseFilter) -> pd.DataFram
 
 def cadre_summary(con: duckdb.DuckDBPyConnection, flt: CaseFilter, by: str = "town") -> pd.DataFrame:
     """Cadres (in the roster) per town (`area_code`, town; cadres of no town under NO_TOWN) or per
-    unit: cadres, meeting the target, share meeting it, cadres without a visit, visits."""
+    unit: cadres, meeting the target, share meeting it, cadres without a visit, visits. Lowest share
+    first, then the largest share of cadres without a visit."""
     if by not in SUMMARY_COLUMNS:
         raise ValueError(f"unknown grouping {by!r}; expected one of {list(SUMMARY_COLUMNS)}")
-    df = cadre_visits(con, flt)
-    df = df[df["in_roster"]].copy()
     keys = SUMMARY_COLUMNS[by]
+    cols = keys + ["cadres", "meeting", "share", "without_visits", "visits"]
+    df = cadre_visits(con, flt)
+    df = df[df["in_roster"].astype(bool)].copy()
     if by == "town":
         df["area_code"] = df["town_code"]
         df["town"] = df["town"].fillna(NO_TOWN)
     else:
         df["unit"] = df["unit"].fillna("未填单位")
-    cols = keys + ["cadres", "meeting", "share", "without_visits", "visits"]
     if df.empty:
         return _empty(cols)
     out = (df.assign(no_visit=df["visits"] == 0)
@@ -165,13 +166,16 @@ def cadre_summary(con: duckdb.DuckDBPyConnection, flt: CaseFilter, by: str = "to
              .reset_index())
     out["share"] = out["meeting"] / out["cadres"]
     out = _ints(out, ["cadres", "meeting", "without_visits", "visits"])
-    return out.sort_values(["share", keys[-1]], na_position="last").reset_index(drop=True)[cols]
+    out["idle"] = out["without_visits"] / out["cadres"]
+    out["no_town"] = out[keys[0]].isna()  # NO_TOWN (or no unit) last
+    return out.sort_values(["no_town", "share", "idle", keys[-1]], ascending=[True, True, False, True]) \
+        .reset_index(drop=True)[cols]
 
 
 def cadres_without_visits(con: duckdb.DuckDBPyConnection, flt: CaseFilter) -> pd.DataFrame:
     """Cadres of the roster (of the area) who logged no visit in the period."""
     df = cadre_visits(con, flt)
-    return df[df["in_roster"] & (df["visits"] == 0)].sort_values(["town_code", "cadre_id"], na_position="last") \
+    return df[(df["in_roster"] & (df["visits"] == 0)).astype(bool)].sort_values(["town_code", "cadre_id"], na_position="last") \
         .reset_index(drop=True)
 
 
