@@ -126,11 +126,12 @@ def village_coverage(con: duckdb.DuckDBPyConnection, flt: CaseFilter) -> pd.Data
     return df[COVERAGE_COLUMNS]
 
 
-def must_visit_unvisited(con: duckdb.DuckDBPyConnection, flt: CaseFilter) -> pd.DataFrame:
+def must_visit_unvisited(con: duckdb.DuckDBPyConnection, flt: CaseFilter,
+                         coverage: pd.DataFrame | None = None) -> pd.DataFrame:
     """Villages of the area with a 五必去 flag and no visit in the period, in 五必去's priority
     order (score, then the longest without a visit): the page's first line. Columns of
-    village_coverage."""
-    df = village_coverage(con, flt)
+    village_coverage; `coverage`: its result for the same filter, if already computed."""
+    df = village_coverage(con, flt) if coverage is None else coverage
     df = df[df["must_visit"] & (df["visits"] == 0)]
     return df.sort_values(["must_visit_score", "last_visit", "area_code"], ascending=[False, True, True],
                           na_position="first", kind="stable").reset_index(drop=True)

@@ -13,7 +13,7 @@ from reports import formats
 
 from .analysis import _area_code, _case_filter, _clean, _filter_options, _open, _period, _WithSettings
 
-# The tables of --json, by key: the function of analysis.fieldwork and its arguments besides (con, flt).
+# The tables of --json, by key, in the order they are written (see `tables`).
 TABLES = ("must_visit_unvisited", "stations", "villages_without_station", "cadres", "cadres_by_town", "cadres_by_unit",
           "cadres_without_visits", "pairing", "households_reached", "unvisited_key_households", "village_coverage",
           "buildings")
@@ -23,13 +23,14 @@ def tables(con, flt) -> dict[str, pd.DataFrame]:
     """Every field-work table of the filter, by the keys of TABLES."""
     from analysis import fieldwork as fw
 
-    return {"must_visit_unvisited": fw.must_visit_unvisited(con, flt), "stations": fw.stations(con, flt),
+    coverage = fw.village_coverage(con, flt)  # computes 五必去 once for both tables
+    return {"must_visit_unvisited": fw.must_visit_unvisited(con, flt, coverage), "stations": fw.stations(con, flt),
             "villages_without_station": fw.villages_without_station(con, flt), "cadres": fw.cadre_visits(con, flt),
             "cadres_by_town": fw.cadre_summary(con, flt, "town"), "cadres_by_unit": fw.cadre_summary(con, flt, "unit"),
             "cadres_without_visits": fw.cadres_without_visits(con, flt), "pairing": fw.pairing_load(con, flt),
             "households_reached": fw.households_reached(con, flt),
             "unvisited_key_households": fw.unvisited_key_households(con, flt),
-            "village_coverage": fw.village_coverage(con, flt), "buildings": fw.buildings(con, flt)}
+            "village_coverage": coverage, "buildings": fw.buildings(con, flt)}
 
 
 @click.command(cls=_WithSettings, prefixes=("fieldwork_",))
