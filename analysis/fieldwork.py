@@ -48,7 +48,7 @@ NEEDS = {"stations": "群众工作站", "visits": "走访记录", "cadres": "干
 
 STATION_COLUMNS = ["station_id", "name", "area_code", "town_code", "town", "village", "building_id", "staff",
                    "reception_days", "reception_days_in_period", "days_with_visits", "presence_share",
-                   "cases", "proxy_petitions"]
+                   "cases", "proxy_petitions", "lon", "lat"]
 VILLAGE_COLUMNS = ["area_code", "name", "town_code", "town"]
 CADRE_COLUMNS = ["cadre_id", "name_masked", "unit", "role", "area_code", "town_code", "town", "in_roster",
                  "visits", "months", "visits_per_month", "target", "meets_target"]
@@ -90,7 +90,7 @@ def stations(con: duckdb.DuckDBPyConnection, flt: CaseFilter) -> pd.DataFrame:
                array_to_string(list_sort(list_distinct(s.days)), ',') AS reception_days,
                coalesce(cal_n.n, 0) AS reception_days_in_period, coalesce(present.n, 0) AS days_with_visits,
                coalesce(present.n, 0) / nullif(cal_n.n, 0) AS presence_share,
-               coalesce(cs.n, 0) AS cases, coalesce(cs.proxy, 0) AS proxy_petitions
+               coalesce(cs.n, 0) AS cases, coalesce(cs.proxy, 0) AS proxy_petitions, s.lon, s.lat
         FROM s LEFT JOIN areas a ON a.code = s.area_code
         LEFT JOIN areas t ON t.code = {codes.sql_town_code('s.area_code')}
         LEFT JOIN cal_n USING (station_id) LEFT JOIN present USING (station_id) LEFT JOIN cs USING (station_id)

@@ -87,3 +87,17 @@ def unvisited_table(df: pd.DataFrame) -> pd.DataFrame:
 def buildings_table(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"名称": df["name"], "类型": df["kind"], "乡镇(街道)": df["town"], "村(社区)": df["village"],
                          "设工作站": df["has_station"].map({True: "是", False: "否"}), "附近诉求": df["cases"]})
+
+
+def area_figures(stations: pd.DataFrame, cadres: pd.DataFrame, coverage: pd.DataFrame, buildings: pd.DataFrame) -> dict:
+    """区域档案's field-work lines for one area: its stations (name and 坐班日), cadres of the
+    roster and those meeting the target, visit coverage over its villages, its buildings."""
+    roster = cadres[cadres["in_roster"].astype(bool)] if len(cadres) else cadres
+    households = int(coverage["households"].sum()) if len(coverage) else 0
+    visited = int(coverage["visited_households"].sum()) if len(coverage) else 0
+    return {
+        "stations": [f"{n} (坐班日 {d or '未填'})" for n, d in zip(stations["name"], stations["reception_days"])],
+        "cadres": len(roster), "meeting": int(roster["meets_target"].astype(bool).sum()) if len(roster) else 0,
+        "households": households, "visited": visited, "coverage": visited / households if households else None,
+        "buildings": [f"{n} ({k}, 附近诉求 {c})" for n, k, c in zip(buildings["name"], buildings["kind"], buildings["cases"])],
+    }
