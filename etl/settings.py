@@ -124,6 +124,16 @@ SETTINGS: tuple[Setting, ...] = (
             "工作推进有难度的最少件数: 近期诉求少于此数时不按办结率、满意率下结论 (避免小样本)"),
     Setting("must_visit_weights", {"poverty": 3.0, "remote": 1.0, "petitions": 2.0, "difficult": 2.0, "disaster": 3.0}, "五必去: weight of each flag in a village's priority score.",
             "优先级得分中各项的权重: poverty 特困村, remote 边远村, petitions 信访问题较多, difficult 工作推进有难度, disaster 受自然灾害影响"),
+    Setting("fieldwork_visits_per_month", 50, "驻点走访: households a cadre should visit each month (Luyang: at least 50); a cadre's visits in the period per month are held against it.",
+            "驻点走访: 每名干部每月应走访的户数 (庐阳区: 不少于50户)"),
+    Setting("fieldwork_pairs_min", 3, "驻点走访: fewest households a pairing cadre should be paired with (Luyang: 3-5); fewer is under-loaded.",
+            "结对帮扶: 每名干部至少结对的户数, 少于此数为结对不足"),
+    Setting("fieldwork_pairs_max", 5, "驻点走访: most households a pairing cadre should be paired with (Luyang: 3-5); more is over-loaded.",
+            "结对帮扶: 每名干部至多结对的户数, 多于此数为结对过多"),
+    Setting("fieldwork_key_unvisited_days", 90, "驻点走访: a 连心户 without a visit in this many days up to the period's end is listed for the planner.",
+            "连心户超过此天数 (截至时段末) 无走访记录即列为未走访"),
+    Setting("fieldwork_building_radius_m", 50.0, "驻点走访: a case whose point lies within this many metres of a building, enterprise or street is counted at the nearest one.",
+            "诉求位置距商务楼宇、非公企业或商业街区不超过此距离 (米) 时, 计入最近的一处"),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -9,15 +9,20 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard import area_data, data, filters, maps
+from dashboard import area_data, data, fieldwork_data as fd, filters, maps
 from dashboard.compute import area as view
 from dashboard.compute import changes
+from dashboard.compute import fieldwork as fieldwork_view
+from dashboard.compute.changes import fmt_rate
+from dashboard.pages import page as page_of
 from dashboard.compute import households as homes_view
 from dashboard.texts import help_text
 from dashboard.ui import NO_CASES, NO_SHAPES, area_page, downloads, household_cards, show_map, style_chart
 from dashboard.ui import table as ui_table
 from etl.codes import town_of, village_of
 from analysis import metrics
+
+FIELDWORK_PAGE = page_of("fieldwork")
 
 NO_HOUSEHOLDS = "还没有户籍与民情分类数据, 每千户诉求、连心户占比等比率显示为 —。用 `minqing load households 民情台账.xlsx` 导入后刷新本页。"
 
@@ -176,6 +181,23 @@ with visit_col:
                 downloads(visit, f"区域档案_{name}_五必去", "area_visit")
     if has_cases or n_homes:
         st.caption("五必去按固定的近期窗口判定, 不受受理时段等筛选影响。")
+
+# ---------------------------------------------------------------------------- field work
+
+if {"stations", "visits", "buildings"} - set(fd.missing()):  # something of the field work is loaded
+    st.subheader("驻点走访")
+    fw = fieldwork_view.area_figures(fd.stations(flt), fd.cadre_visits(flt), fd.village_coverage(flt), fd.buildings(flt))
+    cols = st.columns(4)
+    cols[0].metric("工作站", f"{len(fw['stations']):,}")
+    cols[1].metric("干部走访达标", f"{fw['meeting']:,} / {fw['cadres']:,} 人")
+    cols[2].metric("走访覆盖户", "—" if fw["coverage"] is None else fmt_rate(fw["coverage"]),
+                   f"{fw['visited']:,} / {fw['households']:,} 户", delta_color="off", delta_arrow="off")
+    cols[3].metric("楼宇、企业、街区", f"{len(fw['buildings']):,}")
+    if fw["stations"]:
+        st.caption("工作站: " + "; ".join(fw["stations"][:12]) + (" 等" if len(fw["stations"]) > 12 else ""))
+    if fw["buildings"]:
+        st.caption("楼宇、企业、街区: " + "; ".join(fw["buildings"][:12]) + (" 等" if len(fw["buildings"]) > 12 else ""))
+    st.page_link(FIELDWORK_PAGE.file, label="驻点走访页: 工作站、干部走访与结对明细", icon=":material/directions_walk:")
 
 # ---------------------------------------------------------------------------- trend and breakdown
 

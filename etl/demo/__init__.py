@@ -68,6 +68,10 @@ def build_demo(db_path: str | Path, *, seed: int = 20241, as_of: str = "2026-10-
     cadres, paired = people.cadres_and_pairs(vg, snaps[-1], {vg.at[v, "code"] for v in difficult}, rng)
     snaps[-1]["结对干部编号"] = paired
     visits = people.visits(vg, snaps[-1], paired, START + "-01", as_of, rng, scale)
+    truth["fieldwork"] = _fieldwork_truth(vg, official)
+    visits = people.plant_fieldwork(visits, vg, truth["fieldwork"]["idle_town"],
+                                    truth["fieldwork"]["unvisited_must_visit"][0], as_of,
+                                    truth["fieldwork"]["idle_months"], truth["fieldwork"]["quiet_months"])
     stations, buildings = people.stations_and_buildings(vg, town_names, geo.to_lonlat, rng)
 
     say("生成诉求台账 (cases)")
@@ -129,6 +133,16 @@ def _plant(vg, touching, months, rng):
     poverty = [_pick(vg, t, used, rng) for t in POVERTY_TOWNS]
     official = [_pick(vg, t, used, rng) for t in OFFICIAL_POOR_TOWNS]
     return plan, hotspots, (difficult, poverty, official)
+
+
+def _fieldwork_truth(vg, official) -> dict:
+    """Where the field-work patterns sit: the first town (by code) with no other planting, whose
+    stationed cadres stop visiting, and the first officially poor village (a 五必去 village
+    whatever the thresholds), which nobody visits in the last 12 months."""
+    planted = {*PERSISTENT_TOWNS, *EMERGING_TOWNS, *DIMINISHING_TOWNS, *DIFFICULT_TOWNS, *POVERTY_TOWNS,
+               *OFFICIAL_POOR_TOWNS}
+    idle = sorted(set(vg["town_code"]) - planted)[0]
+    return {"idle_town": idle, "idle_months": 3, "unvisited_must_visit": [vg.at[official[0], "code"]], "quiet_months": 12}
 
 
 def _must_visit_truth(geo, vg, dis, hotspots, difficult, poverty, official, remote_towns) -> dict:

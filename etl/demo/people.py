@@ -178,3 +178,19 @@ def _rank_within(codes: np.ndarray) -> np.ndarray:
     starts = np.r_[0, np.flatnonzero(codes[1:] != codes[:-1]) + 1]
     first = np.repeat(starts, np.diff(np.r_[starts, len(codes)]))
     return idx - first + 1
+
+
+def plant_fieldwork(visits: pd.DataFrame, villages: pd.DataFrame, idle_town: str, quiet_village: str,
+                    as_of: str, idle_months: int = 3, quiet_months: int = 12) -> pd.DataFrame:
+    """The field-work patterns (驻点走访): the stationed cadres of `idle_town` log no visit in the
+    last `idle_months` calendar months, and nobody visits the village `quiet_village` in the
+    last `quiet_months` months. Rows are only dropped, so nothing random changes."""
+    end = pd.Timestamp(as_of)
+    idle_from = (end.to_period("M") - (idle_months - 1)).to_timestamp()
+    quiet_from = end - pd.DateOffset(months=quiet_months) + pd.Timedelta(days=1)
+    idle_cadres = {f"C{i:05d}" for i in np.flatnonzero(villages["town_code"].to_numpy() == idle_town)}
+    v = villages[villages["code"] == quiet_village].iloc[0]
+    when = pd.to_datetime(visits["走访日期"])
+    idle = visits["干部编号"].isin(idle_cadres) & (when >= idle_from)
+    quiet = (visits["所属乡镇"] == v["town_name"]) & (visits["所属村(社区)"] == v["name"]) & (when >= quiet_from)
+    return visits[~(idle | quiet)].reset_index(drop=True)
