@@ -26,7 +26,7 @@ people = session.current_role() is None or session.current_role().masked_people 
 
 gaps = fd.must_visit_unvisited(flt)
 if len(gaps):
-    st.error(f"五必去村(社区)时段内无干部走访 {len(gaps):,} 个: {view.gaps_line(gaps)}")
+    st.warning(f"五必去村(社区)时段内无干部走访 {len(gaps):,} 个: {view.gaps_line(gaps)}", icon=":material/priority_high:")
 elif "visits" not in missing:
     st.success("时段内每个五必去村(社区)都有干部走访。")
 if missing:
