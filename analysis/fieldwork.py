@@ -268,6 +268,30 @@ def months_in(start: dt.date, end: dt.date) -> float:
     return total
 
 
+IDLE_COLUMNS = ["area_code", "town", "visits_before", "last_visit"]
+
+
+def idle_towns(con: duckdb.DuckDBPyConnection, flt: CaseFilter, days: int | None = None) -> pd.DataFrame:
+    """Towns of the area with visits placed in them earlier in the period but none in the last
+    `days` (default `fieldwork_idle_days`) up to its end (走访中断): area_code, town,
+    visits_before, last_visit; the most visits before first."""
+    if not _has(con, "visits"):
+        return _empty(IDLE_COLUMNS)
+    flt = closed(con, flt)
+    days = int(settings.get("fieldwork_idle_days")) if days is None else int(days)
+    cutoff = flt.end - dt.timedelta(days=days)
+    vw, vp = _visits_in(flt)
+    town = codes.sql_town_code("v.area_code")
+    df = con.execute(f"""
+        SELECT {town} AS area_code, t.name AS town,
+               count(*) FILTER (v.received_at::DATE <= $cutoff) AS visits_before, max(v.received_at)::DATE AS last_visit
+        FROM {_VISITS} v LEFT JOIN areas t ON t.code = {town}
+        WHERE {vw} AND {town} IS NOT NULL
+        GROUP BY 1, 2 HAVING count(*) FILTER (v.received_at::DATE > $cutoff) = 0 AND visits_before > 0
+        ORDER BY visits_before DESC, 1""", vp | {"cutoff": cutoff}).df()
+    return _ints(df, ["visits_before"])
+
+
 def missing(con: duckdb.DuckDBPyConnection) -> list[str]:
     """The field-work kinds (KINDS names) the warehouse has no row of, in load order."""
     return [k for k in ("stations", "cadres", "visits", "households", "buildings") if not _has(con, k)]
@@ -305,6 +329,6 @@ def _ints(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
 from .fieldwork_reach import (  # noqa: E402 - re-exported: one module for the page and the CLI
     households_reached, must_visit_unvisited, unvisited_key_households, village_coverage)
 
-__all__ = ["stations", "villages_without_station", "cadre_visits", "cadre_summary", "cadres_without_visits",
+__all__ = ["idle_towns", "stations", "villages_without_station", "cadre_visits", "cadre_summary", "cadres_without_visits",
            "pairing_load", "buildings", "households_reached", "unvisited_key_households", "village_coverage",
            "must_visit_unvisited", "period", "months_in", "missing"]

@@ -142,7 +142,7 @@ def _village_facts(con: duckdb.DuckDBPyConnection, start: dt.date, now: dt.datet
         SELECT v.code AS area_code, v.name, v.town, v.official_poor,
                coalesce(h.n, 0) AS households, coalesce(h.key_share, 0) AS key_share,
                CASE WHEN v.seat_lon IS NOT NULL AND v.t_lon IS NOT NULL
-                    THEN ST_Distance_Sphere(ST_Point(v.seat_lon, v.seat_lat), ST_Point(v.t_lon, v.t_lat)) / 1000 END AS seat_km,
+                    THEN ST_Distance_Sphere(ST_Point(v.seat_lat, v.seat_lon), ST_Point(v.t_lat, v.t_lon)) / 1000 END AS seat_km,  -- (lat, lon): the order ST_Distance_Sphere reads
                d.disasters
         FROM v LEFT JOIN h ON h.area_code = v.code LEFT JOIN d ON d.code = v.code
         ORDER BY v.code""", {"start": start, "now": now,

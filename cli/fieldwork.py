@@ -14,7 +14,7 @@ from reports import formats
 from .analysis import _area_code, _case_filter, _clean, _filter_options, _open, _period, _WithSettings
 
 # The tables of --json, by key, in the order they are written (see `tables`).
-TABLES = ("must_visit_unvisited", "stations", "villages_without_station", "cadres", "cadres_by_town", "cadres_by_unit",
+TABLES = ("must_visit_unvisited", "idle_towns", "stations", "villages_without_station", "cadres", "cadres_by_town", "cadres_by_unit",
           "cadres_without_visits", "pairing", "households_reached", "unvisited_key_households", "village_coverage",
           "buildings")
 
@@ -24,7 +24,8 @@ def tables(con, flt) -> dict[str, pd.DataFrame]:
     from analysis import fieldwork as fw
 
     coverage = fw.village_coverage(con, flt)  # computes 五必去 once for both tables
-    return {"must_visit_unvisited": fw.must_visit_unvisited(con, flt, coverage), "stations": fw.stations(con, flt),
+    return {"must_visit_unvisited": fw.must_visit_unvisited(con, flt, coverage), "idle_towns": fw.idle_towns(con, flt),
+            "stations": fw.stations(con, flt),
             "villages_without_station": fw.villages_without_station(con, flt), "cadres": fw.cadre_visits(con, flt),
             "cadres_by_town": fw.cadre_summary(con, flt, "town"), "cadres_by_unit": fw.cadre_summary(con, flt, "unit"),
             "cadres_without_visits": fw.cadres_without_visits(con, flt), "pairing": fw.pairing_load(con, flt),
@@ -75,6 +76,12 @@ def _headlines(t: dict[str, pd.DataFrame]) -> list[str]:
         for r in mv.head(20).itertuples():
             last = f"最近走访 {r.last_visit:%Y-%m-%d}" if pd.notna(r.last_visit) else "从未走访"
             lines.append(f"  {r.town} {r.name} ({r.area_code}): {'、'.join(r.must_visit_flags)}; {last}")
+    idle = t["idle_towns"]
+    if len(idle):
+        days = int(settings.get("fieldwork_idle_days"))
+        lines.append(f"走访中断 (时段末 {days} 天内无走访记录) 的乡镇(街道): {len(idle)} 个")
+        for r in idle.itertuples():
+            lines.append(f"  {r.town} ({r.area_code}): 此前 {r.visits_before} 次, 最近走访 {r.last_visit:%Y-%m-%d}")
     st = t["stations"]
     if not st.empty:
         days, present = int(st["reception_days_in_period"].sum()), int(st["days_with_visits"].sum())

@@ -18,6 +18,13 @@ def missing(con) -> list[str]:
 
 
 @query
+def idle_towns(con, flt: CaseFilter) -> pd.DataFrame:
+    from analysis import fieldwork as fw
+
+    return fw.idle_towns(con, flt)
+
+
+@query
 def stations(con, flt: CaseFilter) -> pd.DataFrame:
     from analysis import fieldwork as fw
 

@@ -130,6 +130,8 @@ SETTINGS: tuple[Setting, ...] = (
             "结对帮扶: 每名干部至少结对的户数, 少于此数为结对不足"),
     Setting("fieldwork_pairs_max", 5, "驻点走访: most households a pairing cadre should be paired with (Luyang: 3-5); more is over-loaded.",
             "结对帮扶: 每名干部至多结对的户数, 多于此数为结对过多"),
+    Setting("fieldwork_idle_days", 60, "驻点走访: a town with visits earlier in the period but none placed in it in this many days up to the period's end is named on the page's first screen (走访中断).",
+            "此前有走访、但时段末这么多天内没有任何走访记录的乡镇(街道), 列在驻点走访页首屏"),
     Setting("fieldwork_key_unvisited_days", 90, "驻点走访: a 连心户 without a visit in this many days up to the period's end is listed for the planner.",
             "连心户超过此天数 (截至时段末) 无走访记录即列为未走访"),
     Setting("fieldwork_building_radius_m", 50.0, "驻点走访: a case whose point lies within this many metres of a building, enterprise or street is counted at the nearest one.",

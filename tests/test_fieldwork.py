@@ -120,6 +120,20 @@ def test_the_idle_towns_cadres_have_no_visit_in_its_last_months(con, demo_truth)
     assert fw.cadre_summary(con, FLT, "town").set_index("area_code").loc[idle, "visits"] > 0
 
 
+def test_the_idle_town_is_named_as_an_interrupted_town_and_equals_raw_counts(con, demo_truth):
+    town = demo_truth["fieldwork"]["idle_town"]
+    flt = fw.closed(con, CaseFilter())
+    cutoff = flt.end - dt.timedelta(days=60)
+    want = {t: (before, last) for t, before, last in con.execute("""
+        SELECT substr(area_code, 1, 9), count(*) FILTER (visited_at <= ?), max(visited_at) FROM visits
+        WHERE visited_at BETWEEN ? AND ? AND length(area_code) >= 9 GROUP BY 1
+        HAVING count(*) FILTER (visited_at > ?) = 0 AND count(*) FILTER (visited_at <= ?) > 0""",
+        [cutoff, flt.start, flt.end, cutoff, cutoff]).fetchall()}
+    got = fw.idle_towns(con, flt, days=60)
+    assert town in set(got["area_code"])
+    assert {r.area_code: (r.visits_before, r.last_visit.date()) for r in got.itertuples()} == want
+
+
 def test_pairing_load_against_the_range_names_masked_cadres_only(con, monkeypatch):
     monkeypatch.setenv("MINQING_FIELDWORK_PAIRS_MAX", "4")
     monkeypatch.setenv("MINQING_FIELDWORK_PAIRS_MIN", "4")

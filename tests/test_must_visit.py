@@ -215,3 +215,25 @@ def test_rankings_command_names_the_figures_as_the_pages_do(demo_db):
     assert "解决率" not in r.stdout and "resolution_rate" not in r.stdout
     help_text = CliRunner().invoke(main, ["rankings", "--help"]).output
     assert "办结率" in help_text and "解决率" not in help_text
+
+
+def test_the_seat_distance_is_the_great_circle_distance_of_the_two_seats(con):
+    """边远村 is judged on great-circle km (an independent haversine here); DuckDB's
+    ST_Distance_Sphere reads points as (lat, lon), and read the other way north-south
+    distances came out about a third of the truth."""
+    import math
+
+    from analysis.must_visit import _village_facts
+    from etl.views import as_of
+
+    now = as_of(con).at
+    facts = _village_facts(con, now.date().replace(year=now.year - 1), now).set_index("area_code")
+    rows = con.execute("""SELECT v.code, v.seat_lon, v.seat_lat, t.seat_lon, t.seat_lat FROM areas v
+                          JOIN areas t ON t.code = v.parent_code
+                          WHERE v.level = 'village' AND v.seat_lon IS NOT NULL AND t.seat_lon IS NOT NULL""").fetchall()
+    assert rows
+    for code, lon1, lat1, lon2, lat2 in rows:
+        p1, p2, dl = math.radians(lat1), math.radians(lat2), math.radians(lon2 - lon1)
+        a = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+        km = 2 * 6371.0088 * math.asin(math.sqrt(a))
+        assert facts.at[code, "seat_km"] == pytest.approx(km, rel=0.005, abs=0.01), code

@@ -47,6 +47,10 @@ def test_the_first_line_names_the_planted_village_and_the_cards_equal_sql(monkey
         gaps = con.execute("SELECT count(*) FROM areas WHERE level = 'village'").fetchone()[0]
     first = next(w.value for w in at.warning if "演示数据" not in w.value)  # the page's first line after the banner
     assert first.startswith("五必去村(社区)时段内无干部走访") and all(n in first for n in names)
+    idle = demo_truth["fieldwork"]["idle_town"]
+    with connect(demo_db, read_only=True) as con:
+        idle_name = con.execute("SELECT name FROM areas WHERE code = ?", [idle]).fetchone()[0]
+    assert any(w.value.startswith("走访中断") and idle_name in w.value for w in at.warning)  # the first screen
     cards = {m.label: m for m in at.metric}
     assert cards["工作站"].value == f"{stations:,}"
     assert cards["走访覆盖户"].delta == f"{visited:,} / {households:,} 户"

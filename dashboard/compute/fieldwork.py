@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis.fieldwork import LOAD_LABELS, NEEDS
+from analysis.fieldwork import LOAD_LABELS, NEEDS, NO_TOWN
 
 
 def headline(stations: pd.DataFrame, no_station: pd.DataFrame, cadres: pd.DataFrame, reached: pd.DataFrame,
@@ -63,13 +63,13 @@ def cadre_summary_table(df: pd.DataFrame, by: str) -> pd.DataFrame:
 
 def cadres_table(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"干部编号": df["cadre_id"], "姓名": df["name_masked"], "单位": df["unit"],
-                         "乡镇(街道)": df["town"], "走访次数": df["visits"], "月均走访": df["visits_per_month"].round(1),
+                         "乡镇(街道)": df["town"].fillna(NO_TOWN), "走访次数": df["visits"], "月均走访": df["visits_per_month"].round(1),
                          "每月目标": df["target"], "达标": df["meets_target"].map({True: "是", False: "否"})})
 
 
 def pairing_table(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"干部编号": df["cadre_id"], "姓名": df["name_masked"], "单位": df["unit"],
-                         "乡镇(街道)": df["town"], "结对户数": df["households"], "其中连心户": df["key_households"],
+                         "乡镇(街道)": df["town"].fillna(NO_TOWN), "结对户数": df["households"], "其中连心户": df["key_households"],
                          "结对负荷": df["load"].map(LOAD_LABELS)})
 
 
@@ -101,3 +101,9 @@ def area_figures(stations: pd.DataFrame, cadres: pd.DataFrame, coverage: pd.Data
         "households": households, "visited": visited, "coverage": visited / households if households else None,
         "buildings": [f"{n} ({k}, 附近诉求 {c})" for n, k, c in zip(buildings["name"], buildings["kind"], buildings["cases"])],
     }
+
+
+def building_points(df: pd.DataFrame) -> pd.DataFrame:
+    """Buildings as map points, labelled with their kind, station and nearby cases."""
+    station = df["has_station"].map({True: "设工作站", False: "未设站"})
+    return df.assign(label=df["name"] + " · " + df["kind"] + " · " + station + " · 附近诉求 " + df["cases"].astype(str))

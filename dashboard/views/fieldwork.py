@@ -29,6 +29,12 @@ if len(gaps):
     st.warning(f"五必去村(社区)时段内无干部走访 {len(gaps):,} 个: {view.gaps_line(gaps)}", icon=":material/priority_high:")
 elif "visits" not in missing:
     st.success("时段内每个五必去村(社区)都有干部走访。")
+idle = fd.idle_towns(flt)
+if len(idle):
+    days = int(settings.get("fieldwork_idle_days"))
+    st.warning(f"走访中断: {len(idle):,} 个乡镇(街道)此前有走访, 但 {end} 前 {days} 天内没有任何走访记录: "
+               + "、".join(f"{t} (最近 {d:%Y-%m-%d})" for t, d in zip(idle["town"], idle["last_visit"])),
+               icon=":material/pause_circle:")
 if missing:
     st.caption(f"尚未导入: {view.missing_text(missing)} (相应部分暂无数据)。")
 
@@ -74,8 +80,12 @@ with tabs[0]:
                              "visited_households": "走访户数", "visits": "走访次数", "must_visit_flags": "五必去标记"},
                             data.demo_caption())
         add_points(m, stations, "工作站", "#1f4e79")
+        b = fd.buildings(flt)
+        if len(b):
+            add_points(m, view.building_points(b), "楼宇、企业、街区", "#b35900", label="label")
         show_map(m, "fw_map")
-        st.caption("颜色: 时段内走访过的户 ÷ 建档户数 (无户数据的村为灰色); 蓝点: 群众工作站。")
+        st.caption("颜色: 时段内走访过的户 ÷ 建档户数 (无户数据的村为灰色); 蓝点: 群众工作站; "
+                   "橙点: 商务楼宇、非公企业、商业街区 (悬停看类型、是否设站和附近诉求)。")
 with tabs[1]:
     by = st.segmented_control("汇总", ["town", "unit"], default="town", required=True,
                               format_func={"town": "按乡镇(街道)", "unit": "按单位"}.get, key="fw_by")
