@@ -15,6 +15,6 @@ def add_points(m: folium.Map, df: pd.DataFrame, name: str, colour: str, label: s
         return
     layer = folium.FeatureGroup(name=name)
     for r in df.dropna(subset=["lon", "lat"]).itertuples(index=False):
-        folium.CircleMarker([r.lat, r.lon], radius=4, color=colour, fill=True, fill_opacity=0.9, weight=1,
+        folium.CircleMarker([r.lat, r.lon], radius=3, color=colour, fill=True, fill_opacity=0.9, weight=1,
                             tooltip=html.escape(str(getattr(r, label)))).add_to(layer)
     layer.add_to(m)

@@ -74,9 +74,9 @@ with tabs[0]:
     else:
         gdf = shapes.merge(coverage[["area_code", "households", "visited_households", "coverage", "visits",
                                      "must_visit_flags"]], left_on="code", right_on="area_code", how="left")
-        gdf["coverage"] = gdf["coverage"].fillna(0.0)
-        m = maps.choropleth(gdf, "coverage", "走访覆盖率", data.bounds(flt.area_prefix),
-                            {"name": "村(社区)", "town": "乡镇(街道)", "households": "建档户数",
+        gdf["coverage_pct"] = (gdf["coverage"].fillna(0.0) * 100).round(1)  # the legend reads percent
+        m = maps.choropleth(gdf, "coverage_pct", "走访覆盖率 (%)", data.bounds(flt.area_prefix),
+                            {"name": "村(社区)", "town": "乡镇(街道)", "coverage_pct": "走访覆盖率(%)", "households": "建档户数",
                              "visited_households": "走访户数", "visits": "走访次数", "must_visit_flags": "五必去标记"},
                             data.demo_caption())
         add_points(m, stations, "工作站", "#1f4e79")
