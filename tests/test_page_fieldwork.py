@@ -83,6 +83,14 @@ def test_partial_warehouses_say_what_to_load(monkeypatch, wh, tmp_path):
     assert not at.error, [e.value for e in at.error]
     assert {m.label: m.value for m in at.metric}["工作站"] == "1"
     assert any("尚未导入" in c.value and "走访记录" in c.value for c in at.caption)
+    visits = tmp_path / "visits.csv"
+    visits.write_text("走访编号,干部编号,走访日期,所属乡镇\nV1,C1,2026-10-05,新城街道\nV2,C1,2026-10-15,新城街道\n",
+                      encoding="utf-8")
+    assert CliRunner().invoke(main, ["--db", str(wh), "load", "visits", str(visits)]).exit_code == 0
+    at = _page(monkeypatch, wh)  # visits, but no households or cadres yet
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    assert any("尚未导入" in c.value and "民情数据库" in c.value for c in at.caption)
 
 
 def test_an_area_profile_shows_its_stations_cadres_and_coverage(monkeypatch, demo_db, demo_truth):
