@@ -82,8 +82,7 @@ def list_cmd(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def disable_cmd(ctx: click.Context, name: str) -> None:
     """停用账号 NAME (立即生效, 已登录的会话在下一次操作时退出)。"""
-    _change(lambda: store.set_disabled(_db(ctx), name, True, by=operator()))
-    click.echo(f"已停用账号 {name}")
+    _set_disabled(ctx, name, True)
 
 
 @user.command(name="enable")
@@ -91,8 +90,12 @@ def disable_cmd(ctx: click.Context, name: str) -> None:
 @click.pass_context
 def enable_cmd(ctx: click.Context, name: str) -> None:
     """重新启用账号 NAME。"""
-    _change(lambda: store.set_disabled(_db(ctx), name, False, by=operator()))
-    click.echo(f"已启用账号 {name}")
+    _set_disabled(ctx, name, False)
+
+
+def _set_disabled(ctx: click.Context, name: str, disabled: bool) -> None:
+    _change(lambda: store.set_disabled(_db(ctx), name, disabled, by=operator()))
+    click.echo(f"已{'停用' if disabled else '启用'}账号 {name}")
 
 
 @user.command(name="passwd")

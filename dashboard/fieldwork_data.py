@@ -1,10 +1,10 @@
 """The queries of 驻点走访 (analysis.fieldwork): cached and scoped like every query
-(dashboard.data.query), on the one connection dashboard.data owns."""
+(dashboard.data.query), on the one connection dashboard.data owns. Each is the analysis of
+the same name called with the page's filter."""
 
 from __future__ import annotations
 
-import pandas as pd
-
+from analysis import fieldwork as fw
 from analysis.filters import CaseFilter
 from dashboard.data import query
 
@@ -12,91 +12,36 @@ from dashboard.data import query
 @query
 def missing(con) -> list[str]:
     """The field-work kinds the warehouse has no row of (analysis.fieldwork.missing)."""
-    from analysis import fieldwork as fw
-
     return fw.missing(con)
 
 
-@query
-def idle_towns(con, flt: CaseFilter) -> pd.DataFrame:
-    from analysis import fieldwork as fw
+def _of(name: str):
+    """The query `name`: analysis.fieldwork.<name>(con, flt), with the filter declared so that
+    dashboard.data.query clamps it into the account's scope."""
+    analysis = getattr(fw, name)
 
-    return fw.idle_towns(con, flt)
+    def q(con, flt: CaseFilter):
+        return analysis(con, flt)
 
-
-@query
-def stations(con, flt: CaseFilter) -> pd.DataFrame:
-    from analysis import fieldwork as fw
-
-    return fw.stations(con, flt)
-
-
-@query
-def villages_without_station(con, flt: CaseFilter) -> pd.DataFrame:
-    from analysis import fieldwork as fw
-
-    return fw.villages_without_station(con, flt)
+    q.__name__ = q.__qualname__ = name
+    q.__doc__ = analysis.__doc__
+    return query(q)
 
 
 @query
-def cadre_visits(con, flt: CaseFilter) -> pd.DataFrame:
-    from analysis import fieldwork as fw
-
-    return fw.cadre_visits(con, flt)
-
-
-@query
-def cadre_summary(con, flt: CaseFilter, by: str) -> pd.DataFrame:
-    from analysis import fieldwork as fw
-
+def cadre_summary(con, flt: CaseFilter, by: str):
+    """analysis.fieldwork.cadre_summary: cadres meeting the target per town or unit."""
     return fw.cadre_summary(con, flt, by)
 
 
-@query
-def pairing_load(con, flt: CaseFilter) -> pd.DataFrame:
-    from analysis import fieldwork as fw
-
-    return fw.pairing_load(con, flt)
-
-
-@query
-def households_reached(con, flt: CaseFilter) -> pd.DataFrame:
-    from analysis import fieldwork as fw
-
-    return fw.households_reached(con, flt)
-
-
-@query
-def unvisited_key_households(con, flt: CaseFilter) -> pd.DataFrame:
-    from analysis import fieldwork as fw
-
-    return fw.unvisited_key_households(con, flt)
-
-
-@query
-def village_coverage(con, flt: CaseFilter) -> pd.DataFrame:
-    from analysis import fieldwork as fw
-
-    return fw.village_coverage(con, flt)
-
-
-@query
-def must_visit_unvisited(con, flt: CaseFilter) -> pd.DataFrame:
-    from analysis import fieldwork as fw
-
-    return fw.must_visit_unvisited(con, flt)
-
-
-@query
-def buildings(con, flt: CaseFilter) -> pd.DataFrame:
-    from analysis import fieldwork as fw
-
-    return fw.buildings(con, flt)
-
-
-@query
-def period(con, flt: CaseFilter):
-    """The period the field-work figures cover (analysis.fieldwork.period)."""
-    from analysis import fieldwork as fw
-
-    return fw.period(con, flt)
+period = _of("period")
+idle_towns = _of("idle_towns")
+stations = _of("stations")
+villages_without_station = _of("villages_without_station")
+cadre_visits = _of("cadre_visits")
+pairing_load = _of("pairing_load")
+households_reached = _of("households_reached")
+unvisited_key_households = _of("unvisited_key_households")
+village_coverage = _of("village_coverage")
+must_visit_unvisited = _of("must_visit_unvisited")
+buildings = _of("buildings")
