@@ -293,9 +293,12 @@ def _db(db) -> Iterator[sqlite3.Connection]:
     con = sqlite3.connect(path, timeout=30, isolation_level=None)
     try:
         con.execute("BEGIN IMMEDIATE")
-        _schema(con)
+        ready = (str(path), path.stat().st_ino)  # a store put back from a copy is a new file: prepared again
+        if ready not in _READY:  # the tables once per store and process, not on every sign-in check
+            _schema(con)
         yield con
         con.execute("COMMIT")
+        _READY.add(ready)
     except BaseException:
         with contextlib.suppress(sqlite3.Error):
             con.execute("ROLLBACK")
@@ -303,6 +306,8 @@ def _db(db) -> Iterator[sqlite3.Connection]:
     finally:
         con.close()
 
+
+_READY: set[tuple[str, int]] = set()
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)",
