@@ -57,10 +57,9 @@ def return_to() -> tuple[str, dict] | None:
 def _still_valid(db, acc: Account) -> Account | None:
     """The account as stored now (a disabled or changed account ends the session), or None
     after `session_idle_minutes` without activity."""
-    idle = float(settings.get("session_idle_minutes"))
-    if session.idle_minutes() > idle:
+    if session.expired():
         store.audit(db, acc.name, "session_expired", role=acc.role)
-        _end(f"超过 {idle:g} 分钟未操作, 已自动退出, 请重新登录。")
+        _end(f"超过 {session.idle_limit():g} 分钟未操作, 已自动退出, 请重新登录。")
         return None
     try:
         now = store.get_user(db, acc.name)

@@ -289,11 +289,7 @@ def _overdue_cases(con, flt: CaseFilter) -> pd.DataFrame:
 def overdue_cases(flt: CaseFilter) -> pd.DataFrame:
     """The overdue list (masked identifiers only), most overdue first (analysis.case_lists); without
     the petitioner and phone columns for a role that does not see them (access.roles)."""
-    df = _overdue_cases(flt)
-    role = session.current_role()
-    if role is not None and not role.masked_people:
-        df = df.drop(columns=[c for c in ("petitioner_masked", "phone_masked") if c in df.columns])
-    return df
+    return session.without_people(_overdue_cases(flt), ("petitioner_masked", "phone_masked"))
 
 
 # ---------------------------------------------------------------------------- analyses

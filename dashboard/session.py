@@ -36,7 +36,7 @@ def current_account() -> Account | None:
 
     if get_script_run_ctx(suppress_warning=True) is not None:
         acc = st.session_state.get(ACCOUNT_KEY)
-        if acc is None or idle_minutes() > float(settings.get("session_idle_minutes")):
+        if acc is None or expired():
             raise NotSignedIn("请先登录")  # (a fragment's rerun passes no gate: the idle limit holds here too)
         return acc
     if st.runtime.exists():
@@ -47,6 +47,15 @@ def current_account() -> Account | None:
 def current_role() -> Role | None:
     acc = current_account()
     return ROLES[acc.role] if acc else None
+
+
+def without_people(df, columns: tuple[str, ...]):
+    """`df` without the `columns` that name people (masked names, phones) for a role that does
+    not see people in lists (access.roles.Role.masked_people); as it is for the others."""
+    role = current_role()
+    if role is not None and not role.masked_people:
+        return df.drop(columns=[c for c in columns if c in df.columns])
+    return df
 
 
 @contextlib.contextmanager
@@ -71,9 +80,8 @@ def deferred(fn, db=None):
 
     def run(*args, **kwargs):
         if account is not None:
-            idle = (time.monotonic() - seen()) / 60 if seen() is not None else 0.0
             now = store.get_user(db, account.name) if db is not None else account
-            if idle > float(settings.get("session_idle_minutes")) or now.disabled or now != account:
+            if _minutes_since(seen()) > idle_limit() or now.disabled or now != account:
                 raise NotSignedIn("会话已过期或账号已变更, 请刷新页面重新登录")
         with as_account(account):
             return fn(*args, **kwargs)
@@ -102,9 +110,18 @@ def sign_out() -> None:
         st.session_state.pop(k, None)
 
 
-def idle_minutes() -> float:
-    """Minutes since this session last did something (0 when it just signed in)."""
-    seen = st.session_state.get(LAST_SEEN_KEY)
+def idle_limit() -> float:
+    """Minutes without activity after which a session is over (setting session_idle_minutes)."""
+    return float(settings.get("session_idle_minutes"))
+
+
+def expired() -> bool:
+    """This session has been idle longer than idle_limit()."""
+    return _minutes_since(st.session_state.get(LAST_SEEN_KEY)) > idle_limit()
+
+
+def _minutes_since(seen: float | None) -> float:
+    """Minutes since the monotonic time `seen` (0 when there is none: a session just signed in)."""
     return 0.0 if seen is None else (time.monotonic() - seen) / 60
 
 

@@ -117,12 +117,16 @@ def downloads(df, name: str, key: str, caption: str = "") -> None:
 
 def record(action: str, target: str, detail: dict | None = None, rows: int | None = None) -> None:
     """Record what the signed-in account did (a load, a vocabulary mapping) in the audit log."""
-    from access import store
     from dashboard import data, session
 
-    account = session.current_account()
-    store.audit(data.db_path(), account.name if account else "?", action, role=account.role if account else None,
-                target=target, detail=detail, rows=rows)
+    _audit(data.db_path(), session.current_account(), action, target=target, detail=detail, rows=rows)
+
+
+def _audit(db, account, action: str, **entry) -> None:
+    """One audit entry as `account` (None outside a server: '?')."""
+    from access import store
+
+    store.audit(db, account.name if account else "?", action, role=account.role if account else None, **entry)
 
 
 def require(right: str) -> None:
@@ -138,7 +142,6 @@ def require(right: str) -> None:
 def audited(build, what: str, rows: int | None, filters_text: str = ""):
     """`build` (a download's data callable) run as the account signed in now, and recorded in the
     audit log (who, which file, its filter, how many rows) when the file is taken."""
-    from access import store
     from dashboard import data, session
 
     account, db = session.current_account(), data.db_path()
@@ -148,8 +151,8 @@ def audited(build, what: str, rows: int | None, filters_text: str = ""):
     def taken():
         out = run()
         # recorded before the file is given: a download the audit log cannot record is refused
-        store.audit(db, account.name if account else "?", "download", role=account.role if account else None,
-                    target=what, detail={"filter": filters_text} if filters_text else None, rows=rows)
+        _audit(db, account, "download", target=what, detail={"filter": filters_text} if filters_text else None,
+               rows=rows)
         return out
 
     return taken
