@@ -174,9 +174,13 @@ def cadre_summary(con: duckdb.DuckDBPyConnection, flt: CaseFilter, by: str = "to
 
 def cadres_without_visits(con: duckdb.DuckDBPyConnection, flt: CaseFilter) -> pd.DataFrame:
     """Cadres of the roster (of the area) who logged no visit in the period."""
-    df = cadre_visits(con, flt)
-    return df[(df["in_roster"] & (df["visits"] == 0)).astype(bool)].sort_values(["town_code", "cadre_id"], na_position="last") \
-        .reset_index(drop=True)
+    return without_visits(cadre_visits(con, flt))
+
+
+def without_visits(cadres: pd.DataFrame) -> pd.DataFrame:
+    """The rows of `cadre_visits` of roster cadres with no visit, by town and cadre."""
+    return cadres[(cadres["in_roster"] & (cadres["visits"] == 0)).astype(bool)] \
+        .sort_values(["town_code", "cadre_id"], na_position="last").reset_index(drop=True)
 
 
 def pairing_load(con: duckdb.DuckDBPyConnection, flt: CaseFilter | None = None) -> pd.DataFrame:
@@ -329,6 +333,6 @@ def _ints(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
 from .fieldwork_reach import (  # noqa: E402 - re-exported: one module for the page and the CLI
     households_reached, must_visit_unvisited, unvisited_key_households, village_coverage)
 
-__all__ = ["idle_towns", "stations", "villages_without_station", "cadre_visits", "cadre_summary", "cadres_without_visits",
+__all__ = ["idle_towns", "without_visits", "stations", "villages_without_station", "cadre_visits", "cadre_summary", "cadres_without_visits",
            "pairing_load", "buildings", "households_reached", "unvisited_key_households", "village_coverage",
            "must_visit_unvisited", "period", "months_in", "missing"]

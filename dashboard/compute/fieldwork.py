@@ -13,17 +13,24 @@ def headline(stations: pd.DataFrame, no_station: pd.DataFrame, cadres: pd.DataFr
     """The page's cards: stations, villages without one, cadres (in the roster) meeting the
     monthly target and their share, households visited and their share, 连心户 unvisited,
     must-visit villages without a visit."""
-    roster = cadres[cadres["in_roster"].astype(bool)] if len(cadres) else cadres
-    meeting = int(roster["meets_target"].astype(bool).sum()) if len(roster) else 0
+    n_cadres, meeting = _roster_meeting(cadres)
     everyone = reached[reached["kind"] == "category"] if len(reached) else reached
     households = int(everyone["households"].sum()) if len(everyone) else 0
     visited = int(everyone["visited"].sum()) if len(everyone) else 0
     return {
         "stations": len(stations), "villages_without_station": len(no_station),
-        "cadres": len(roster), "meeting": meeting, "meeting_share": meeting / len(roster) if len(roster) else None,
+        "cadres": n_cadres, "meeting": meeting, "meeting_share": meeting / n_cadres if n_cadres else None,
         "households": households, "visited": visited, "visited_share": visited / households if households else None,
         "key_unvisited": len(unvisited), "must_visit_unvisited": len(gaps),
     }
+
+
+def _roster_meeting(cadres: pd.DataFrame) -> tuple[int, int]:
+    """(cadres of the roster, of whom meeting the monthly target) in analysis.fieldwork.cadre_visits."""
+    if not len(cadres):
+        return 0, 0
+    roster = cadres[cadres["in_roster"].astype(bool)]
+    return len(roster), int(roster["meets_target"].astype(bool).sum())
 
 
 def gaps_line(gaps: pd.DataFrame, limit: int = 8) -> str:
@@ -92,12 +99,12 @@ def buildings_table(df: pd.DataFrame) -> pd.DataFrame:
 def area_figures(stations: pd.DataFrame, cadres: pd.DataFrame, coverage: pd.DataFrame, buildings: pd.DataFrame) -> dict:
     """区域档案's field-work lines for one area: its stations (name and 坐班日), cadres of the
     roster and those meeting the target, visit coverage over its villages, its buildings."""
-    roster = cadres[cadres["in_roster"].astype(bool)] if len(cadres) else cadres
+    n_cadres, meeting = _roster_meeting(cadres)
     households = int(coverage["households"].sum()) if len(coverage) else 0
     visited = int(coverage["visited_households"].sum()) if len(coverage) else 0
     return {
         "stations": [f"{n} (坐班日 {d or '未填'})" for n, d in zip(stations["name"], stations["reception_days"])],
-        "cadres": len(roster), "meeting": int(roster["meets_target"].astype(bool).sum()) if len(roster) else 0,
+        "cadres": n_cadres, "meeting": meeting,
         "households": households, "visited": visited, "coverage": visited / households if households else None,
         "buildings": [f"{n} ({k}, 附近诉求 {c})" for n, k, c in zip(buildings["name"], buildings["kind"], buildings["cases"])],
     }

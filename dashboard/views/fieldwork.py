@@ -11,6 +11,7 @@ from dashboard.compute import fieldwork as view
 from dashboard.compute.changes import fmt_rate
 from dashboard.ui import NO_SHAPES, area_page, downloads, show_map, table as show_table
 from dashboard.point_layers import add_points
+from analysis.fieldwork import without_visits
 from etl import settings
 
 flt = area_page("驻点走访 · 工作站、干部走访与结对")
@@ -22,7 +23,6 @@ if {"stations", "visits", "households"} <= set(missing):
     st.stop()
 start, end = fd.period(flt)
 where = filters.describe(flt)
-people = session.current_role() is None or session.current_role().masked_people  # who sees (masked) names
 
 gaps = fd.must_visit_unvisited(flt)
 if len(gaps):
@@ -95,11 +95,9 @@ with tabs[1]:
     else:
         show_table(summary)
         downloads(summary, f"干部走访达标_{start}_{end}", "fw_cadre_sum", where)
-        idle = cadres[cadres["in_roster"].astype(bool) & (cadres["visits"] == 0)]
+        idle = without_visits(cadres)
         st.markdown(f"**时段内无走访记录的干部: {len(idle):,} 人** (月目标 {target} 户)")
-        t = view.cadres_table(idle if len(idle) else cadres.head(0))
-        if not people:
-            t = t.drop(columns=["姓名"])
+        t = session.without_people(view.cadres_table(idle), ("姓名",))
         show_table(t, height=min(38 + 35 * len(t), 420))
         downloads(t, f"无走访干部_{start}_{end}", "fw_idle", where)
     load = fd.pairing_load(flt)
@@ -107,9 +105,7 @@ with tabs[1]:
         odd = load[load["load"] != "ok"]
         lo, hi = int(settings.get("fieldwork_pairs_min")), int(settings.get("fieldwork_pairs_max"))
         st.markdown(f"**结对负荷不在 {lo}-{hi} 户之间的干部: {len(odd):,} 人** (共 {len(load):,} 名结对干部)")
-        t = view.pairing_table(odd)
-        if not people:
-            t = t.drop(columns=["姓名"])
+        t = session.without_people(view.pairing_table(odd), ("姓名",))
         show_table(t, height=min(38 + 35 * len(t), 420))
         downloads(t, "结对负荷", "fw_pairs", where)
 with tabs[2]:
@@ -121,9 +117,7 @@ with tabs[2]:
         downloads(t, f"户走访覆盖_{start}_{end}", "fw_reached", where)
         days = int(settings.get("fieldwork_key_unvisited_days"))
         st.markdown(f"**{days} 天内无走访的连心户: {len(unvisited):,} 户** (截至 {end}, 久未走访的在前)")
-        t = view.unvisited_table(unvisited)
-        if not people:
-            t = t.drop(columns=["结对干部"])
+        t = session.without_people(view.unvisited_table(unvisited), ("结对干部",))
         show_table(t, height=min(38 + 35 * len(t), 420))
         downloads(t, f"连心户久未走访_{end}", "fw_unvisited", where)
 with tabs[3]:
