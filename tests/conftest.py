@@ -132,3 +132,19 @@ def _apptests_signed_in(request, monkeypatch):
         return original(self, *args, **kwargs)
 
     monkeypatch.setattr(AppTest, "run", run)
+
+
+def spy_downloads(monkeypatch) -> dict:
+    """Every download button's data (a callable for files built on click), by the button's key,
+    as an AppTest run draws them."""
+    from streamlit.delta_generator import DeltaGenerator
+
+    seen = {}
+    original = DeltaGenerator.download_button
+
+    def spy(self, label, data, file_name=None, *args, **kwargs):
+        seen[kwargs.get("key")] = data
+        return original(self, label, data, file_name, *args, **kwargs)
+
+    monkeypatch.setattr(DeltaGenerator, "download_button", spy)
+    return seen

@@ -370,16 +370,9 @@ def test_table_downloads_hold_exactly_the_table(monkeypatch, demo_db):
     import io
 
     import pandas as pd
-    from streamlit.delta_generator import DeltaGenerator
+    from conftest import spy_downloads
 
-    seen = {}
-    original = DeltaGenerator.download_button
-
-    def spy(self, label, data, file_name=None, *args, **kwargs):
-        seen[kwargs.get("key")] = data
-        return original(self, label, data, file_name, *args, **kwargs)
-
-    monkeypatch.setattr(DeltaGenerator, "download_button", spy)
+    seen = spy_downloads(monkeypatch)
     at = _run(monkeypatch, demo_db, pages.page("rankings").file)
     table = at.dataframe[-1].value
     raw = seen["rank_csv"]() if callable(seen["rank_csv"]) else seen["rank_csv"]  # built on click

@@ -109,20 +109,13 @@ def _printed_plan(monkeypatch, db, flags=None) -> str:
     """The text of the printable plan the 五必去 page offers (its download, built on click)."""
     import re
 
-    from streamlit.delta_generator import DeltaGenerator
+    from conftest import spy_downloads
     from streamlit.testing.v1 import AppTest
 
     from dashboard import pages
     from etl.db import REPO_ROOT
 
-    seen = {}
-    original = DeltaGenerator.download_button
-
-    def spy(self, label, data, file_name=None, *args, **kwargs):
-        seen[kwargs.get("key")] = data
-        return original(self, label, data, file_name, *args, **kwargs)
-
-    monkeypatch.setattr(DeltaGenerator, "download_button", spy)
+    seen = spy_downloads(monkeypatch)
     monkeypatch.setenv("MINQING_DB", str(db))
     at = AppTest.from_file(str(REPO_ROOT / "dashboard" / "app.py"), default_timeout=120)
     at.switch_page(pages.page("must_visit").file).run()
