@@ -13,7 +13,6 @@ from dashboard import area_data, data, fieldwork_data as fd, filters, maps
 from dashboard.compute import area as view
 from dashboard.compute import changes
 from dashboard.compute import fieldwork as fieldwork_view
-from dashboard.compute.changes import fmt_rate
 from dashboard.pages import page as page_of
 from dashboard.compute import households as homes_view
 from dashboard.texts import help_text
@@ -190,7 +189,7 @@ if {"stations", "visits", "buildings"} - set(fd.missing()):  # something of the 
     cols = st.columns(4)
     cols[0].metric("工作站", f"{len(fw['stations']):,}")
     cols[1].metric("干部走访达标", f"{fw['meeting']:,} / {fw['cadres']:,} 人")
-    cols[2].metric("走访覆盖户", "—" if fw["coverage"] is None else fmt_rate(fw["coverage"]),
+    cols[2].metric("走访覆盖户", changes.fmt_rate(fw["coverage"]),
                    f"{fw['visited']:,} / {fw['households']:,} 户", delta_color="off", delta_arrow="off")
     cols[3].metric("楼宇、企业、街区", f"{len(fw['buildings']):,}")
     if fw["stations"]:

@@ -46,10 +46,10 @@ target = int(settings.get("fieldwork_visits_per_month"))
 c = st.columns(5)
 c[0].metric("工作站", f"{h['stations']:,}", f"无站村(社区) {h['villages_without_station']:,}", delta_color="off",
             delta_arrow="off")
-c[1].metric("干部走访达标率", fmt_rate(h["meeting_share"]) if h["meeting_share"] is not None else "—",
+c[1].metric("干部走访达标率", fmt_rate(h["meeting_share"]),
             f"{h['meeting']:,} / {h['cadres']:,} 人", delta_color="off", delta_arrow="off",
             help=f"时段内月均走访不少于 {target} 户的干部 ÷ 干部名册中的干部")
-c[2].metric("走访覆盖户", fmt_rate(h["visited_share"]) if h["visited_share"] is not None else "—",
+c[2].metric("走访覆盖户", fmt_rate(h["visited_share"]),
             f"{h['visited']:,} / {h['households']:,} 户", delta_color="off", delta_arrow="off",
             help="时段内有走访记录的户 ÷ 建档户数")
 c[3].metric("连心户久未走访", f"{h['key_unvisited']:,}",
