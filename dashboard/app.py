@@ -15,7 +15,7 @@ if str(ROOT.parent) not in sys.path:  # `streamlit run dashboard/app.py` from a 
     sys.path.insert(0, str(ROOT.parent))
 
 from access.roles import ROLES  # noqa: E402 - after the path is set
-from dashboard import auth, data  # noqa: E402
+from dashboard import auth  # noqa: E402
 from dashboard.pages import PAGES, pages_for  # noqa: E402
 
 st.set_page_config(page_title="民情地图", layout="wide")
@@ -29,7 +29,7 @@ def navigation(pages, position: str = "sidebar"):
 
 # Signed out, the hidden navigation only tells which page the link asked for: after the sign-in
 # the user lands there, with the link's filters.
-account = auth.gate(data.db_path(), lambda: navigation(PAGES, "hidden").url_path)
+account = auth.gate(lambda: navigation(PAGES, "hidden").url_path)
 allowed = pages_for(ROLES[account.role])
 page = navigation(allowed)
 back = auth.return_to()

@@ -24,15 +24,17 @@ _RETURN = "_minqing_return_to"
 _JUST_SIGNED_IN = "_minqing_just_signed_in"
 
 
-def gate(db, requested=None) -> Account:
+def gate(requested=None) -> Account:
     """The signed-in account of this session; otherwise the sign-in form, then st.stop().
     `requested()`: the url path of the page the browser asked for, kept with the query string
     to go back to after the sign-in (return_to)."""
-    from pathlib import Path
+    from dashboard import data
 
-    if not Path(db).exists():
+    try:
+        db = data.existing_db()
+    except data.NoWarehouse as e:
         st.title("民情地图")
-        st.error(f"找不到数据仓库 {db}。请先运行 `make run`(自动生成演示数据) 或 `minqing --db {db} init --district 代码`。")
+        st.error(str(e))
         st.stop()
     acc = st.session_state.get(session.ACCOUNT_KEY)
     if acc is not None:

@@ -51,11 +51,17 @@ def db_path() -> Path:
 
 # ---------------------------------------------------------------------------- connection and cache
 
-def _version() -> tuple[str, float]:
-    """Cache key of the warehouse: its path and modification time (a load swaps the file)."""
+def existing_db() -> Path:
+    """The warehouse's path; NoWarehouse (saying how to make one) when there is no file."""
     p = db_path()
     if not p.exists():
         raise NoWarehouse(f"找不到数据仓库 {p}。请先运行 `make run`(自动生成演示数据) 或 `minqing --db {p} init --district 代码`。")
+    return p
+
+
+def _version() -> tuple[str, float]:
+    """Cache key of the warehouse: its path and modification time (a load swaps the file)."""
+    p = existing_db()
     return str(p), p.stat().st_mtime
 
 
