@@ -16,6 +16,8 @@ from access.roles import ROLES
 from etl import settings
 from etl.db import REPO_ROOT
 
+from .paths import existing_db
+
 _ROLES_HELP = "\b\n角色:\n" + "\n".join(f"  {r.name:<8} {r.label}: {r.summary}" for r in ROLES.values())
 
 
@@ -50,7 +52,7 @@ def user() -> None:
 @click.pass_context
 def add_cmd(ctx: click.Context, name: str, role: str, town: str | None, password_file: str | None, sso: bool) -> None:
     """新建账号 NAME。"""
-    db = _db(ctx)
+    db = existing_db(ctx)
     code, town_name = _town(db, town) if town else (None, None)
     password = None if sso else _password(password_file)
     try:
@@ -65,7 +67,7 @@ def add_cmd(ctx: click.Context, name: str, role: str, town: str | None, password
 @click.pass_context
 def list_cmd(ctx: click.Context, as_json: bool) -> None:
     """列出账号 (不含密码)。"""
-    users = store.list_users(_db(ctx))
+    users = store.list_users(existing_db(ctx))
     if as_json:
         click.echo(json.dumps([u.__dict__ for u in users], ensure_ascii=False))
         return
@@ -94,7 +96,7 @@ def enable_cmd(ctx: click.Context, name: str) -> None:
 
 
 def _set_disabled(ctx: click.Context, name: str, disabled: bool) -> None:
-    _change(lambda: store.set_disabled(_db(ctx), name, disabled, by=operator()))
+    _change(lambda: store.set_disabled(existing_db(ctx), name, disabled, by=operator()))
     click.echo(f"已{'停用' if disabled else '启用'}账号 {name}")
 
 
@@ -104,7 +106,7 @@ def _set_disabled(ctx: click.Context, name: str, disabled: bool) -> None:
 @click.pass_context
 def passwd_cmd(ctx: click.Context, name: str, password_file: str | None) -> None:
     """为账号 NAME 设置新密码 (同时解除锁定)。"""
-    db = _db(ctx)
+    db = existing_db(ctx)
     _exists(db, name)
     password = _password(password_file)
     _change(lambda: store.set_password(db, name, password, by=operator()))
@@ -119,7 +121,7 @@ def passwd_cmd(ctx: click.Context, name: str, password_file: str | None) -> None
 @click.pass_context
 def audit_cmd(ctx: click.Context, who: str | None, action: str | None, limit: int, as_json: bool) -> None:
     """列出审计记录: 登录、导出与下载、导入、词表与账号的变更。"""
-    rows = store.audit_entries(_db(ctx), limit=limit, who=who, action=action)
+    rows = store.audit_entries(existing_db(ctx), limit=limit, who=who, action=action)
     for r in rows:
         if as_json:
             click.echo(json.dumps(r, ensure_ascii=False))
@@ -139,7 +141,7 @@ def audit_cmd(ctx: click.Context, who: str | None, action: str | None, limit: in
 @click.pass_context
 def serve(ctx: click.Context, address: str, port: int) -> None:
     """启动民情地图网页 (需先用 minqing user add 建立账号)。"""
-    db = _db(ctx)
+    db = existing_db(ctx)
     _demo_sign_in(db)
     if not store.list_users(db):
         raise click.UsageError(f"{db} 还没有任何账号, 无人能登录。先运行: minqing --db {db} user add 名称 --role planner")
@@ -175,11 +177,6 @@ def _demo_sign_in(db: Path) -> None:
         click.echo(text)
 
 
-def _db(ctx: click.Context) -> Path:
-    db: Path = ctx.obj["db"]
-    if not db.exists():
-        raise click.UsageError(f"{db} 不存在")
-    return db
 
 
 def _exists(db: Path, name: str) -> bool:

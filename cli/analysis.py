@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from .access import audit
+from .paths import existing_db
 
 from etl import settings
 from etl.db import connect
@@ -25,10 +26,7 @@ def _bad(option: str, message: str) -> click.UsageError:
 
 
 def _open(ctx: click.Context):
-    db: Path = ctx.obj["db"]
-    if not db.exists():
-        raise click.UsageError(f"{db} 不存在; 请先 init 并导入数据, 或运行 minqing demo")
-    return connect(db, read_only=True)
+    return connect(existing_db(ctx), read_only=True)
 
 
 class _WithSettings(click.Command):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import click
 
@@ -10,6 +9,7 @@ from etl.db import Busy, connect
 from etl.terms import DOMAIN_LABELS, DOMAINS, HOW_LABELS
 
 from .access import audit
+from .paths import existing_db
 
 
 @click.group(invoke_without_command=True)
@@ -20,7 +20,7 @@ def vocab(ctx: click.Context) -> None:
         return
     from etl.terms import terms_in_use
 
-    with connect(_db(ctx), read_only=True) as con:
+    with connect(existing_db(ctx), read_only=True) as con:
         df = terms_in_use(con)
     if df.empty:
         click.echo("数据仓库中尚无诉求。")
@@ -43,20 +43,15 @@ def map_cmd(ctx: click.Context, term: str, target: str, domain: str | None) -> N
     from etl.terms import map_term_in
 
     try:
-        d, canon, changed = map_term_in(_db(ctx), domain, term, target)
+        d, canon, changed = map_term_in(existing_db(ctx), domain, term, target)
     except Busy as e:
         raise click.UsageError(str(e)) from None
     except ValueError as e:
         raise click.BadParameter(str(e), param_hint="TERM/TARGET") from None
-    audit(_db(ctx), "vocab_map", target=f"{DOMAIN_LABELS[d]} {term} → {canon}", rows=changed)
+    audit(existing_db(ctx), "vocab_map", target=f"{DOMAIN_LABELS[d]} {term} → {canon}", rows=changed)
     click.echo(f"已将{DOMAIN_LABELS[d]} {term} 映射为 {canon}; 更新诉求 {changed} 件。今后导入的文件同样适用。")
 
 
-def _db(ctx: click.Context) -> Path:
-    db: Path = ctx.obj["db"]
-    if not db.exists():
-        raise click.UsageError(f"{db} 不存在")
-    return db
 
 
 COMMANDS = (vocab,)

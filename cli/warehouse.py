@@ -18,6 +18,7 @@ from etl.keys import KeyError_, new_warehouse
 from etl.kinds import KINDS
 
 from .access import audit, demo_accounts
+from .paths import existing_db
 
 # KIND in the help of load and template: every kind with its Chinese name (\b keeps the lines).
 _KINDS_HELP = "\b\nKIND 可选:\n" + "\n".join(f"  {k.name:<{max(map(len, KINDS))}}  {k.label}" for k in KINDS.values())
@@ -106,9 +107,7 @@ def load_cmd(ctx: click.Context, kind: str, file: str, sheet: str | None, crs: s
     from etl.load import NOTE_LABELS, LoadError, load_file
     from etl.readers import ReadError
 
-    db: Path = ctx.obj["db"]
-    if not db.exists():
-        raise click.UsageError(f"{db} 不存在; 请先创建: minqing --db {db} init --district 区县代码或名称")
+    db = existing_db(ctx)
     if sheet and not file.lower().endswith((".xlsx", ".xlsm")):
         raise click.BadParameter(f"--sheet 只适用于 .xlsx 文件, 而 {file} 不是", param_hint="--sheet")
     columns = _read_mapping(mapping) if mapping else None
@@ -178,9 +177,7 @@ def template(kind: str, output: str) -> None:
 @click.pass_context
 def info(ctx: click.Context) -> None:
     """显示数据仓库的内容: 区县、各表行数、最近的导入。"""
-    db: Path = ctx.obj["db"]
-    if not db.exists():
-        raise click.UsageError(f"{db} 不存在")
+    db = existing_db(ctx)
     con = connect(db, read_only=True)
     meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
     click.echo(f"{meta.get('district_full_name')} ({meta.get('district_code')})" + (" [演示数据]" if meta.get("demo") == "true" else ""))
@@ -219,9 +216,7 @@ def rejected(ctx: click.Context, batch: int | None, output: str) -> None:
     from reports import rejected as rj
     from reports.tables import csv_bytes, xlsx_bytes
 
-    db: Path = ctx.obj["db"]
-    if not db.exists():
-        raise click.UsageError(f"{db} 不存在")
+    db = existing_db(ctx)
     if not output.lower().endswith((".xlsx", ".csv")):
         raise click.BadParameter(f"{output!r} 应以 .xlsx 或 .csv 结尾", param_hint="--output")
     with connect(db, read_only=True) as con:
