@@ -22,6 +22,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from etl import settings
+from etl.backup import access_store_path
 
 from .roles import ROLES, role as role_of
 
@@ -31,6 +32,7 @@ MIN_PASSWORD = 8
 ACTION_LABELS = {
     "sign_in": "登录", "sign_in_failed": "登录失败", "sign_out": "退出", "session_expired": "超时退出",
     "download": "下载", "export": "导出", "load": "导入数据", "vocab_map": "词表映射",
+    "backup": "备份", "restore": "恢复备份", "upgrade": "升级数据仓库",
     "user_add": "新增账号", "user_disable": "停用账号", "user_enable": "启用账号", "user_passwd": "修改密码",
 }
 
@@ -64,8 +66,7 @@ class Account:
 
 
 def store_path(db: str | os.PathLike) -> Path:
-    real = Path(db).resolve()
-    return real.with_name(real.name + ".access.sqlite")
+    return access_store_path(db)  # one name for the backups (etl.backup) and the accounts
 
 
 # ---------------------------------------------------------------------------- accounts

@@ -142,6 +142,7 @@ def audit_cmd(ctx: click.Context, who: str | None, action: str | None, limit: in
 def serve(ctx: click.Context, address: str, port: int) -> None:
     """启动民情地图网页 (需先用 minqing user add 建立账号)。"""
     db = existing_db(ctx)
+    _upgrade_first(ctx, db)
     _demo_sign_in(db)
     if not store.list_users(db):
         raise click.UsageError(f"{db} 还没有任何账号, 无人能登录。先运行: minqing --db {db} user add 名称 --role planner")
@@ -151,6 +152,22 @@ def serve(ctx: click.Context, address: str, port: int) -> None:
     click.echo(f"民情地图: http://{address}:{port}  (数据仓库 {db})")
     os.chdir(REPO_ROOT)  # Streamlit reads .streamlit/config.toml (static serving of the map scripts) from here
     os.execvpe(args[0], args, env)
+
+
+def _upgrade_first(ctx: click.Context, db: Path) -> None:
+    """A warehouse written by an earlier release is upgraded before the dashboard opens it."""
+    from etl.db import Busy
+    from etl.migrations import SchemaError
+
+    from .ops import upgrade_warehouse
+
+    try:
+        done = upgrade_warehouse(db)
+    except (SchemaError, Busy) as e:
+        raise click.UsageError(str(e)) from None
+    if done is not None:
+        audit(db, "upgrade", target=str(db), detail={"from": done[0], "to": done[1]})
+        click.echo(f"已将 {db} 从结构版本 {done[0]} 升级到 {done[1]}")
 
 
 def demo_accounts(db: Path) -> str:

@@ -42,6 +42,14 @@ def connect(path: str | os.PathLike | None = None, read_only: bool = False, *,
     else:
         con = duckdb.connect(str(path), read_only=read_only, config=config)
     load_spatial(con)
+    if path is not None:
+        from .migrations import check_readable
+
+        try:  # a warehouse written by a newer release is neither read nor written
+            check_readable(con, path)
+        except Exception:
+            con.close()
+            raise
     return _progress_bar(con, progress_bar)
 
 
@@ -91,6 +99,8 @@ def writing(path: str | os.PathLike, *, fresh: bool = False,
     writers through different names exclude each other and the link stays a link. The copy
     is made in a folder only its owner can open and swapped in readable by its owner only
     (mode 600). `on_swap(real_path)` runs right after the swap, still under the lock.
+    A copy of a warehouse with an older schema is first upgraded (etl.migrations.migrate), so the
+    first write after an upgrade of the product swaps in the upgraded warehouse with its change.
     """
     path = Path(path).resolve()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -107,6 +117,10 @@ def writing(path: str | os.PathLike, *, fresh: bool = False,
             con = connect(tmp)
             try:
                 _limit_memory(con)
+                if not fresh:
+                    from .migrations import migrate
+
+                    migrate(con, where=path)
                 yield con
                 con.execute("CHECKPOINT")
             except BaseException:
@@ -152,9 +166,11 @@ class Busy(RuntimeError):
 
 
 @contextlib.contextmanager
-def _exclusive(path: Path) -> Iterator[None]:
-    """An advisory lock (`<warehouse>.lock`) held by one writer at a time; fails fast when taken."""
+def _exclusive(path: Path, wait: float = 0.0) -> Iterator[None]:
+    """An advisory lock (`<warehouse>.lock`) held by one writer at a time; fails fast when taken,
+    or after waiting up to `wait` seconds for it (backups and restores wait for a running load)."""
     import fcntl
+    import time
 
     path = Path(path).resolve()  # the real file's lock, whichever name a writer uses
     fd = os.open(path.with_name(path.name + ".lock"), os.O_WRONLY | os.O_CREAT, 0o600)
@@ -162,10 +178,16 @@ def _exclusive(path: Path) -> Iterator[None]:
         os.fchmod(fd, 0o600)  # a lock file left by an older version
     lock = os.fdopen(fd, "w")
     try:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise Busy(f"另一个进程正在写入 {path}; 请等它完成后再试") from None
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    waited = f"等待 {wait:g} 秒后仍未完成" if wait > 0 else "请等它完成后再试"
+                    raise Busy(f"另一个进程正在写入 {path} (如正在导入数据); {waited}") from None
+                time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
         yield
     finally:
         lock.close()  # closing releases the lock

@@ -73,6 +73,16 @@ def _install(db: Path, key: str) -> None:
         os.replace(waiting, path)
 
 
+def install_pair(db: str | os.PathLike, new_file: Path, key: str) -> None:
+    """Swap the warehouse file `new_file` (beside `db`, same file system) in as `db`, with `key` as
+    its key: the key waits in `<warehouse>.key.new` first, exactly as for `new_warehouse`, so a kill
+    between the two swaps is mended by the next `read_key`. The caller holds the writer's lock."""
+    db = Path(db).resolve()
+    _write_private(_waiting_path(db), key)
+    os.replace(new_file, db)
+    _install(db, key)
+
+
 def read_key(db: str | os.PathLike, fingerprint: str | None = None) -> str:
     """The key of the warehouse `db`; with its `fingerprint` (meta.key_fingerprint), checked.
 

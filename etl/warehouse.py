@@ -9,8 +9,7 @@ import pyarrow as pa
 from . import divisions
 from .db import run_sql_file
 from .keys import fingerprint_of
-
-SCHEMA_VERSION = "1"
+from .migrations import latest as latest_schema
 
 
 def init_warehouse(con: duckdb.DuckDBPyConnection, district: str, *, key: str, demo: bool = False) -> divisions.District:
@@ -59,7 +58,7 @@ def _create(con: duckdb.DuckDBPyConnection, code: str, name: str, full_name: str
     con.execute("INSERT INTO areas (code, name, level, parent_code) SELECT * FROM _init_areas")
     con.unregister("_init_areas")
     meta = {
-        "schema_version": SCHEMA_VERSION,
+        "schema_version": str(latest_schema()),  # schema.sql is always the newest schema (etl/migrations)
         "district_code": code,
         "district_name": name,
         "district_full_name": full_name,
