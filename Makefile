@@ -5,8 +5,12 @@ BIN := $(VENV)/bin
 DEMO_DB := data/minqing.duckdb
 DB ?= $(or $(MINQING_DB),$(DEMO_DB))
 PORT ?=
+# In the offline bundle (ops/bundle.py: wheels/ beside this Makefile) every install comes from
+# wheels/, never from the network; elsewhere from the package index.
+WHEELS := $(wildcard wheels/*.whl)
+PIP_INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check $(if $(WHEELS),--no-index --find-links wheels)
 
-.PHONY: install install-test install-bench warehouse run demo test test-fast bench clean
+.PHONY: install install-test install-bench install-offline bundle offline-check warehouse run demo test test-fast bench clean
 
 install: $(VENV)/.installed
 
@@ -15,13 +19,13 @@ $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys, venv, ensurepip; assert sys.version_info[:2] == (3, 11), sys.version' 2>/dev/null || \
 	  { echo "$(PYTHON) is not a Python 3.11 with venv/ensurepip: install python3.11 and python3.11-venv"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
+	$(PIP_INSTALL) -e .
 	touch $@
 
 install-test: $(VENV)/.installed-test
 
 $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(PIP_INSTALL) -e '.[test]'
 	touch $@
 
 # The demo warehouse is built once, and only at its own path; delete it (or `make demo`) to rebuild.
@@ -54,7 +58,7 @@ test-fast: install-test
 install-bench: $(VENV)/.installed-bench
 
 $(VENV)/.installed-bench: $(VENV)/.installed pyproject.toml
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[bench]'
+	$(PIP_INSTALL) -e '.[bench]'
 	touch $@
 
 # Province benchmark (河北省, 1M and 10M cases; about an hour and 20 GB of disk in bench/data/ the
@@ -62,6 +66,19 @@ $(VENV)/.installed-bench: $(VENV)/.installed pyproject.toml
 BENCH_SIZES ?= 1m,10m
 bench: install-bench
 	nice -n 10 $(BIN)/python -m bench.run --sizes $(BENCH_SIZES)
+
+# Offline install (README "Running at an office"): `make bundle` on a connected machine writes
+# dist/minqing-<version>-linux_x86_64-py311.tar.gz; unpacked on the intranet machine,
+# `make install-offline` (or ./ops/install.sh) installs from its wheels/ with no network.
+bundle:
+	$(or $(wildcard $(BIN)/python),$(PYTHON)) ops/bundle.py
+
+install-offline:
+	PYTHON=$(PYTHON) sh ops/install.sh
+
+# Builds the bundle, then installs and serves it in a network namespace without network (root; minutes).
+offline-check:
+	sh ops/offline_check.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis tests/artifacts
