@@ -9,6 +9,7 @@ import click
 
 from etl import settings
 from etl.db import REPO_ROOT
+from etl.migrations import SchemaError
 
 from . import access, analysis, fieldwork, ops, vocab, warehouse
 
@@ -24,7 +25,7 @@ class _Main(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except settings.SettingError as e:  # a bad MINQING_* value is the user's to fix
+        except (settings.SettingError, SchemaError) as e:  # a bad MINQING_* value, a warehouse of a newer release
             raise click.UsageError(str(e), ctx) from None
 
 
