@@ -31,15 +31,15 @@ BUILD_REQUIREMENTS = ("setuptools==80.9.0", "wheel==0.45.1")
 
 
 def runtime_requirements(pyproject: Path = ROOT / "pyproject.toml") -> list[str]:
-    """The runtime dependencies of `pyproject` (project.dependencies, comments dropped), each pinned
-    with `==`; an unpinned one is an error (the bundle must install the versions the tests ran)."""
+    """The runtime dependencies of `pyproject` (project.dependencies; not the optional ones), each
+    pinned with `==`; an unpinned one is an error (the bundle must install the versions the tests ran)."""
     data = tomllib.loads(Path(pyproject).read_text(encoding="utf-8"))
     out = []
     for dep in data["project"]["dependencies"]:
-        dep = dep.split(";")[0].strip()  # environment markers: the target is always Linux, CPython 3.11
-        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._\-\[\],]*==[A-Za-z0-9.+!*]+", dep):
-            raise ValueError(f"{pyproject}: dependency {dep!r} is not pinned with == (the bundle needs exact versions)")
-        out.append(dep)
+        spec = dep.split(";")[0].strip()  # an environment marker stays: pip evaluates it for the target
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._\-\[\],]*==[A-Za-z0-9.+!*]+", spec):
+            raise ValueError(f"{pyproject}: dependency {spec!r} is not pinned with == (the bundle needs exact versions)")
+        out.append(dep.strip())
     return out
 
 
@@ -78,10 +78,14 @@ def build(out_dir: Path, *, wheels_cache: Path | None = None) -> Path:
         subprocess.run(download_command(req, wheels), check=True)
         subprocess.run([sys.executable, "-m", "pip", "download", "--only-binary=:all:", "-d", str(wheels),
                         *BUILD_REQUIREMENTS], check=True)
-        subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(wheels), str(stage)], check=True,
-                       stdout=subprocess.DEVNULL)
+        # The product's own wheel, built from a copy (the build leaves build/ and *.egg-info behind). The
+        # install (ops/install.sh) installs the source tree itself, editable: the product reads data/,
+        # dashboard/app.py and .streamlit/ from beside its code.
+        src = shutil.copytree(stage, Path(tmp) / "build-src")
         if wheels != stage / "wheels":
             shutil.copytree(wheels, stage / "wheels")
+        subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(stage / "wheels"), str(src)],
+                       check=True, stdout=subprocess.DEVNULL)
         sdists = [p.name for p in (stage / "wheels").iterdir() if not p.name.endswith(".whl")]
         if sdists:
             raise SystemExit(f"not wheels (they would need compiling on the target): {', '.join(sdists)}")

@@ -23,7 +23,8 @@ tar -xzf "$ARCHIVE" -C "$WORK"
 DIR=$(echo "$WORK"/minqing-*)
 mkdir "$WORK/home"
 # No pip configuration of this machine (an index, find-links or a local mirror) may take part.
-exec env -i PATH="$PATH" HOME="$WORK/home" LANG=C.UTF-8 PIP_CONFIG_FILE=/dev/null PORT="$PORT" DIR="$DIR" \
+status=0
+env -i PATH="$PATH" HOME="$WORK/home" LANG=C.UTF-8 PIP_CONFIG_FILE=/dev/null PORT="$PORT" DIR="$DIR" \
     PYTHON="$PYTHON" unshare -n sh -eu -c '
 ip link set lo up  # loopback only: the dashboard listens on 127.0.0.1
 if curl -s -m 5 -o /dev/null https://pypi.org; then echo "FAIL: the network is reachable" >&2; exit 1; fi
@@ -45,4 +46,6 @@ if [ -n "$ok" ] && echo "$page" | grep -qi "<html"; then
 else
     echo "FAIL: the dashboard did not answer (see $DIR/run.log)" >&2; exit 1
 fi
-'
+' || status=$?
+if [ "$status" -eq 0 ] && [ -z "${KEEP:-}" ]; then rm -rf "$WORK"; else echo "kept: $WORK"; fi
+exit "$status"
