@@ -41,7 +41,7 @@ def backup(db: str | os.PathLike, out: str | os.PathLike, *, wait: float = WAIT_
     """Write a backup of the warehouse `db` to the new folder `out`; returns its manifest.
 
     Waits up to `wait` seconds for a load holding the writer's lock (etl.db.Busy after that)."""
-    from .db import _exclusive
+    from .db import writer_lock
     from .keys import KeyError_, key_path, read_key
 
     db, out = Path(db).resolve(), Path(out)
@@ -54,7 +54,7 @@ def backup(db: str | os.PathLike, out: str | os.PathLike, *, wait: float = WAIT_
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(mode=0o700)
     try:
-        with _exclusive(db, wait=wait):  # no load swaps the file while it is copied
+        with writer_lock(db, wait=wait):  # no load swaps the file while it is copied
             shutil.copyfile(db, work / db.name)
             info = _describe(work / db.name)
             try:
@@ -153,7 +153,7 @@ def restore(folder: str | os.PathLike, db: str | os.PathLike, *, wait: float = W
     """Put the backup in `folder` back as the warehouse `db` (its key and accounts store beside it),
     after `verify`. Each file is first written beside its destination and then renamed over it;
     the warehouse and its key are swapped as a pair (etl.keys.install_pair) under the writer's lock."""
-    from .db import _exclusive, _remove
+    from .db import _remove, writer_lock
     from .keys import install_pair
 
     folder, db = Path(folder), Path(db).resolve()
@@ -164,7 +164,7 @@ def restore(folder: str | os.PathLike, db: str | os.PathLike, *, wait: float = W
     store_src, store = folder / (name + ".access.sqlite"), access_store_path(db)
     tmp_store = store.with_name(f".{store.name}.{os.getpid()}.restore")
     try:
-        with _exclusive(db, wait=wait):
+        with writer_lock(db, wait=wait):
             _copy_synced(folder / name, tmp_db)
             if store_src.exists():
                 _sqlite_copy(store_src, tmp_store)

@@ -193,6 +193,9 @@ def _exclusive(path: Path, wait: float = 0.0) -> Iterator[None]:
         lock.close()  # closing releases the lock
 
 
+writer_lock = _exclusive  # the writer's lock, for what must hold it without writing (etl.backup)
+
+
 def _remove_stale_copies(path: Path) -> None:
     """Copies left by a writer that was killed (its process no longer exists)."""
     for tmp in path.parent.glob(f".{path.name}.*.tmp"):

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from etl.db import _exclusive, connect
+from etl.db import connect, writer_lock
 
 
 def run(*args: str):
@@ -52,8 +52,11 @@ def snapshot(db: Path) -> dict[str, list]:
 def test_backup_delete_restore_gives_identical_query_results(office, tmp_path):
     before = snapshot(office)
     assert before["cases"] and before["households"] and before["areas"]
+    reader = connect(office, read_only=True)  # the dashboard keeps reading during the backup
     r = run("--db", office, "backup", "-o", tmp_path / "bk")
     assert r.exit_code == 0, r.output
+    assert reader.execute("SELECT count(*) FROM cases").fetchone()[0] == len(before["cases"])
+    reader.close()
     manifest = json.loads((tmp_path / "bk" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["tables"]["cases"] == len(before["cases"])
     for name, spec in manifest["files"].items():  # an independent SHA-256 of each file
@@ -98,7 +101,7 @@ def test_a_corrupted_backup_is_refused_naming_the_file(office, tmp_path, target)
 
 
 def test_backup_refuses_while_a_load_holds_the_lock_then_succeeds_once_it_ends(office, tmp_path):
-    with _exclusive(office.resolve()):
+    with writer_lock(office.resolve()):
         r = run("--db", office, "backup", "-o", tmp_path / "bk", "--wait", "0.3")
     assert r.exit_code == 2
     assert "备份未完成" in r.output and "另一个进程正在写入" in r.output
@@ -108,7 +111,7 @@ def test_backup_refuses_while_a_load_holds_the_lock_then_succeeds_once_it_ends(o
     release = threading.Event()
 
     def loader():
-        with _exclusive(office.resolve()):
+        with writer_lock(office.resolve()):
             held.set()
             release.wait(30)
 
