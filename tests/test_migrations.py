@@ -128,3 +128,17 @@ def test_init_writes_the_newest_version_and_steps_have_no_gaps(wh):
     with pytest.raises(RuntimeError, match="without gaps"):
         migrations.check_steps([Step(3, "m0003_x", lambda con: None)])
     assert [s.version for s in migrations.discover()] == list(range(2, migrations.latest() + 1))
+
+
+def test_serve_upgrades_an_older_warehouse_before_the_dashboard_starts(office, monkeypatch):
+    import os
+
+    monkeypatch.setattr(migrations, "STEPS", (Step(2, "m0002_test_level", _add_level),))
+    started = []
+    monkeypatch.setattr(os, "execvpe", lambda *args: started.append(args))  # not the real server
+    monkeypatch.chdir(os.getcwd())  # serve moves to the repository; back afterwards
+    r = run("--db", office, "serve", "--port", "8777")
+    assert r.exit_code == 0, r.output
+    assert "从结构版本 1 升级到 2" in r.output
+    assert _raw(office, "SELECT value FROM meta WHERE key = 'schema_version'") == [("2",)]
+    assert started and "streamlit" in started[0][1]
