@@ -18,7 +18,7 @@ from geo.emerging import CATEGORY_LABELS
 
 from .context import Context
 
-HOT = ("new_hot", "intensifying_hot")  # the categories the digest names
+HOT = ("new_hot", "consecutive_hot", "intensifying_hot")  # emerging hot spots: new, recent runs, intensifying
 
 
 def hot_spots(ctx: Context) -> dict[str, list[str]]:

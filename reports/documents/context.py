@@ -78,11 +78,16 @@ def header(ctx: Context, title: str, kind: str) -> model.Header:
 
 def notes(ctx: Context) -> list[str]:
     """The period, the data's date and the filters, stated under the title."""
-    out = [f"统计时段：{ctx.start:%Y-%m-%d} 至 {ctx.end:%Y-%m-%d}（按受理时间）；数据截至 {ctx.as_of:%Y-%m-%d}",
-           f"筛选条件：{ctx.flt.describe(ctx.area_name)}"]
+    out = [f"统计时段 {ctx.start:%Y-%m-%d} 至 {ctx.end:%Y-%m-%d}（按受理时间） 数据截至 {ctx.as_of:%Y-%m-%d}",
+           f"筛选条件：{_filters(ctx)}"]
     if ctx.demo:
-        out.append("演示数据：区划代码、名称和区界真实，其下户、干部、诉求记录均为合成数据")
+        out.append("演示数据：其下乡镇、村边界及户、干部、诉求记录均为合成数据")
     return out
+
+
+def _filters(ctx: Context) -> str:
+    """The filter in words without its period (stated on the line above)."""
+    return ctx.flt.describe(ctx.area_name).split("; ", 1)[1]
 
 
 def recipients() -> dict[str, str]:

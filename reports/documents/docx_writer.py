@@ -112,7 +112,27 @@ def _table(word, block: model.Table, style, para) -> None:
         for cell, text in zip(cells, row):
             _cell(cell, text, style("table_text"))
     _repeat_header(t.rows[0])
+    _widths(word, t, block)
     para("", "note")  # a little air after the table
+
+
+def _text_width(text: str) -> int:
+    """Width of a cell's text in half-characters: a Chinese character counts 2, a Latin one 1."""
+    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in str(text))
+
+
+def _widths(word, t, block: model.Table) -> None:
+    """Columns as wide as their longest text (at least four characters), sharing the type area."""
+    section = word.sections[-1]
+    area = section.page_width - section.left_margin - section.right_margin
+    need = [max([_text_width(block.columns[i])] + [_text_width(r[i]) for r in block.rows]) for i in range(len(block.columns))]
+    need = [max(8, min(n, 40)) for n in need]
+    total = sum(need)
+    for i, n in enumerate(need):
+        width = int(area * n / total)
+        t.columns[i].width = width
+        for cell in t.columns[i].cells:
+            cell.width = width
 
 
 def _cell(cell, text: str, style_name: str, bold: bool = False) -> None:

@@ -4,6 +4,7 @@ definition of its figures (analysis.metrics, analysis.hotspots, analysis.fieldwo
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -106,13 +107,16 @@ def village_map(ctx: Context, figure_no: int = 1) -> model.Image | None:
 
 
 def trend_months(ctx: Context, months: int = 12) -> pd.DataFrame:
-    """received, closed and closure_rate per month over the `months` months up to the period's end."""
-    start = metrics.default_period(ctx.con, ctx.end)
-    first = start[0] if start else ctx.start
+    """received, closed and closure_rate per month (every month listed, zeros included) over the
+    `months` months up to the period's end, from the first case at the earliest."""
     y, m = divmod(ctx.end.year * 12 + ctx.end.month - 1 - (months - 1), 12)
-    first = max(first, first.replace(year=y, month=m + 1, day=1))
+    first = max(metrics.case_period(ctx.con)[0].replace(day=1), dt.date(y, m + 1, 1))
     df = metrics.case_metrics_by(ctx.con, ctx.shifted(first, ctx.end), "month",
                                  measures=["received", "closed", "closure_rate"])
+    # the grouping also lists months of the backlog before the period (with nothing received)
+    names = pd.DataFrame({"month": pd.period_range(first, ctx.end, freq="M").strftime("%Y-%m")})
+    df = names.merge(df[["month", "received", "closed", "closure_rate"]], on="month", how="left")
+    df[["received", "closed"]] = df[["received", "closed"]].fillna(0).astype("int64")
     return df
 
 
@@ -134,12 +138,12 @@ def attention(ctx: Context, summary: dict, warnings: Sequence[Warning] | None, t
     facts: dict = {}
     hot = hot_spots(ctx)
     facts["hot"] = hot
-    out.append(model.Heading("（一）新出现和加剧的热点", 2))
+    out.append(model.Heading("（一）新出现、连续和加剧的热点", 2))
     if hot:
         out.append(model.Paragraph("时空热点分析（近12个月逐月Gi*，按Esri分类）显示："
                                    + "；".join(f"{label}：{'、'.join(names)}" for label, names in hot.items()) + "。"))
     else:
-        out.append(model.Paragraph("近12个月的时空热点分析中没有新增或加剧的热点村(社区)。"))
+        out.append(model.Paragraph("近12个月的时空热点分析中没有新增、连续或加剧的热点村(社区)。"))
     units = overdue_by_unit(ctx)
     facts["units"] = units
     out.append(model.Heading("（二）超期未办结诉求", 2))

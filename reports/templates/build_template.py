@@ -17,7 +17,7 @@ and points the setting report_template at it. Styles (GB/T 9704-2012 where it sa
   MQ Body         body text: 仿宋 三号, first line indented by two characters, 22 lines a page
   MQ Blank        lines for the office to fill in (as MQ Body)
   MQ Caption      table and figure titles: 黑体 四号, centred
-  MQ Table Text   text in tables: 仿宋 小四 (12 pt)
+  MQ Table Text   text in tables: 仿宋 五号 (10.5 pt)
   MQ Table        the table style (grid)
   MQ Recipients   报/送/发 at the end: 仿宋 四号, between rules
 
@@ -161,7 +161,7 @@ def build(path: Path = OUT) -> Path:
     paragraph_style(doc, "MQ Body", BODY_FONT, 16, align=just, indent_chars=2)
     paragraph_style(doc, "MQ Blank", BODY_FONT, 16, align=just, indent_chars=2)
     paragraph_style(doc, "MQ Caption", H1_FONT, 14, align=center, line=None, before=6, after=4)
-    paragraph_style(doc, "MQ Table Text", BODY_FONT, 12, align=center, line=None)
+    paragraph_style(doc, "MQ Table Text", BODY_FONT, 10.5, align=center, line=None)
     recipients = paragraph_style(doc, "MQ Recipients", BODY_FONT, 14, align=left, line=Pt(24))
     recipients.paragraph_format.left_indent = Pt(14)
     border(recipients, "top", color="000000", size=6)
@@ -169,7 +169,7 @@ def build(path: Path = OUT) -> Path:
 
     table = doc.styles.add_style("MQ Table", WD_STYLE_TYPE.TABLE)
     table.base_style = doc.styles["Table Grid"]
-    set_fonts(table, BODY_FONT, 12)
+    set_fonts(table, BODY_FONT, 10.5)
 
     body = doc.element.body  # an empty body: the writer adds everything
     for p in list(body.iterchildren(qn("w:p"))):
