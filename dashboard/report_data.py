@@ -9,8 +9,10 @@ from dashboard.data import query
 
 
 @query(areas=("visible",))
-def report_file(con, kind: str, flt: CaseFilter, visible: str = "") -> tuple[bytes, str]:
-    """(the .docx bytes, its file name) of a report (reports.documents.build)."""
+def report_file(con, kind: str, flt: CaseFilter, visible: str) -> tuple[bytes, str]:
+    """(the .docx bytes, its file name) of a report (reports.documents.build). `visible` has no
+    default on purpose: only an argument passed is clamped, so every caller passes "" (the scope
+    comes from the account, not the caller)."""
     from reports.documents.build import build, file_name
 
     data, doc = build(con, kind, flt, visible=visible)

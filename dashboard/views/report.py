@@ -37,11 +37,12 @@ if st.button("生成报告", key="report_make", type="primary", icon=":material/
 if st.session_state.get("report_ready") == key:
     try:
         with st.spinner("正在生成报告 (热点与五必去分析需要十几秒) ..."):
-            doc, name = report_data.report_file(kind, request)
+            doc, name = report_data.report_file(kind, request, "")  # "" is clamped to a town account's town
     except Exception as e:  # noqa: BLE001 - a failed document is a message, not a traceback
         st.error(f"报告未能生成: {e}")
         st.stop()
-    st.download_button(f"下载 {name}", audited(lambda: doc, name, None, where), file_name=name, mime=DOCX_MIME,
+    row = st.container(horizontal=True)
+    row.download_button(f"下载 {name}", audited(lambda: doc, name, None, where), file_name=name, mime=DOCX_MIME,
                        key="report_docx", icon=":material/download:", on_click="ignore")
     st.caption("Word 文档的版式来自模板 (设置 report_template), 可在 Word 中修改后另存为模板。"
                + (" 演示数据: 文档页眉和报头已注明。" if data.is_demo() else ""))

@@ -41,7 +41,7 @@ def _png(fig) -> bytes:
     buf = io.BytesIO()
     with warnings.catch_warnings():  # a missing glyph warns; the chart is still worth having
         warnings.simplefilter("ignore")
-        fig.savefig(buf, format="png", dpi=200, bbox_inches="tight", facecolor="white")
+        fig.savefig(buf, format="png", dpi=150, bbox_inches="tight", facecolor="white")
     plt.close(fig)
     return buf.getvalue()
 
