@@ -42,6 +42,7 @@ def test_issue_numbers_count_within_the_year():
     assert periods.issue_number("digest", D(2026, 10, 21), D(2026, 10, 31)) == 30
     assert periods.issue_number("digest", D(2026, 12, 21), D(2026, 12, 31)) == 36
     assert periods.issue_number("monthly", D(2026, 10, 1), D(2026, 10, 31)) == 10
+    assert periods.issue_number("area", D(2025, 11, 1), D(2026, 10, 31)) is None  # an area report is no series
     # every ten-day period of a leap year has its own number, 1 to 36, in order
     starts = sorted({periods.ten_days(D(2028, 1, 1) + dt.timedelta(days=i)) for i in range(366)})
     assert [periods.ten_day_index(s) for s, _ in starts] == list(range(1, 37))

@@ -65,7 +65,7 @@ def build(con: duckdb.DuckDBPyConnection, kind: str, flt: CaseFilter, *, visible
 def file_name(kind: str, doc: model.Document) -> str:
     """E.g. 十日信息摘报_2026年第30期_汉滨区2026年10月下旬群众诉求情况_演示数据.docx (no path separators)."""
     h = doc.header
-    parts = [KINDS[kind]] + ([f"{h.year}年第{h.issue}期"] if h.issue and kind != "area" else []) + [doc.subtitle]
+    parts = [KINDS[kind]] + ([f"{h.year}年第{h.issue}期"] if h.issue else []) + [doc.subtitle]
     if h.demo:
         parts.append("演示数据")
     name = "_".join(parts)

@@ -60,7 +60,8 @@ def trend(months: pd.DataFrame, title: str, series: dict[str, str] | None = None
         ax.grid(axis="y", alpha=0.3)
         ax.spines[["top", "right"]].set_visible(False)
         ax.legend(frameon=False, fontsize=9, ncols=len(series))
-        ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+        small = float(months[list(series)].max().max() or 0) < 20  # rates per 1,000 households: one decimal
+        ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.1f}" if small else f"{v:,.0f}"))
         return _png(fig)
 
 

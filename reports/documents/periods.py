@@ -52,12 +52,14 @@ def month(text: str) -> tuple[dt.date, dt.date]:
     return dt.date(y, mo, 1), month_end(y, mo)
 
 
-def issue_number(kind: str, start: dt.date, end: dt.date) -> int:
+def issue_number(kind: str, start: dt.date, end: dt.date) -> int | None:
     """第N期, counted per year: a digest its ten-day period's number (of the period's end), a
-    monthly analysis its month, an area report the month of its period's end."""
+    monthly analysis its month; an area report is no series (None)."""
     if kind == "digest":
         return ten_day_index(end)
-    return end.month
+    if kind == "monthly":
+        return end.month
+    return None
 
 
 def label(start: dt.date, end: dt.date) -> str:
