@@ -39,12 +39,13 @@ def analysis(ctx: Context) -> list:
     out: list = [model.Heading("四、月度分析"), model.Heading("（一）近12个月走势", 2)]
     months = sections.trend_months(ctx)
     if len(months) >= 2:
-        first, last = months.iloc[0], months.iloc[-1]
+        last, before = months.iloc[-1], months.iloc[-2]
         peak = months.loc[months["received"].idxmax()]
+        change = (last["received"] - before["received"]) / before["received"] if before["received"] else None
         out.append(model.Paragraph(
             f"近{len(months)}个月共受理诉求{sentences.n(months['received'].sum())}件，月均{sentences.n(months['received'].mean())}件；"
-            f"受理最多的是{peak['month']}（{sentences.n(peak['received'])}件）；本月受理{sentences.n(last['received'])}件，"
-            f"{sentences.count_change((last['received'] - first['received']) / first['received'] if first['received'] else None, f'较{first.month}')}。"))
+            f"受理最多的是{peak['month']}（{sentences.n(peak['received'])}件）；{last['month']}受理{sentences.n(last['received'])}件，"
+            f"{sentences.count_change(change, f'较{before.month}')}。"))
     out.append(sections.trend_chart(ctx, 2))
     out.append(model.Table(["月份", "受理", "办结", "办结率"],
                            [[r.month, formats.count(r.received), formats.count(r.closed), formats.rate(r.closure_rate)]
