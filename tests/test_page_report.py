@@ -47,6 +47,9 @@ def _towns(db):
 
 
 def test_periods_offered_and_the_request():
+    from access.roles import ROLES
+
+    assert [r for r in ROLES if pages.page("report") in pages.pages_for(ROLES[r])] == ["leader", "planner", "town"]
     options = view.period_options("digest", dt.date(2026, 10, 31))
     assert list(options)[:2] == ["2026年10月下旬", "2026年10月中旬"] and len(options) == view.CHOICES
     assert list(view.period_options("monthly", dt.date(2026, 10, 30)))[0] == "2026年9月"

@@ -15,7 +15,7 @@ from docx import Document
 from analysis.filters import CaseFilter
 from reports.documents import build as reports
 from reports.documents import periods
-from reports.documents.sections import Warning
+from reports.documents.sections import EarlyWarning
 
 CLOSED = ("办结", "已回访", "已归档")
 OPEN = ("受理", "交办", "办理中")
@@ -181,7 +181,7 @@ def test_early_warnings_are_listed_where_the_hook_is(con):
     flt = CaseFilter(dt.date(2026, 10, 11), dt.date(2026, 10, 20))
     _, hook = reports.build(con, "digest", flt)
     assert "【预警接口】" in hook.text()
-    data, _ = reports.build(con, "digest", flt, warnings=[Warning("某村土地纠纷集体访苗头", "近两旬同类诉求6件，涉及12人")])
+    data, _ = reports.build(con, "digest", flt, warnings=[EarlyWarning("某村土地纠纷集体访苗头", "近两旬同类诉求6件，涉及12人")])
     text = all_text(opened(data))
     assert "1. 某村土地纠纷集体访苗头：近两旬同类诉求6件，涉及12人" in text and "【预警接口】" not in text
     assert "（五）预警事项" in headings(opened(data), 2)

@@ -6,8 +6,6 @@ by category, 五必去 flags and field work, and the neighbours compared (analys
 
 from __future__ import annotations
 
-import pandas as pd
-
 from analysis import areas, metrics
 from analysis import households as hh
 from analysis.case_lists import overdue_cases
@@ -17,6 +15,7 @@ from etl.codes import level_of
 from reports import formats
 
 from . import charts, model, periods, sections, sentences
+from .attention import overdue_by_unit
 from .context import Context, header, notes, recipients
 
 TITLE = "一区一报"
@@ -34,14 +33,8 @@ def document(ctx: Context) -> model.Document:
     doc.add(*_open_cases(ctx, summary))
     doc.add(*_villages(ctx, code))
     doc.add(*_neighbours(ctx, code))
-    doc.add(*sections.suggestions(ctx, summary, {"units": sections_units(ctx)}, "七、下一步工作建议"))
+    doc.add(*sections.suggestions(ctx, summary, {"units": overdue_by_unit(ctx)}, "七、下一步工作建议"))
     return doc
-
-
-def sections_units(ctx: Context) -> pd.DataFrame:
-    from .attention import overdue_by_unit
-
-    return overdue_by_unit(ctx)
 
 
 def _households(ctx: Context, code: str) -> model.Paragraph:

@@ -17,7 +17,7 @@ from etl import views
 
 from . import area, digest, docx_writer, model, monthly, periods
 from .context import context
-from .sections import Warning
+from .sections import EarlyWarning
 
 KINDS = {"digest": "十日信息摘报", "monthly": "月度分析", "area": "一区一报"}
 
@@ -41,7 +41,7 @@ def period(con: duckdb.DuckDBPyConnection, kind: str) -> tuple[dt.date, dt.date]
 
 
 def build(con: duckdb.DuckDBPyConnection, kind: str, flt: CaseFilter, *, visible: str = "",
-          warnings: Sequence[Warning] | None = None, template=None) -> tuple[bytes, model.Document]:
+          warnings: Sequence[EarlyWarning] | None = None, template=None) -> tuple[bytes, model.Document]:
     """The document of `kind` over `flt` (an open period gets the kind's default; its area is the
     document's area). `visible`: an area prefix outside which no area's rows are shown (a town
     account's scope). `warnings`: early-warning items for 需关注事项 (None: the hook's placeholder)."""

@@ -87,7 +87,7 @@ def notes(ctx: Context) -> list[str]:
 
 def _filters(ctx: Context) -> str:
     """The filter in words without its period (stated on the line above)."""
-    return ctx.flt.describe(ctx.area_name).split("; ", 1)[1]
+    return dataclasses.replace(ctx.flt, start=None, end=None).describe(ctx.area_name)
 
 
 def recipients() -> dict[str, str]:
@@ -97,7 +97,7 @@ def recipients() -> dict[str, str]:
 
 def shapes(con: duckdb.DuckDBPyConnection, level: str, prefix: str = "") -> gpd.GeoDataFrame:
     """Outlines of `level` inside `prefix` (code, name, geometry), simplified for a page-sized map."""
-    df = con.execute(f"""SELECT v.code, v.name, ST_AsWKB(v.geom) AS wkb FROM areas v
+    df = con.execute("""SELECT v.code, v.name, ST_AsWKB(v.geom) AS wkb FROM areas v
                          WHERE v.level = ? AND v.geom IS NOT NULL AND starts_with(v.code, ?) ORDER BY v.code""",
                      [level, prefix]).df()
     geoms = shapely.from_wkb(df.pop("wkb").map(bytes)) if len(df) else []

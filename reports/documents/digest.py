@@ -14,7 +14,7 @@ from .context import Context, header, notes, recipients
 TITLE = "十日信息摘报"
 
 
-def document(ctx: Context, warnings: Sequence[sections.Warning] | None = None) -> model.Document:
+def document(ctx: Context, warnings: Sequence[sections.EarlyWarning] | None = None) -> model.Document:
     summary = metrics.case_summary(ctx.con, ctx.flt)
     doc = model.Document(header(ctx, TITLE, "digest"),
                          f"{ctx.where}{periods.label(ctx.start, ctx.end)}群众诉求情况", notes(ctx),

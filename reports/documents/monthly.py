@@ -18,7 +18,7 @@ from .context import Context, header, notes, recipients
 TITLE = "群众诉求月度分析"
 
 
-def document(ctx: Context, warnings: Sequence[sections.Warning] | None = None) -> model.Document:
+def document(ctx: Context, warnings: Sequence[sections.EarlyWarning] | None = None) -> model.Document:
     summary = metrics.case_summary(ctx.con, ctx.flt)
     doc = model.Document(header(ctx, TITLE, "monthly"),
                          f"{ctx.where}{periods.label(ctx.start, ctx.end)}群众诉求分析", notes(ctx),

@@ -15,6 +15,7 @@ from etl.codes import level_of
 from reports import formats
 
 from . import charts, model, sentences
+from .attention import hot_spots, must_visit_unvisited, overdue_by_unit
 from .context import Context, shapes
 
 TOP = 5  # leading items named in a sentence
@@ -22,7 +23,7 @@ TABLE_ROWS = 10
 
 
 @dataclass(frozen=True)
-class Warning:
+class EarlyWarning:
     """An early-warning item (预警) for 四、需关注事项: a title and why it is raised. The analysis of
     early warnings (issue 18) passes its items to `build(..., warnings=[...])`."""
     title: str
@@ -128,12 +129,10 @@ def trend_chart(ctx: Context, figure_no: int = 2) -> model.Image | None:
                        f"图{figure_no} 近{len(df)}个月诉求走势（按受理月份）", width_mm=150)
 
 
-def attention(ctx: Context, summary: dict, warnings: Sequence[Warning] | None, title: str = "四、需关注事项",
+def attention(ctx: Context, summary: dict, warnings: Sequence[EarlyWarning] | None, title: str = "四、需关注事项",
               table_no: int = 4) -> tuple[list, dict]:
     """Hot spots, overdue by unit, repeat and group petitions, 五必去 villages without a visit,
     early warnings. Returns the blocks and what the suggestions need."""
-    from .attention import hot_spots, must_visit_unvisited, overdue_by_unit
-
     out: list = [model.Heading(title)]
     facts: dict = {}
     hot = hot_spots(ctx)
