@@ -225,3 +225,18 @@ def test_charts_are_drawn_without_a_cjk_font(monkeypatch):
     monkeypatch.setattr(charts, "cjk_font", lambda: None)
     months = pd.DataFrame({"month": ["2026-09", "2026-10"], "received": [3, 5], "closed": [2, 4]})
     assert charts.trend(months, "受理与办结")[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_figures_read_as_an_officer_writes_them():
+    from reports.documents import sentences
+
+    def change(pop_pct=None, pop_change=None):
+        return {"pop_pct": pop_pct, "yoy_pct": None, "pop_change": pop_change}
+
+    summary = {"received": 312, "closed": 298, "closure_rate": 298 / 312, "closed_on_time": 290, "on_time_rate": 290 / 298,
+               "rated": 0, "open": 40, "overdue": 12,
+               "changes": {"received": change(0.083), "closure_rate": change(pop_change=0.012)}}
+    assert sentences.overall(summary) == ("本期共受理群众诉求312件，环比上升8.3%，同比无可比数据；办结298件，办结率95.5%，"
+                                          "较上期提高1.2个百分点；按期办结290件，按期办结率97.3%；截至期末尚有未办结诉求40件，其中超期12件。")
+    assert sentences.count_change(-0.0204, "环比") == "环比下降2.0%" and sentences.count_change(0.0, "同比") == "同比持平"
+    assert sentences.rate_change(-0.004) == "较上期下降0.4个百分点" and sentences.rate_change(0.0) == "与上期持平"
