@@ -240,3 +240,19 @@ def test_figures_read_as_an_officer_writes_them():
                                           "较上期提高1.2个百分点；按期办结290件，按期办结率97.3%；截至期末尚有未办结诉求40件，其中超期12件。")
     assert sentences.count_change(-0.0204, "环比") == "环比下降2.0%" and sentences.count_change(0.0, "同比") == "同比持平"
     assert sentences.rate_change(-0.004) == "较上期下降0.4个百分点" and sentences.rate_change(0.0) == "与上期持平"
+
+
+def test_a_real_warehouse_is_not_labelled_demo(demo_db, tmp_path):
+    import shutil
+
+    from etl.db import connect
+
+    db = tmp_path / "real.duckdb"
+    shutil.copy(demo_db, db)
+    with connect(db) as con:
+        con.execute("UPDATE meta SET value = 'false' WHERE key = 'demo'")
+    with connect(db, read_only=True) as con:
+        data, model = reports.build(con, "digest", CaseFilter(dt.date(2026, 10, 11), dt.date(2026, 10, 20)))
+    doc = opened(data)
+    assert "演示数据" not in all_text(doc) and not model.header.demo
+    assert doc.paragraphs[0].text == "内部资料" and reports.file_name("digest", model).endswith("群众诉求情况.docx")
