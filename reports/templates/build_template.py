@@ -99,8 +99,23 @@ def paragraph_style(doc, name: str, east_asia: str, size: float, *, align=None, 
             ppr.remove(old)
         lvl = OxmlElement("w:outlineLvl")
         lvl.set(qn("w:val"), str(outline))
-        ppr.append(lvl)
+        ppr.insert_element_before(lvl, *_after("w:outlineLvl"))
     return style
+
+
+# The children of a paragraph's properties (w:pPr) in the order of the OOXML schema (CT_PPrBase,
+# then CT_PPr's own): Word refuses a file whose elements are out of this order.
+PPR_ORDER = ("w:pStyle", "w:keepNext", "w:keepLines", "w:pageBreakBefore", "w:framePr", "w:widowControl", "w:numPr",
+             "w:suppressLineNumbers", "w:pBdr", "w:shd", "w:tabs", "w:suppressAutoHyphens", "w:kinsoku", "w:wordWrap",
+             "w:overflowPunct", "w:topLinePunct", "w:autoSpaceDE", "w:autoSpaceDN", "w:bidi", "w:adjustRightInd",
+             "w:snapToGrid", "w:spacing", "w:ind", "w:contextualSpacing", "w:mirrorIndents", "w:suppressOverlap", "w:jc",
+             "w:textDirection", "w:textAlignment", "w:textboxTightWrap", "w:outlineLvl", "w:divId", "w:cnfStyle",
+             "w:rPr", "w:sectPr", "w:pPrChange")
+
+
+def _after(tag: str) -> tuple[str, ...]:
+    """The pPr children that come after `tag` (PPR_ORDER)."""
+    return PPR_ORDER[PPR_ORDER.index(tag) + 1:]
 
 
 def border(style, side: str, color: str = "C00000", size: int = 12) -> None:
@@ -109,7 +124,7 @@ def border(style, side: str, color: str = "C00000", size: int = 12) -> None:
     bdr = ppr.find(qn("w:pBdr"))
     if bdr is None:
         bdr = OxmlElement("w:pBdr")
-        ppr.append(bdr)
+        ppr.insert_element_before(bdr, *_after("w:pBdr"))
     el = OxmlElement(f"w:{side}")
     for k, v in (("w:val", "single"), ("w:sz", str(size)), ("w:space", "4"), ("w:color", color)):
         el.set(qn(k), v)
