@@ -20,8 +20,8 @@ def report() -> None:
 
 
 def _dates(f):
-    f = click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="统计时段的第一天 (YYYY-MM-DD)。")(f)
     f = click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="统计时段的最后一天 (YYYY-MM-DD)。")(f)
+    f = click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="统计时段的第一天 (YYYY-MM-DD)。")(f)
     return f
 
 
@@ -29,7 +29,7 @@ _output = click.option("-o", "--output", type=click.Path(dir_okay=False),
                        help="输出文件 (.docx); 默认在当前目录按报告名、期数和时段命名。")
 
 
-def _run(ctx: click.Context, kind: str, flt, output: str | None, area_label: str = "") -> None:
+def _run(ctx: click.Context, kind: str, flt, output: str | None) -> None:
     from reports.documents.build import KINDS, NoCases, build, file_name
     from reports.documents.docx_writer import TemplateError
 
@@ -57,11 +57,19 @@ def _period(start, end):
     return (start.date() if start else None), (end.date() if end else None)
 
 
+_area_option = click.option("--area", "area", default="", help="只统计此乡镇(街道)或村(社区) (名称或区划代码); 默认: 全区。")
+
+
+def _area(ctx, area: str) -> str:
+    return _area_code(_open(ctx), area)[0] if area else ""
+
+
 @report.command(epilog=_TEMPLATE_HELP)
 @_dates
+@_area_option
 @_output
 @click.pass_context
-def digest(ctx, start, end, output):
+def digest(ctx, start, end, area, output):
     """十日信息摘报: 总体情况 (环比、同比)、分领域、分区域、需关注事项、下一步工作建议, 附分布图和走势图。
 
     默认时段为截至数据日期的最近一个完整的旬 (上旬 1-10 日, 中旬 11-20 日, 下旬 21 日至月末);
@@ -69,14 +77,15 @@ def digest(ctx, start, end, output):
     from analysis.filters import CaseFilter
 
     s, e = _period(start, end)
-    _run(ctx, "digest", CaseFilter(s, e), output)
+    _run(ctx, "digest", CaseFilter(s, e, area_prefix=_area(ctx, area)), output)
 
 
 @report.command(epilog=_TEMPLATE_HELP)
 @click.option("--month", "month", help="月份 (YYYY-MM, 如 2026-10); 默认: 截至数据日期的最近一个完整月份。")
+@_area_option
 @_output
 @click.pass_context
-def monthly(ctx, month, output):
+def monthly(ctx, month, area, output):
     """月度分析: 十日信息摘报的各部分按整月统计, 另加近 12 个月走势和乡镇、承办单位的三率排名与考核标记。"""
     from analysis.filters import CaseFilter
     from reports.documents import periods
@@ -87,7 +96,7 @@ def monthly(ctx, month, output):
             s, e = periods.month(month)
         except ValueError as err:
             raise _bad("--month", str(err)) from None
-    _run(ctx, "monthly", CaseFilter(s, e), output)
+    _run(ctx, "monthly", CaseFilter(s, e, area_prefix=_area(ctx, area)), output)
 
 
 @report.command(epilog=_TEMPLATE_HELP)
@@ -103,10 +112,10 @@ def area(ctx, area, start, end, output):
     from analysis.filters import CaseFilter
 
     s, e = _period(start, end)
-    code, label = _area_code(_open(ctx), area)
+    code, _label = _area_code(_open(ctx), area)
     if not code:
         raise _bad("--area", f"{area!r} 是全区; 一区一报请指定乡镇(街道)或村(社区)")
-    _run(ctx, "area", dataclasses.replace(CaseFilter(s, e), area_prefix=code), output, label)
+    _run(ctx, "area", dataclasses.replace(CaseFilter(s, e), area_prefix=code), output)
 
 
 COMMANDS = (report,)

@@ -43,5 +43,8 @@ def test_an_area_report_by_name_and_an_empty_warehouse(demo_db, wh, tmp_path):
     r = CliRunner().invoke(main, ["--db", str(demo_db), "report", "area", "--area", town, "-o", str(tmp_path / "a.docx")])
     assert r.exit_code == 0, r.output
     assert "一区一报" in [p.text for p in Document(str(tmp_path / "a.docx")).paragraphs][1]
+    r = CliRunner().invoke(main, ["--db", str(demo_db), "report", "digest", "--area", town, "-o", str(tmp_path / "t.docx")])
+    assert r.exit_code == 0, r.output
+    assert f"筛选条件：区域 {town}" in [p.text for p in Document(str(tmp_path / "t.docx")).paragraphs]
     r = CliRunner().invoke(main, ["--db", str(wh), "report", "digest", "-o", str(tmp_path / "e.docx")])
     assert r.exit_code == 2 and "数据仓库中还没有诉求记录" in r.output
