@@ -73,6 +73,19 @@ def digest(con):
     return reports.build(con, "digest", CaseFilter())
 
 
+@pytest.fixture(scope="module")
+def monthly(con):
+    return reports.build(con, "monthly", CaseFilter(dt.date(2026, 9, 1), dt.date(2026, 9, 30)))
+
+
+@pytest.fixture(scope="module")
+def busy_town(con):
+    """(code, name) of the town with the most overdue cases, and its area report."""
+    town, name = con.execute(f"""SELECT a.code, a.name FROM cases c JOIN areas a ON a.code = left(c.area_code, 9)
+        WHERE c.status IN {OPEN} AND c.deadline < ? GROUP BY ALL ORDER BY count(*) DESC, 1 LIMIT 1""", [AS_OF]).fetchone()
+    return town, name, reports.build(con, "area", CaseFilter(area_prefix=town))
+
+
 def test_the_digest_defaults_to_the_last_complete_ten_days_with_its_header(digest):
     data, model = digest
     doc = opened(data)
@@ -125,9 +138,8 @@ def test_a_chosen_period_and_a_town_filter(con):
     assert f"区域 {name}" in all_text(doc)
 
 
-def test_the_monthly_analysis_ranks_towns_with_their_flags(con):
-    data, _ = reports.build(con, "monthly", CaseFilter(dt.date(2026, 9, 1), dt.date(2026, 9, 30)))
-    doc = opened(data)
+def test_the_monthly_analysis_ranks_towns_with_their_flags(con, monthly):
+    doc = opened(monthly[0])
     assert headings(doc) == MONTHLY
     assert "2026年第9期" in [p.text for p in doc.paragraphs]
     want = sql_counts(con, dt.date(2026, 9, 1), dt.date(2026, 9, 30))
@@ -140,10 +152,8 @@ def test_the_monthly_analysis_ranks_towns_with_their_flags(con):
     assert list(months["月份"]) == [f"{y}-{m:02d}" for y, m in [(2025, m) for m in range(10, 13)] + [(2026, m) for m in range(1, 10)]]
 
 
-def test_the_area_report_of_a_town_has_one_line_per_village(con):
-    town, name = con.execute(f"""SELECT a.code, a.name FROM cases c JOIN areas a ON a.code = left(c.area_code, 9)
-        WHERE c.status IN {OPEN} AND c.deadline < ? GROUP BY ALL ORDER BY count(*) DESC, 1 LIMIT 1""", [AS_OF]).fetchone()
-    data, _ = reports.build(con, "area", CaseFilter(area_prefix=town))
+def test_the_area_report_of_a_town_has_one_line_per_village(con, busy_town):
+    town, name, (data, _) = busy_town
     doc = opened(data)
     assert headings(doc) == AREA
     villages = table(doc, "村(社区)")
@@ -161,12 +171,9 @@ def test_the_area_report_of_a_town_has_one_line_per_village(con):
     assert f"{name}" in [r["区域"] for _, r in table(doc, "区域").iterrows()][0]
 
 
-def test_no_clear_personal_data_from_the_ledger_is_in_any_document(con, demo_dir, digest):
+def test_no_clear_personal_data_from_the_ledger_is_in_any_document(con, demo_dir, digest, monthly, busy_town):
     ledger = pd.read_csv(next((demo_dir / "demo_sources").glob("*诉求台账*.csv")), encoding="gb18030", dtype=str)
-    town = con.execute("SELECT code FROM areas WHERE level = 'town' ORDER BY code LIMIT 1").fetchone()[0]
-    texts = [all_text(opened(digest[0])),
-             all_text(opened(reports.build(con, "monthly", CaseFilter(dt.date(2026, 10, 1), dt.date(2026, 10, 31)))[0])),
-             all_text(opened(reports.build(con, "area", CaseFilter(area_prefix=town))[0]))]
+    texts = [all_text(opened(data)) for data, _ in (digest, monthly, busy_town[2])]
     places = " ".join(n for (n,) in con.execute("SELECT name FROM areas UNION SELECT handling_unit FROM cases "
                                                 "WHERE handling_unit IS NOT NULL").fetchall())
     names = {n for n in ledger["反映人"].dropna() if len(n) >= 2 and n not in places}
@@ -177,10 +184,9 @@ def test_no_clear_personal_data_from_the_ledger_is_in_any_document(con, demo_dir
         assert not [n for n in names if n in text]
 
 
-def test_early_warnings_are_listed_where_the_hook_is(con):
+def test_early_warnings_are_listed_where_the_hook_is(con, digest):
+    assert "【预警接口】" in digest[1].text()  # no warnings passed: the hook's placeholder
     flt = CaseFilter(dt.date(2026, 10, 11), dt.date(2026, 10, 20))
-    _, hook = reports.build(con, "digest", flt)
-    assert "【预警接口】" in hook.text()
     data, _ = reports.build(con, "digest", flt, warnings=[EarlyWarning("某村土地纠纷集体访苗头", "近两旬同类诉求6件，涉及12人")])
     text = all_text(opened(data))
     assert "1. 某村土地纠纷集体访苗头：近两旬同类诉求6件，涉及12人" in text and "【预警接口】" not in text
