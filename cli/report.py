@@ -30,7 +30,7 @@ _output = click.option("-o", "--output", type=click.Path(dir_okay=False),
 
 
 def _run(ctx: click.Context, kind: str, flt, output: str | None) -> None:
-    from reports.documents.build import KINDS, NoCases, build, file_name
+    from reports.documents.build import KINDS, BadPeriod, NoCases, build, file_name
     from reports.documents.docx_writer import TemplateError
 
     con = _open(ctx)
@@ -38,6 +38,8 @@ def _run(ctx: click.Context, kind: str, flt, output: str | None) -> None:
         data, doc = build(con, kind, flt)
     except NoCases as e:
         raise click.UsageError(str(e)) from None
+    except BadPeriod as e:
+        raise _bad("--from", str(e)) from None
     except TemplateError as e:
         raise click.UsageError(str(e)) from None
     path = Path(output) if output else Path(file_name(kind, doc))

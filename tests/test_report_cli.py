@@ -32,6 +32,8 @@ def test_bad_month_area_and_period_are_refused_in_chinese(demo_db, tmp_path):
     assert r.exit_code == 2 and "--area: '没有这个镇' 不是本数据仓库中的区划代码或名称" in r.output
     r = run("digest", "--from", "2026-10-20", "--to", "2026-10-11")
     assert r.exit_code == 2 and "晚于" in r.output
+    r = run("digest", "--from", "2027-01-01")  # the open end is the last complete 旬 up to the data's date
+    assert r.exit_code == 2 and "统计时段的第一天 2027-01-01 晚于最后一天 2026-10-31" in r.output
     assert not (tmp_path / "x.docx").exists()
 
 

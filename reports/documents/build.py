@@ -26,6 +26,10 @@ class NoCases(ValueError):
     """The warehouse has no case records: there is nothing to report."""
 
 
+class BadPeriod(ValueError):
+    """A period whose start is after its end once the kind's default closed it."""
+
+
 def period(con: duckdb.DuckDBPyConnection, kind: str) -> tuple[dt.date, dt.date]:
     """The default period of a kind, up to the data's own date (etl.views.as_of): a digest the last
     complete ten-day period, a monthly analysis the last complete month, an area report the
@@ -49,7 +53,10 @@ def build(con: duckdb.DuckDBPyConnection, kind: str, flt: CaseFilter, *, visible
         raise ValueError(f"unknown report kind {kind!r}; expected one of {list(KINDS)}")
     if flt.start is None or flt.end is None:
         start, end = period(con, kind)
-        flt = dataclasses.replace(flt, start=flt.start or start, end=flt.end or end)
+        start, end = flt.start or start, flt.end or end
+        if start > end:
+            raise BadPeriod(f"统计时段的第一天 {start} 晚于最后一天 {end} (未指定的一端按默认: {KINDS[kind]}截至数据日期)")
+        flt = dataclasses.replace(flt, start=start, end=end)
     elif metrics.case_period(con) is None:
         raise NoCases("数据仓库中还没有诉求记录, 无法生成报告")
     ctx = context(con, flt, visible)
