@@ -29,6 +29,7 @@ PAGES: tuple[Page, ...] = (
     Page("views/area.py", "区域档案", "area", True),
     Page("views/rankings.py", "排名", "rankings", False),
     Page("views/export.py", "导出", "export", False),
+    Page("views/report.py", "报告", "report", False),
     Page("views/import.py", "数据导入", "import", False, right="load"),
     Page("views/access.py", "账号与审计", "access", False, right="audit"),
 )

@@ -140,6 +140,16 @@ SETTINGS: tuple[Setting, ...] = (
             "连心户超过此天数 (截至时段末) 无走访记录即列为未走访"),
     Setting("fieldwork_building_radius_m", 50.0, "驻点走访: a case whose point lies within this many metres of a building, enterprise or street is counted at the nearest one.",
             "诉求位置距商务楼宇、非公企业或商业街区不超过此距离 (米) 时, 计入最近的一处"),
+    Setting("report_template", "reports/templates/briefing.docx", "Word template of the generated documents (minqing report, 报告 page): its named styles (MQ Title, Heading 1, MQ Body, ...) and page set-up are used; an office may restyle a copy and point this at it (relative to the repository).",
+            "报告所用的 Word 模板 (其中的命名样式与页面设置)"),
+    Setting("report_office", "", "Issuing office named in a document's header (e.g. 汉滨区群众工作办公室); empty: the warehouse's district name followed by 群众工作办公室.",
+            "报告抬头的编发单位"),
+    Setting("report_submit_to", "区委、区政府主要领导，分管领导", "Recipients after 报: at the end of a briefing (superiors).",
+            "报告末尾「报」的对象"),
+    Setting("report_copy_to", "区委办公室、区政府办公室，区群众工作领导小组成员单位", "Recipients after 送: at the end of a briefing (peers).",
+            "报告末尾「送」的对象"),
+    Setting("report_distribute_to", "各乡镇(街道)，区直各部门", "Recipients after 发: at the end of a briefing (subordinates).",
+            "报告末尾「发」的对象"),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -129,3 +129,9 @@ def shown(df: pd.DataFrame) -> pd.DataFrame:
     for c in rate_columns(df):
         out[c] = out[c].map(lambda v: "" if _missing(v) else rate(v))
     return out
+
+
+def points_size(d) -> str:
+    """The size of a rate's change in percentage points, without sign, as documents write it:
+    -0.012 -> '1.2个百分点'; '—' when missing."""
+    return DASH if _missing(d) else f"{abs(float(d)) * 100:.{RATE_DECIMALS}f}个百分点"
