@@ -27,7 +27,7 @@ import pyarrow.csv as pacsv
 
 BLOCK = 1 << 24  # 16 MiB of the file per block
 _BLANK_BYTES = np.zeros(256, bool)
-_BLANK_BYTES[[9, 10, 13, 32]] = True
+_BLANK_BYTES[[9, 10, 13, 32]] = True  # tab, LF, CR, space
 
 
 class DecodeFailure(Exception):
@@ -61,6 +61,30 @@ def blocks(data, start: int = 0, size: int | None = None):
         at = end
 
 
+def utf8_cjk_lines(data, limit: int):
+    """(start, end) of the first `limit` lines holding three Chinese characters in a row as UTF-8
+    bytes (E4-E9 then two of 80-BF, three times), found with numpy block by block."""
+    found = 0
+    for at, piece in blocks(data, 0, 1 << 22):
+        a = np.frombuffer(piece, np.uint8)
+        if len(a) < 9:
+            continue
+        cont = (a >= 0x80) & (a <= 0xBF)
+        char = (a[:-2] >= 0xE4) & (a[:-2] <= 0xE9) & cont[1:-1] & cont[2:]
+        runs = np.flatnonzero(char[:-6] & char[3:-3] & char[6:])
+        end = -1
+        for i in runs:
+            if i < end:
+                continue  # a line already given
+            lo = piece.rfind(b"\n", 0, i) + 1
+            hi = piece.find(b"\n", i)
+            end = hi if hi >= 0 else len(piece)
+            yield at + lo, at + end
+            found += 1
+            if found >= limit:
+                return
+
+
 class _LineStats:
     """Line counts of UTF-8 blocks as they pass: blank lines (only spaces, tabs, CR) and odd quotes."""
 
@@ -76,12 +100,9 @@ class _LineStats:
         ends = nl if len(nl) and nl[-1] == len(arr) - 1 else np.append(nl, len(arr))
         self.ends_open = not (len(nl) and nl[-1] == len(arr) - 1)
         starts = np.concatenate(([0], nl + 1))[: len(ends)]
-        filled = np.concatenate(([0], np.cumsum(~_BLANK_BYTES[arr], dtype=np.int64)))
-        per_line = filled[ends] - filled[starts]
-        blank = np.flatnonzero(per_line == 0)
-        if self.ends_open and len(blank) and blank[-1] == len(ends) - 1 and starts[-1] == len(arr):
-            blank = blank[:-1]  # nothing after the last LF is no line at all
-            ends, starts = ends[:-1], starts[:-1]
+        # blank: empty, or starting with a space/tab/CR and holding nothing else (checked one by one: rare)
+        maybe = np.flatnonzero((ends == starts) | _BLANK_BYTES[arr[np.minimum(starts, len(arr) - 1)]])
+        blank = np.array([k for k in maybe if not block[starts[k]:ends[k]].strip(b" \t\r")], np.int64)
         if len(blank):
             self.blank.append(blank + self.lines + 1)
         if not self.odd_quotes and 34 in block:

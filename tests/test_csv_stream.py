@@ -131,3 +131,12 @@ def test_blank_file(tmp_path):
     path.write_bytes(b"\r\n  \n\n")
     with pytest.raises(ReadError, match="文件是空的"):
         read_csv(path)
+
+
+def test_utf8_line_late_in_gb18030_file(tmp_path):
+    lines = _rows(300)
+    data = (HEADER + "\n".join(lines[:280])).encode("gb18030") + ("\n" + "\n".join(lines[280:]) + "\n").encode("utf-8")
+    path = tmp_path / "g.csv"
+    path.write_bytes(data)
+    with pytest.raises(ReadError, match=r"第 282 行: 编码与前面的行不同 \(前面是 GBK/GB18030, 这一行是 UTF-8\)"):
+        read_csv(path)
