@@ -103,6 +103,42 @@ def gi_star(values, w, *, permutations: int = 0, seed: int = 0) -> pd.DataFrame:
     return pd.DataFrame({"Zs": z, "p_norm": p_norm, "p": np.minimum(1.0, 2.0 * p_norm), "p_sim": p_sim})
 
 
+def gi_star_columns(values: np.ndarray, w) -> tuple[np.ndarray, np.ndarray]:
+    """`gi_star` without permutations for every column of `values` (locations in `w.id_order`
+    x bins) at once: (Zs, p_norm), each locations x bins. One sparse product over the matrix
+    instead of one esda run per column, with esda's own formulas for binary star weights
+    (`G_Local.calc` with star=True, transform "B"), so the figures are esda's; columns with
+    fewer than 3 locations or one value everywhere get Zs 0 and p_norm 0.5, as in `gi_star`."""
+    from scipy import stats
+
+    y = np.array(values, dtype=float)
+    n, k = y.shape
+    z, p_norm = np.zeros((n, k)), np.full((n, k), 0.5)
+    live = np.array([n >= 3 and not np.allclose(y[:, j], y[0, j]) for j in range(k)], dtype=bool)
+    if not live.any():
+        return z, p_norm
+    y = y[:, live]
+    low = y.min(axis=0)
+    y = np.where(low < 0, y - low + 1.0, y)  # esda divides by the sum (module docstring)
+    wb = w if is_binary_star(w) else binary_star(w)
+    wb.transform = "B"
+    m = wb.sparse
+    by_bin = np.ascontiguousarray(y.T)  # sums along rows add up in esda's order (pairwise, per bin)
+    total = by_bin.sum(axis=1)
+    statistic = (m @ y) / total
+    mean = total / n
+    variance = (by_bin**2).sum(axis=1) / n - mean**2
+    cardinality = np.asarray(m.sum(axis=1)).reshape(-1, 1)
+    expected = cardinality / n
+    spread = cardinality * (n - cardinality)
+    spread = spread / (n - 1)
+    spread = spread * (1 / n**2)
+    spread = spread * (variance / mean**2)
+    zs = (statistic - expected) / np.sqrt(spread)
+    z[:, live], p_norm[:, live] = zs, stats.norm.sf(np.abs(zs))
+    return z, p_norm
+
+
 def classify(z, p, *, fdr: bool = True) -> np.ndarray:
     """Esri's hot spot classes (keys of CLASS_LABELS) from z-scores and two-sided p-values."""
     z = np.asarray(z, dtype=float)
