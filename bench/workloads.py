@@ -228,7 +228,7 @@ def _bounds(con):
 
 def gi_star(db: str) -> dict:
     """Gi* on the case counts of every village for the last 12 months: the counts query,
-    Queen contiguity weights (geo.weights.contiguity, libpysal), the statistic
+    Queen contiguity weights (geo.weights.contiguity: libpysal's Queen neighbours found with numpy), the statistic
     (geo.getis_ord.gi_star, esda); then the whole analysis.hotspots.area_hotspots call (with
     EB rates and LISA, analytical since LISA stopped using 999 permutations)."""
     import numpy as np
