@@ -96,3 +96,30 @@ def test_emerging_categories_equal_the_per_bin_pipeline(monkeypatch):
     np.testing.assert_allclose(fast_bins["Zs"], slow_bins["Zs"], rtol=0, atol=1e-12)
     pd.testing.assert_series_equal(fast["category"], slow["category"])
     assert fast.loc[:8, "category"].eq("sporadic_hot").sum() >= 5  # the planted spot, hot in its second half
+
+
+def test_emerging_leaves_out_villages_without_an_outline(demo_db, tmp_path):
+    """A village with cases but no outline (a boundary file that missed it) is not on the map:
+    emerging hot spots run on the outlined villages instead of failing."""
+    import shutil
+
+    from analysis.filters import CaseFilter
+    from analysis.hotspots import emerging
+    from etl.db import connect, writing
+    from etl.keys import key_path
+
+    db = tmp_path / "demo.duckdb"
+    shutil.copy(demo_db, db)
+    shutil.copy(key_path(demo_db), key_path(db))
+    with writing(db) as con:
+        busiest = con.execute("SELECT area_code FROM cases WHERE length(area_code) = 12 "
+                              "GROUP BY 1 ORDER BY count(*) DESC LIMIT 1").fetchone()[0]
+        con.execute("UPDATE areas SET geom = NULL WHERE code = ?", [busiest])
+    con = connect(db, read_only=True)
+    try:
+        start, end = con.execute("SELECT min(received_at)::DATE, max(received_at)::DATE FROM cases").fetchone()
+        cats, bins = emerging(con, CaseFilter(start, end))
+        outlined = con.execute("SELECT count(*) FROM areas WHERE level = 'village' AND geom IS NOT NULL").fetchone()[0]
+    finally:
+        con.close()
+    assert busiest not in set(cats["area_code"]) and len(cats) == outlined
