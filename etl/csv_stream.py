@@ -122,18 +122,19 @@ class _LineStats:
 class _Utf8Stream(io.RawIOBase):
     """A read-only file of the UTF-8 blocks, counting their lines as pyarrow reads them."""
 
-    def __init__(self, data, start: int, encoding: str, stats: _LineStats):
-        self._pieces = self._utf8(data, start, encoding, stats)
+    def __init__(self, data, start: int, encoding: str, stats: _LineStats, decode: bool):
+        self._pieces = self._utf8(data, start, encoding, stats, decode)
         self._buf = memoryview(b"")
         self.failure: DecodeFailure | None = None
 
     @staticmethod
-    def _utf8(data, start, encoding, stats):
-        transcode = codecs.lookup(encoding).name not in ("utf-8",)
+    def _utf8(data, start, encoding, stats, decode):
+        utf8 = codecs.lookup(encoding).name == "utf-8"
         for _, raw in blocks(data, start):
-            if transcode:
+            if decode:
                 try:
-                    raw = raw.decode(encoding).encode("utf-8")
+                    text = raw.decode(encoding)
+                    raw = raw if utf8 else text.encode("utf-8")
                 except UnicodeDecodeError as e:
                     raise DecodeFailure(stats.lines + raw.count(b"\n", 0, e.start) + 1, e.reason) from None
             stats.add(raw)
@@ -157,9 +158,10 @@ class _Utf8Stream(io.RawIOBase):
         return n
 
 
-def read_stream(data, start: int, encoding: str, delimiter: str, first_line: str):
+def read_stream(data, start: int, encoding: str, delimiter: str, first_line: str, *, decode: bool = True):
     """(headers, table with `_line`) read by pyarrow block by block, or None when the file needs the
-    exact reader. `start`: offset after a BOM; `first_line`: the header line, decoded. Raises
+    exact reader. `start`: offset after a BOM; `first_line`: the header line, decoded; `decode`:
+    False for UTF-8 bytes already checked whole (passed to pyarrow as they are). Raises
     DecodeFailure for a byte the encoding cannot decode."""
     if re.search(rb"\r(?!\n)", data):  # lone CR line breaks: pyarrow and the line count would disagree
         return None
@@ -172,7 +174,7 @@ def read_stream(data, start: int, encoding: str, delimiter: str, first_line: str
         return "skip"
 
     stats = _LineStats()
-    stream = _Utf8Stream(data, start, encoding, stats)
+    stream = _Utf8Stream(data, start, encoding, stats, decode)
     try:
         reader = pacsv.open_csv(
             stream,

@@ -71,10 +71,12 @@ def read_csv(path: Path, encoding: str | None = None) -> RawTable:
         if first is None:
             raise ReadError(f"{path}: 文件是空的")
         delimiter = "\t" if path.suffix.lower() == ".tsv" else _sniff_delimiter(first)
+        # detect_encoding checked every byte of a file it calls UTF-8; any other is decoded as it streams
+        checked = encoding is None and enc == "utf-8"
         try:
-            fast = csv_stream.read_stream(data, start, enc, delimiter, first)
+            fast = csv_stream.read_stream(data, start, enc, delimiter, first, decode=not checked)
         except csv_stream.DecodeFailure as e:
-            if encoding is None:  # detected as GB18030 from the first bytes
+            if encoding is None and enc == "gb18030":  # detected as GB18030 from the first bytes
                 raise ReadError(f"{path}: 第 {e.line} 行: 既不是 UTF-8、UTF-16, 也不是 GBK/GB18030 "
                                 f"编码; 请另存为 UTF-8 CSV 后重新导入") from None
             raise ReadError(f"{path}: 第 {e.line} 行: 无法按 {enc} 编码读取 ({e.reason})") from None

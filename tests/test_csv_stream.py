@@ -140,3 +140,17 @@ def test_utf8_line_late_in_gb18030_file(tmp_path):
     path.write_bytes(data)
     with pytest.raises(ReadError, match=r"第 282 行: 编码与前面的行不同 \(前面是 GBK/GB18030, 这一行是 UTF-8\)"):
         read_csv(path)
+
+
+def test_bad_byte_in_a_file_with_a_bom_or_a_given_encoding_names_its_line(tmp_path, monkeypatch):
+    monkeypatch.setattr(csv_stream, "BLOCK", 4096)
+    data = (HEADER + "\n".join(_rows(400)) + "\n").encode("utf-8")
+    at = data.index("GD00350".encode())
+    data = data[:at] + b"\xff" + data[at:]
+    plain, bom = tmp_path / "h.csv", tmp_path / "i.csv"
+    plain.write_bytes(data)
+    bom.write_bytes(b"\xef\xbb\xbf" + data)
+    with pytest.raises(ReadError, match=r"第 352 行: 无法按 utf-8 编码读取"):
+        read_csv(plain, encoding="utf-8")
+    with pytest.raises(ReadError, match=r"第 352 行: 无法按 utf-8-sig 编码读取"):
+        read_csv(bom)
