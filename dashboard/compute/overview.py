@@ -56,8 +56,13 @@ def map_level(villages: int, towns: int, limit: int | None = None) -> str:
     screen: the villages; the towns when only towns have outlines (the map still works, one
     level up) or when there are more villages than `limit` (setting map_max_villages: level of
     detail, so a province opens on its towns and shows a town's villages once it is chosen)."""
-    limit = int(settings.get("map_max_villages")) if limit is None else limit
-    return "town" if towns and (villages == 0 or villages > limit) else "village"
+    return "town" if towns and (villages == 0 or too_many_villages(villages, limit)) else "village"
+
+
+def too_many_villages(villages: int, limit: int | None = None) -> bool:
+    """Whether a map of `villages` areas would be too heavy for one page (setting map_max_villages);
+    pages that only draw villages then ask for a town first."""
+    return villages > (int(settings.get("map_max_villages")) if limit is None else limit)
 
 
 def village_map(shapes: gpd.GeoDataFrame, figs: pd.DataFrame, figure: str) -> gpd.GeoDataFrame:
