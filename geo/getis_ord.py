@@ -96,10 +96,13 @@ def gi_star(values, w, *, permutations: int = 0, seed: int = 0) -> pd.DataFrame:
     if n < 3 or np.allclose(y, y[0]):
         return pd.DataFrame({"Zs": np.zeros(n), "p_norm": np.full(n, 0.5), "p": np.ones(n),
                              "p_sim": np.full(n, 1.0 if permutations else np.nan)})
+    if not permutations:  # esda's formulas as one sparse product (gi_star_columns)
+        z, p_norm = (a[:, 0] for a in gi_star_columns(y.reshape(-1, 1), w))
+        return pd.DataFrame({"Zs": z, "p_norm": p_norm, "p": np.minimum(1.0, 2.0 * p_norm),
+                             "p_sim": np.full(n, np.nan)})
     if y.min() < 0:  # esda divides by the sum (module docstring)
         y = y - y.min() + 1.0
-    wb = w if not permutations and is_binary_star(w) else binary_star(w)
-    z, p_norm, p_sim = _esda_gi_star(y, wb, permutations, seed)
+    z, p_norm, p_sim = _esda_gi_star(y, binary_star(w), permutations, seed)
     return pd.DataFrame({"Zs": z, "p_norm": p_norm, "p": np.minimum(1.0, 2.0 * p_norm), "p_sim": p_sim})
 
 
