@@ -125,7 +125,7 @@ def emerging(con: duckdb.DuckDBPyConnection, flt: CaseFilter = CaseFilter(), *, 
         return pd.DataFrame(columns=["area_code", "name", "category", "label_zh"]), pd.DataFrame()
     counts = con.execute(f"""
         SELECT {key} AS location, strftime(date_trunc('month', c.received_at), '%Y-%m') AS bin, count(*) AS value
-        FROM cases c JOIN areas a ON a.code = {key} AND a.level = $level
+        FROM cases c JOIN areas a ON a.code = {key} AND a.level = $level AND a.geom IS NOT NULL
         WHERE {where} GROUP BY 1, 2""", {"level": level, **params}).df()
     if counts.empty:
         return pd.DataFrame(columns=["area_code", "name", "category", "label_zh"]), pd.DataFrame()

@@ -34,6 +34,7 @@ TARGETS = {
     "filter_ms_1m": ("<", 300),
     "filter_ms_10m": ("<", 1000),
     "overhead_ratio": ("<=", 3.0),
+    "map_bytes_province_page": ("<=", 5 * 1024 * 1024),
     "map_bytes_village": ("<=", 5 * 1024 * 1024),
     "map_bytes_town": ("<=", 5 * 1024 * 1024),
     "gi_star_s": ("<", 5.0),
@@ -208,7 +209,7 @@ def summarise(res: dict) -> dict:
     out.setdefault("filter_ms_10m", None)
     out.setdefault("peak_mem_gb_10m", None)
     m = w.get(f"maps_{top}", {})
-    for k in ("map_bytes_village", "map_bytes_town", "map_bytes_county", "map_bytes_village_city", "map_bytes_village_county"):
+    for k in ("map_bytes_province_page", "map_bytes_village", "map_bytes_town", "map_bytes_county", "map_bytes_village_city", "map_bytes_village_county"):
         out[k] = m.get(k)
     g = w.get(f"gi_star_{top}", {})
     out["gi_star_s"] = g.get("gi_star_s")

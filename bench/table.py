@@ -17,6 +17,7 @@ ROWS = [  # key, what, unit
     ("filter_ms_1m", "filter change (case_summary + case_metrics_by village), 1M cases, median", "ms"),
     ("filter_ms_10m", "the same, 10M cases", "ms"),
     ("overhead_ratio", "filter change / bare DuckDB aggregates, 10M cases", "x"),
+    ("map_bytes_province_page", "总览's map as a province warehouse opens it (level of detail: towns until a town is chosen)", "bytes"),
     ("map_bytes_village", "map page, all 54,145 villages (as the dashboard builds it)", "bytes"),
     ("map_bytes_town", "map page, all 2,365 towns", "bytes"),
     ("map_bytes_county", "map page, all 190 counties", "bytes"),

@@ -187,6 +187,13 @@ def maps(db: str) -> dict:
         shapely.coverage_simplify(villages.geometry.to_numpy(), tolerance=0.002), 1e-5))
     render(coarse.merge(counts, on="code", how="left").fillna({"cases": 0, "open": 0}), {"cases": "诉求件数"},
            "map_bytes_village_coarse")  # 0.002 degrees, 5 decimals, a count-only tooltip
+    # The page a province warehouse opens on: 总览 draws the level dashboard.compute.overview.map_level
+    # chooses for the whole warehouse (towns above setting map_max_villages), then one town's villages.
+    from dashboard.compute.overview import map_level
+
+    level = map_level(len(villages), len(towns))
+    out["province_page_level"] = level
+    out["map_bytes_province_page"] = out["map_bytes_village" if level == "village" else "map_bytes_town"]
     out["map_limit"] = MAP_LIMIT
     out["steps_s"] = t.steps
     return out
@@ -221,7 +228,7 @@ def _bounds(con):
 
 def gi_star(db: str) -> dict:
     """Gi* on the case counts of every village for the last 12 months: the counts query,
-    Queen contiguity weights (geo.weights.contiguity, libpysal), the statistic
+    Queen contiguity weights (geo.weights.contiguity: libpysal's Queen neighbours found with numpy), the statistic
     (geo.getis_ord.gi_star, esda); then the whole analysis.hotspots.area_hotspots call (with
     EB rates and LISA, analytical since LISA stopped using 999 permutations)."""
     import numpy as np

@@ -239,6 +239,13 @@ def area_shapes(con, level: str = "village", prefix: str = "") -> gpd.GeoDataFra
     return gdf[gdf["code"].str.startswith(prefix)].reset_index(drop=True) if prefix else gdf
 
 
+@query(areas=("prefix",))
+def outlined_count(con, level: str, prefix: str = "") -> int:
+    """How many areas of `level` inside `prefix` have an outline (what a map of them would draw)."""
+    return con.execute("SELECT count(*) FROM areas WHERE level = ? AND geom IS NOT NULL AND starts_with(code, ?)",
+                       [level, prefix]).fetchone()[0]
+
+
 def village_shapes(prefix: str = "") -> gpd.GeoDataFrame:
     return area_shapes("village", prefix)
 

@@ -54,6 +54,9 @@ NO_CASES = "数据仓库中还没有诉求记录。用 `minqing load cases 台�
 NO_SHAPES = "还没有村(社区)边界。用 `minqing load areas 边界.geojson` 导入边界后即可显示地图。"
 NO_VILLAGE_SHAPES = ("还没有村(社区)边界, 地图先按乡镇(街道)显示。导入村级边界 (`minqing load areas 村界.geojson` "
                      "或「数据导入」页) 后显示到村(社区)。")
+CHOOSE_TOWN = ("本范围有 {n:,} 个村(社区), 一张地图画不下; 请在左侧选择一个乡镇(街道)后显示其村(社区)地图。")
+MANY_VILLAGES = ("本范围有 {n:,} 个村(社区), 地图先按乡镇(街道)显示; 在左侧选择或在地图上点击一个乡镇(街道), "
+                 "即显示其村(社区)。")
 
 
 

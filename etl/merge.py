@@ -4,15 +4,24 @@ A new key is loaded; a known key with other content is updated; the same content
 duplicate. Content is compared by a fingerprint of the kind's content columns. A key repeated
 in the file: the last row wins (ledgers append newer states below older ones); earlier
 identical rows are duplicates, earlier different ones are rejected as superseded_in_file.
+
+A table with a `content_md5` column (cases) keeps each row's fingerprint as it is merged, so the
+outcome join reads that one narrow column instead of fingerprinting every stored row on every
+load. Rows without one (a warehouse from before the column, rows changed by `terms.rederive`)
+are fingerprinted on the next load, and all of them again when the content columns change
+(`meta.<table>_content_md5_of` names the fingerprint's definition).
 """
 
 from __future__ import annotations
+
+import hashlib
 
 import duckdb
 
 from .kinds import Kind, MergeContext
 
-_NOT_CONTENT = ("batch_id", "synthetic_geom", "derived_geom")  # columns the merge writes from the load, not the file
+FP_COLUMN = "content_md5"  # the stored fingerprint of a row's content, where the table has it
+_NOT_CONTENT = ("batch_id", "synthetic_geom", "derived_geom", FP_COLUMN)  # columns the merge writes from the load, not the file
 
 
 def merge(con: duckdb.DuckDBPyConnection, spec: Kind, ctx: MergeContext, *,
@@ -26,15 +35,16 @@ def merge(con: duckdb.DuckDBPyConnection, spec: Kind, ctx: MergeContext, *,
     in_file_dupes = _keep_last_in_file(con, spec.key, fp)
     if spec.before_merge:
         spec.before_merge(con)
+    stored = _stored_fingerprints(con, spec, target_cols, fp)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE outcome AS
         SELECT i._line, i.{spec.key} AS k,
                CASE WHEN t.{spec.key} IS NULL THEN 'loaded' WHEN i.fp = t.fp THEN 'duplicate' ELSE 'updated' END AS outcome
-        FROM incoming i LEFT JOIN (SELECT {spec.key}, {fp} AS fp FROM {spec.table}) t ON t.{spec.key} = i.{spec.key}""")
+        FROM incoming i LEFT JOIN ({stored}) t ON t.{spec.key} = i.{spec.key}""")
     marks = {"synthetic_geom": synthetic} if "synthetic_geom" in target_cols else {}
     if "derived_geom" in target_cols:
         marks["derived_geom"] = False  # an outline from a file replaces one derived from villages
-    _write(con, spec, content, batch_id, marks)
+    _write(con, spec, content, batch_id, marks, keep_fp=FP_COLUMN in target_cols)
     notes = (spec.after_merge(con, ctx) if spec.after_merge else None) or {}
     loaded, updated, dup = con.execute("""
         SELECT count(*) FILTER (outcome = 'loaded'), count(*) FILTER (outcome = 'updated'),
@@ -67,6 +77,20 @@ def _fingerprint(content: list[str]) -> str:
     return "md5(concat_ws('\x1f', " + ", ".join(f"coalesce({text(c)}, '\x1e')" for c in content) + "))"
 
 
+def _stored_fingerprints(con: duckdb.DuckDBPyConnection, spec: Kind, target_cols: list[str], fp: str) -> str:
+    """SQL for (key, fp) of the rows already in the table: the stored `content_md5` (filled in
+    first where missing or made by another definition), else computed from every row."""
+    if FP_COLUMN not in target_cols:
+        return f"SELECT {spec.key}, {fp} AS fp FROM {spec.table}"
+    definition = hashlib.md5(fp.encode()).hexdigest()
+    name = f"{spec.table}_{FP_COLUMN}_of"
+    row = con.execute("SELECT value FROM meta WHERE key = ?", [name]).fetchone()
+    where = "" if row is None or row[0] != definition else f" WHERE {FP_COLUMN} IS NULL"
+    con.execute(f"UPDATE {spec.table} SET {FP_COLUMN} = {fp}{where}")
+    con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [name, definition])
+    return f"SELECT {spec.key}, {FP_COLUMN} AS fp FROM {spec.table}"
+
+
 def _keep_last_in_file(con: duckdb.DuckDBPyConnection, key: str, fp: str) -> int:
     """TEMP TABLE incoming: the last valid row of each key in the file, with its fingerprint;
     earlier rows with other content are rejected as superseded. Returns the earlier identical rows."""
@@ -89,20 +113,22 @@ def _keep_last_in_file(con: duckdb.DuckDBPyConnection, key: str, fp: str) -> int
 
 
 def _write(con: duckdb.DuckDBPyConnection, spec: Kind, content: list[str], batch_id: int,
-           marks: dict[str, object]) -> None:
+           marks: dict[str, object], keep_fp: bool) -> None:
     """Update the rows whose outcome is 'updated', insert those 'loaded'; `marks` are columns set
-    from the load (synthetic_geom) on the rows written."""
+    from the load (synthetic_geom) on the rows written; `keep_fp`: store each row's fingerprint."""
     table, key = spec.table, spec.key
+    from_row = {FP_COLUMN: "i.fp"} if keep_fp else {}
     mark_cols = list(marks)
     upd = con.execute("SELECT count(*) FROM outcome WHERE outcome = 'updated'").fetchone()[0]
     if upd:
-        sets = ", ".join(f"{c} = i.{c}" for c in content) + "".join(f", {c} = ?" for c in mark_cols)
+        sets = ", ".join([*(f"{c} = i.{c}" for c in content), *(f"{c} = {v}" for c, v in from_row.items())]) \
+            + "".join(f", {c} = ?" for c in mark_cols)
         con.execute(f"""
             UPDATE {table} SET {sets}, batch_id = ?
             FROM incoming i JOIN outcome o ON o._line = i._line AND o.outcome = 'updated'
             WHERE {table}.{key} = i.{key}""", [*marks.values(), batch_id])
-    cols = ", ".join([key, *content, *mark_cols, "batch_id"])
-    values = ", ".join([f"i.{key}", *(f"i.{c}" for c in content), *("?" for _ in mark_cols), "?"])
+    cols = ", ".join([key, *content, *from_row, *mark_cols, "batch_id"])
+    values = ", ".join([f"i.{key}", *(f"i.{c}" for c in content), *from_row.values(), *("?" for _ in mark_cols), "?"])
     con.execute(f"""
         INSERT INTO {table} ({cols})
         SELECT {values}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import mmap
 import re
 import warnings
 from dataclasses import dataclass, field
@@ -20,11 +21,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from . import csv_stream
+from .encodings import ReadError, line_at, detect_encoding
 from .geometry import check_geometries
-
-
-class ReadError(ValueError):
-    """A file that cannot be read at all; the message names the file and the place."""
 
 
 @dataclass
@@ -58,12 +57,58 @@ def read_file(path: str | Path, *, sheet: str | None = None, encoding: str | Non
 
 
 def read_csv(path: Path, encoding: str | None = None) -> RawTable:
-    """A CSV as text cells. Fast path: pyarrow, when every line is one well-formed row.
-    Otherwise Python's csv module, which knows each row's physical line and keeps rows
-    with too many cells or an unclosed quote (marked in `_error_reason`/`_error`, to be
-    rejected) instead of failing the file."""
-    data = path.read_bytes()
-    enc = encoding or detect_encoding(data, path)
+    """A CSV as text cells. Fast path: pyarrow's streaming reader over the memory-mapped file
+    (etl/csv_stream.py), when every line is one well-formed row. Otherwise Python's csv module,
+    which knows each row's physical line and keeps rows with too many cells or an unclosed quote
+    (marked in `_error_reason`/`_error`, to be rejected) instead of failing the file."""
+    f, data = csv_stream.open_mapped(path)
+    try:
+        enc = encoding or detect_encoding(data, path)
+        if enc.startswith("utf-16"):
+            return _read_csv_text(path, bytes(data), enc)
+        start = len(codecs.BOM_UTF8) if data[:3] == codecs.BOM_UTF8 else 0
+        first = _first_line(data, start, enc, path)
+        if first is None:
+            raise ReadError(f"{path}: 文件是空的")
+        delimiter = "\t" if path.suffix.lower() == ".tsv" else _sniff_delimiter(first)
+        # detect_encoding checked every byte of a file it calls UTF-8; any other is decoded as it streams
+        checked = encoding is None and enc == "utf-8"
+        try:
+            fast = csv_stream.read_stream(data, start, enc, delimiter, first, decode=not checked)
+        except csv_stream.DecodeFailure as e:
+            if encoding is None and enc == "gb18030":  # detected as GB18030 from the first bytes
+                raise ReadError(f"{path}: 第 {e.line} 行: 既不是 UTF-8、UTF-16, 也不是 GBK/GB18030 "
+                                f"编码; 请另存为 UTF-8 CSV 后重新导入") from None
+            raise ReadError(f"{path}: 第 {e.line} 行: 无法按 {enc} 编码读取 ({e.reason})") from None
+        if fast is None:
+            return _read_csv_text(path, bytes(data), enc)
+        headers, body, lines = fast
+        body = body.rename_columns(_unique(headers)).append_column("_line", pa.array(lines, pa.int32()))
+        return RawTable(_with_errors(body, pa.nulls(body.num_rows, pa.string()),
+                                     pa.nulls(body.num_rows, pa.string())), headers, enc)
+    finally:
+        if isinstance(data, mmap.mmap):
+            data.close()
+        f.close()
+
+
+def _first_line(data, start: int, enc: str, path: Path) -> str | None:
+    """The first line holding something, decoded (None: the file holds only blanks)."""
+    m = re.compile(rb"[^\s]").search(data, start)
+    if m is None:
+        return None
+    lo = data.rfind(b"\n", 0, m.start()) + 1
+    hi = data.find(b"\n", m.start())
+    raw = data[lo: hi if hi >= 0 else len(data)]
+    try:
+        return raw.decode(enc).lstrip("\ufeff").rstrip("\r")
+    except UnicodeDecodeError as e:
+        raise ReadError(f"{path}: 第 {line_at(data, lo)} 行: 无法按 {enc} 编码读取 ({e.reason})") from None
+
+
+def _read_csv_text(path: Path, data: bytes, enc: str) -> RawTable:
+    """The whole file as one string, read by Python's csv module (UTF-16, lone CR line breaks,
+    ragged rows, cells spanning lines)."""
     try:
         text = data.decode(enc)
     except UnicodeDecodeError as e:
@@ -181,72 +226,16 @@ def _swallowed_a_record(continuation: list[str], delimiter: str, width: int) -> 
 
 def _with_errors(table: pa.Table, reasons: list, messages: list) -> pa.Table:
     """The reader's verdict per row: `_error_reason` (a reason code) and `_error` (its message)."""
-    table = table.append_column("_error_reason", pa.array(reasons, pa.string()))
-    return table.append_column("_error", pa.array(messages, pa.string()))
+    def column(values):
+        return values if isinstance(values, pa.Array) else pa.array(values, pa.string())
+
+    table = table.append_column("_error_reason", column(reasons))
+    return table.append_column("_error", column(messages))
 
 
 def _quoted_newline(text: str) -> bool:
     """Whether a quoted cell contains a line break (cheap scan: quotes balance per line otherwise)."""
     return any(line.count('"') % 2 for line in text.split("\n"))
-
-
-def detect_encoding(data: bytes, path: Path | None = None) -> str:
-    """BOM first, then strict UTF-8, then GB18030 (never GB2312: it would garble rare characters).
-    A file mixing UTF-8 and GB18030 text is an error naming the first line where the bytes change."""
-    where = f"{path}: " if path else ""
-    if data.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    if data.startswith(codecs.BOM_UTF16_LE) or data.startswith(codecs.BOM_UTF16_BE):
-        return "utf-16"
-    sample = data[:4096]
-    if sample and sample.count(b"\x00") > len(sample) // 4:  # UTF-16 without BOM
-        return "utf-16-le" if sample[1:2] == b"\x00" else "utf-16-be"
-    try:
-        data.decode("utf-8")
-        return "utf-8"
-    except UnicodeDecodeError as e:
-        if _cjk(data[: e.start].decode("utf-8", errors="ignore")) >= 3:  # Chinese in UTF-8 before it
-            raise ReadError(f"{where}第 {_line_at(data, e.start)} 行: 编码与前面的行不同 (前面是 UTF-8, "
-                            f"这里不是, 可能混入了 GBK/GB18030 文本); 请把整个文件另存为 UTF-8 CSV 后重新导入") from None
-    try:
-        data.decode("gb18030")
-    except UnicodeDecodeError as e:
-        raise ReadError(f"{where}第 {_line_at(data, e.start)} 行: 既不是 UTF-8、UTF-16, 也不是 GBK/GB18030 "
-                        f"编码; 请另存为 UTF-8 CSV 后重新导入") from None
-    line = _utf8_line_in_gb18030(data)
-    if line:
-        raise ReadError(f"{where}第 {line} 行: 编码与前面的行不同 (前面是 GBK/GB18030, 这一行是 UTF-8); "
-                        f"请把整个文件另存为同一种编码 (建议 UTF-8 CSV) 后重新导入")
-    return "gb18030"
-
-
-# Three Chinese characters in a row as UTF-8 bytes: GB18030 text almost never looks like this,
-# and a whole line of it that decodes as UTF-8 is UTF-8.
-_UTF8_CJK_RUN = re.compile(rb"(?:[\xe4-\xe9][\x80-\xbf]{2}){3,}")
-
-
-def _utf8_line_in_gb18030(data: bytes, checks: int = 200) -> int | None:
-    """The first line of a GB18030 file that is Chinese written in UTF-8, if any."""
-    for k, m in enumerate(_UTF8_CJK_RUN.finditer(data)):
-        if k >= checks:
-            return None
-        lo = data.rfind(b"\n", 0, m.start()) + 1
-        hi = data.find(b"\n", m.end())
-        try:
-            text = data[lo: hi if hi >= 0 else len(data)].decode("utf-8")
-        except UnicodeDecodeError:
-            continue
-        if _cjk(text) >= 3:
-            return _line_at(data, lo)
-    return None
-
-
-def _line_at(data: bytes, offset: int) -> int:
-    return data.count(b"\n", 0, offset) + 1
-
-
-def _cjk(text: str) -> int:
-    return sum("\u4e00" <= ch <= "\u9fff" for ch in text)
 
 
 def read_xlsx(path: Path, sheet: str | None = None) -> RawTable:

@@ -147,10 +147,14 @@ def rederive(con: duckdb.DuckDBPyConnection) -> int:
         values += [(d, v) for (v,) in con.execute(f"SELECT DISTINCT {d}_raw FROM cases WHERE {d}_raw IS NOT NULL").fetchall()]
     _write_resolution(con, values)
     changed: set[str] = set()
+    # a changed case's stored content fingerprint is stale: the next load's merge computes it again
+    has_fp = con.execute("SELECT count(*) FROM duckdb_columns() WHERE table_name = 'cases' "
+                         "AND schema_name = 'main' AND column_name = 'content_md5'").fetchone()[0]
+    forget = ", content_md5 = NULL" if has_fp else ""
     for d in DOMAINS:
         cond = f"r.domain = '{d}' AND r.raw = cases.{d}_raw AND cases.{d} IS DISTINCT FROM r.term"
         changed |= {k for (k,) in con.execute(f"SELECT case_id FROM cases, term_resolution r WHERE {cond}").fetchall()}
-        con.execute(f"UPDATE cases SET {d} = r.term FROM term_resolution r WHERE {cond}")
+        con.execute(f"UPDATE cases SET {d} = r.term{forget} FROM term_resolution r WHERE {cond}")
     return len(changed)
 
 

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from .fdr import significance
-from .getis_ord import gi_star
+from .getis_ord import gi_star, gi_star_columns
 from .weights import binary_star
 
 CATEGORY_LABELS = {
@@ -111,10 +111,16 @@ def gi_star_by_bin(values: pd.DataFrame, w, *, time_col: str = "bin", location_c
     n_loc, n_bin = y.shape
     cols = {k: np.empty((n_loc, n_bin)) for k in ("Zs", "p_norm", "p_sim", "p", "p_cutoff")}
     sig = np.zeros((n_loc, n_bin), dtype=bool)
+    if permutations:
+        for k in range(n_bin):
+            g = gi_star(y[:, k], wb, permutations=permutations, seed=seed + k)
+            for c in ("Zs", "p_norm", "p_sim", "p"):
+                cols[c][:, k] = g[c].to_numpy()
+    else:  # every bin in one sparse product
+        cols["Zs"], cols["p_norm"] = gi_star_columns(y, wb)
+        cols["p_sim"][:] = np.nan
+        cols["p"] = np.minimum(1.0, 2.0 * cols["p_norm"])
     for k in range(n_bin):
-        g = gi_star(y[:, k], wb, permutations=permutations, seed=seed + k)
-        for c in ("Zs", "p_norm", "p_sim", "p"):
-            cols[c][:, k] = g[c].to_numpy()
         sig[:, k], cols["p_cutoff"][:, k] = significance(cols["p"][:, k], alpha, fdr=fdr)
     z = cols["Zs"]
     cls = np.where(sig & (z > 0), "hot", np.where(sig & (z < 0), "cold", "none"))
@@ -252,19 +258,31 @@ def _ordered_bins(col: pd.Series) -> pd.Index:
 
 
 def _trend(z: np.ndarray, alpha: float):
-    """Mann-Kendall per row of z (locations x bins, oldest first): (z, p, 'up'/'down'/'none')."""
-    import pymannkendall as mk
+    """Mann-Kendall per row of z (locations x bins, oldest first): (z, p, 'up'/'down'/'none').
+    pymannkendall's `original_test` (score S, variance with the tie correction, continuity-
+    corrected z, two-sided normal p) computed for all rows at once; its ties are exact
+    equalities, as here."""
+    from scipy.stats import norm
 
-    n_loc, n_bin = z.shape
+    n_loc, n = z.shape
     tz, tp = np.zeros(n_loc), np.ones(n_loc)
     trend = np.full(n_loc, "none", dtype=object)
-    if n_bin < 2:  # no trend in a single bin (pymannkendall divides by zero)
+    if n < 2:  # no trend in a single bin (pymannkendall divides by zero)
         return tz, tp, trend
-    for i in range(n_loc):
-        r = mk.original_test(z[i], alpha=alpha)
-        tz[i], tp[i] = float(r.z), float(r.p)
-        if tp[i] < alpha:
-            trend[i] = "up" if tz[i] > 0 else "down"
+    s = np.zeros(n_loc)
+    for k in range(n - 1):
+        later = z[:, k + 1:]
+        s += (later > z[:, k:k + 1]).sum(axis=1) - (later < z[:, k:k + 1]).sum(axis=1)
+    ordered = np.sort(z, axis=1)
+    group = np.concatenate([np.zeros((n_loc, 1), int), np.cumsum(ordered[:, 1:] != ordered[:, :-1], axis=1)], axis=1)
+    sizes = np.zeros((n_loc, n))
+    np.add.at(sizes, (np.repeat(np.arange(n_loc), n), group.ravel()), 1)
+    var_s = (n * (n - 1) * (2 * n + 5) - (sizes * (sizes - 1) * (2 * sizes + 5)).sum(axis=1)) / 18
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tz = np.where(s > 0, (s - 1) / np.sqrt(var_s), np.where(s < 0, (s + 1) / np.sqrt(var_s), 0.0))
+    tp = 2 * (1 - norm.cdf(np.abs(tz)))
+    trend[(tp < alpha) & (tz > 0)] = "up"
+    trend[(tp < alpha) & (tz < 0)] = "down"
     return tz, tp, trend
 
 

@@ -262,12 +262,23 @@ def test_ranking_table_marks_the_unranked(con):
 
 
 
+def test_a_province_map_shows_towns_until_a_town_is_chosen(monkeypatch):
+    """Level of detail: 54,145 villages (河北省) draw as their 2,365 towns; one town's villages, a
+    district's few hundred, or a city's under the limit draw as villages."""
+    assert overview.map_level(54_145, 2_365) == "town"
+    assert overview.map_level(31, 2_365) == "village"  # a town of the province chosen
+    assert overview.map_level(421, 27) == "village"
+    monkeypatch.setenv("MINQING_MAP_MAX_VILLAGES", "400")
+    assert overview.map_level(421, 27) == "town"
+    assert overview.map_level(421, 0) == "village"  # no town outlines to fall back on
+
+
 def test_the_overview_map_falls_back_to_towns_when_only_towns_have_outlines():
     villages = gpd.GeoDataFrame({"code": [], "name": [], "town": []}, geometry=[], crs="EPSG:4326")
     towns = gpd.GeoDataFrame({"code": ["610902001"], "name": ["老城街道"], "town": [""]},
                              geometry=[shapely.box(109.0, 32.6, 109.1, 32.7)], crs="EPSG:4326")
-    assert overview.map_shapes(villages, towns)[1] == "town"
-    assert overview.map_shapes(towns.iloc[0:0], towns.iloc[0:0])[1] == "village"  # nothing at all: the village message
+    assert overview.map_level(len(villages), len(towns)) == "town"
+    assert overview.map_level(0, 0) == "village"  # nothing at all: the village message
     figs = pd.DataFrame({"code": ["610902001"], "received": [12], "closed": [6], "open": [6], "overdue": [2],
                          "closure_rate": [0.5], "satisfaction_rate": [float("nan")], "households": [0], "per_1000": [float("nan")]})
     table = overview.village_table(overview.village_map(towns, figs, "received"), "town")

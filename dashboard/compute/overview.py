@@ -9,6 +9,7 @@ import pandas as pd
 
 from analysis import metrics
 from analysis.filters import DOMAIN_LABELS
+from etl import settings
 from reports import formats
 
 MAP_FIGURES = {"received": "受理诉求", "per_1000": "每千户诉求", "open": "未办结", "overdue": "超期未办结",
@@ -50,10 +51,18 @@ def groups_table(rows: pd.DataFrame, by: str) -> pd.DataFrame:
 LEVEL_NAMES = {"village": "村(社区)", "town": "乡镇(街道)"}
 
 
-def map_shapes(villages: gpd.GeoDataFrame, towns: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, str]:
-    """The outlines the map draws and their level: the villages', else the towns' when a district
-    has town outlines only (the map still works, one level up)."""
-    return (towns, "town") if villages.empty and not towns.empty else (villages, "village")
+def map_level(villages: int, towns: int, limit: int | None = None) -> str:
+    """The level the map draws, from the number of outlined villages and towns in the area on
+    screen: the villages; the towns when only towns have outlines (the map still works, one
+    level up) or when there are more villages than `limit` (setting map_max_villages: level of
+    detail, so a province opens on its towns and shows a town's villages once it is chosen)."""
+    return "town" if towns and (villages == 0 or too_many_villages(villages, limit)) else "village"
+
+
+def too_many_villages(villages: int, limit: int | None = None) -> bool:
+    """Whether a map of `villages` areas would be too heavy for one page (setting map_max_villages);
+    pages that only draw villages then ask for a town first."""
+    return villages > (int(settings.get("map_max_villages")) if limit is None else limit)
 
 
 def village_map(shapes: gpd.GeoDataFrame, figs: pd.DataFrame, figure: str) -> gpd.GeoDataFrame:

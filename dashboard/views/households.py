@@ -8,7 +8,8 @@ import streamlit as st
 
 from dashboard import data, filters, maps
 from dashboard.compute import households as view
-from dashboard.ui import area_page, downloads, household_cards, show_map, style_chart, table as show_table
+from dashboard.compute.overview import too_many_villages
+from dashboard.ui import CHOOSE_TOWN, area_page, downloads, household_cards, show_map, style_chart, table as show_table
 from analysis import households as hh
 
 flt = area_page("民情分类 · 放心户 / 关心户 / 连心户")
@@ -39,8 +40,11 @@ show_table(out)
 downloads(out, f"民情分类_{data.area_name(flt.area_prefix) if flt.area_prefix else '全区'}", "hh_table")
 
 st.subheader("各村(社区)连心户占比")
-shapes = data.village_shapes(flt.town or "")
-if shapes.empty:
+n_villages = data.outlined_count("village", flt.town or "")
+shapes = data.village_shapes(flt.town or "") if not too_many_villages(n_villages) else None
+if shapes is None:
+    st.info(CHOOSE_TOWN.format(n=n_villages))
+elif shapes.empty:
     st.info("还没有村(社区)边界, 无法画图。")
 else:
     gdf = view.share_map_frame(shapes, data.households("village", flt.town or "")["categories"])

@@ -12,7 +12,7 @@ from dashboard.compute.changes import change_text, fmt_rate
 from dashboard.texts import help_text
 from analysis.filters import DOMAIN_LABELS
 from analysis.metrics import LABELS
-from dashboard.ui import NO_SHAPES, NO_VILLAGE_SHAPES, case_page, downloads, show_map, style_chart
+from dashboard.ui import MANY_VILLAGES, NO_SHAPES, NO_VILLAGE_SHAPES, case_page, downloads, show_map, style_chart
 
 flt = case_page("民情地图 · 总览")
 s = data.summary(flt, compare=True)
@@ -70,7 +70,10 @@ with right:
 def village_map() -> None:
     """The village map and its table (the towns' when only towns have outlines): choosing the
     figure reruns only this part."""
-    shapes, level = view.map_shapes(data.village_shapes(flt.town or ""), data.area_shapes("town", ""))
+    prefix = flt.town or ""
+    outlined = data.outlined_count("village", prefix)
+    level = view.map_level(outlined, data.outlined_count("town", ""))
+    shapes = data.area_shapes(level, prefix if level == "village" else "")
     unit = view.LEVEL_NAMES[level]
     st.subheader(f"各{unit}分布")
     figure = st.selectbox("地图指标", list(view.MAP_FIGURES), format_func=view.MAP_FIGURES.get, key="ov_figure")
@@ -78,7 +81,7 @@ def village_map() -> None:
         st.info(NO_SHAPES)
         return
     if level == "town":
-        st.info(NO_VILLAGE_SHAPES)
+        st.info(MANY_VILLAGES.format(n=outlined) if outlined else NO_VILLAGE_SHAPES)
     gdf = view.village_map(shapes, area_data.area_figures(flt, level), figure)
     tooltip = view.tooltip(figure, level)
     m = maps.choropleth(gdf, figure, view.MAP_FIGURES[figure], data.bounds(flt.area_prefix), tooltip, data.demo_caption())

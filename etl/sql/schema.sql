@@ -161,7 +161,8 @@ CREATE TABLE IF NOT EXISTS cases (
     channel_raw VARCHAR,
     category_raw VARCHAR,
     status_raw VARCHAR,
-    satisfaction_raw VARCHAR
+    satisfaction_raw VARCHAR,
+    content_md5 VARCHAR
 );
 
 -- The warehouse's own vocabulary: a term its files write, mapped to a term of etl/vocab.toml
