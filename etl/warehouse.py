@@ -85,7 +85,5 @@ def upgrade_schema(con: duckdb.DuckDBPyConnection) -> None:
     for d in ("channel", "category", "status", "satisfaction"):
         con.execute(f"ALTER TABLE cases ADD COLUMN IF NOT EXISTS {d}_raw VARCHAR")
         con.execute(f"UPDATE cases SET {d}_raw = {d} WHERE {d}_raw IS NULL AND {d} IS NOT NULL")
-    # each case's content fingerprint, stored by the merge (etl/merge.py); NULL ones are filled in there
-    con.execute("ALTER TABLE cases ADD COLUMN IF NOT EXISTS content_md5 VARCHAR")
     con.execute("""CREATE TABLE IF NOT EXISTS vocab_map (domain VARCHAR NOT NULL, term VARCHAR NOT NULL,
                    mapped_to VARCHAR NOT NULL, mapped_at TIMESTAMP NOT NULL, PRIMARY KEY (domain, term))""")

@@ -15,6 +15,8 @@ from etl import migrations
 from etl.db import connect
 from etl.migrations import SchemaError, Step
 
+NEXT = migrations.latest() + 1  # a test step after this code's real ones
+
 
 def run(*args):
     return CliRunner().invoke(main, [str(a) for a in args])
@@ -56,11 +58,11 @@ def _add_level(con):  # what a real step looks like: a column with its values de
 
 
 def test_the_first_write_upgrades_an_older_warehouse_keeping_every_row(office, monkeypatch):
-    monkeypatch.setattr(migrations, "STEPS", (Step(2, "m0002_test_level", _add_level),))
+    monkeypatch.setattr(migrations, "STEPS", (*migrations.STEPS, Step(NEXT, "m9999_test_level", _add_level),))
     before = _counts(office)
     r = run("--db", office, "vocab", "map", "--domain", "channel", "12345热线", "群工热线")  # any write
     assert r.exit_code == 0, r.output
-    assert _raw(office, "SELECT value FROM meta WHERE key = 'schema_version'") == [("2",)]
+    assert _raw(office, "SELECT value FROM meta WHERE key = 'schema_version'") == [(str(NEXT),)]
     after = _counts(office)
     assert after.pop("vocab_map") == before.pop("vocab_map") + 1  # the write itself
     assert {t: after[t] for t in before} == before
@@ -70,17 +72,17 @@ def test_the_first_write_upgrades_an_older_warehouse_keeping_every_row(office, m
 def test_minqing_upgrade_says_what_it_did_and_is_audited(office, monkeypatch):
     from access import store
 
-    monkeypatch.setattr(migrations, "STEPS", (Step(2, "m0002_test_level", _add_level),))
+    monkeypatch.setattr(migrations, "STEPS", (*migrations.STEPS, Step(NEXT, "m9999_test_level", _add_level),))
     r = run("--db", office, "upgrade")
     assert r.exit_code == 0, r.output
-    assert "从结构版本 1 升级到 2" in r.output
+    assert f"从结构版本 {NEXT - 1} 升级到 {NEXT}" in r.output
     assert [e for e in store.audit_entries(office) if e["action"] == "upgrade"]
     r = run("--db", office, "upgrade")
     assert r.exit_code == 0 and "无需升级" in r.output
 
 
 def test_a_step_that_loses_rows_is_refused_and_the_file_is_untouched(office, monkeypatch):
-    monkeypatch.setattr(migrations, "STEPS", (Step(2, "m0002_bad", lambda con: con.execute("DELETE FROM visits WHERE true")),))
+    monkeypatch.setattr(migrations, "STEPS", (*migrations.STEPS, Step(NEXT, "m9999_bad", lambda con: con.execute("DELETE FROM visits WHERE true")),))
     sha = _sha(office)
     r = run("--db", office, "upgrade")
     assert r.exit_code == 2
@@ -89,10 +91,10 @@ def test_a_step_that_loses_rows_is_refused_and_the_file_is_untouched(office, mon
 
 
 def test_a_failing_step_leaves_the_warehouse_as_it_was(office, monkeypatch):
-    monkeypatch.setattr(migrations, "STEPS", (Step(2, "m0002_broken", lambda con: con.execute("ALTER TABLE nowhere ADD COLUMN x INT")),))
+    monkeypatch.setattr(migrations, "STEPS", (*migrations.STEPS, Step(NEXT, "m9999_broken", lambda con: con.execute("ALTER TABLE nowhere ADD COLUMN x INT")),))
     sha = _sha(office)
     r = run("--db", office, "upgrade")
-    assert r.exit_code == 2 and "m0002_broken" in r.output
+    assert r.exit_code == 2 and "m9999_broken" in r.output
     assert _sha(office) == sha
 
 
@@ -133,12 +135,12 @@ def test_init_writes_the_newest_version_and_steps_have_no_gaps(wh):
 def test_serve_upgrades_an_older_warehouse_before_the_dashboard_starts(office, monkeypatch):
     import os
 
-    monkeypatch.setattr(migrations, "STEPS", (Step(2, "m0002_test_level", _add_level),))
+    monkeypatch.setattr(migrations, "STEPS", (*migrations.STEPS, Step(NEXT, "m9999_test_level", _add_level),))
     started = []
     monkeypatch.setattr(os, "execvpe", lambda *args: started.append(args))  # not the real server
     monkeypatch.chdir(os.getcwd())  # serve moves to the repository; back afterwards
     r = run("--db", office, "serve", "--port", "8777")
     assert r.exit_code == 0, r.output
-    assert "从结构版本 1 升级到 2" in r.output
-    assert _raw(office, "SELECT value FROM meta WHERE key = 'schema_version'") == [("2",)]
+    assert f"从结构版本 {NEXT - 1} 升级到 {NEXT}" in r.output
+    assert _raw(office, "SELECT value FROM meta WHERE key = 'schema_version'") == [(str(NEXT),)]
     assert started and "streamlit" in started[0][1]
