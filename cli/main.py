@@ -10,7 +10,7 @@ import click
 from etl import settings
 from etl.db import REPO_ROOT
 
-from . import access, analysis, fieldwork, vocab, warehouse
+from . import access, alerts, analysis, fieldwork, vocab, warehouse
 
 
 def _default_db() -> str:
@@ -37,7 +37,7 @@ def main(ctx: click.Context, db: str) -> None:
     ctx.obj = {"db": Path(db)}
 
 
-for _command in (*warehouse.COMMANDS, *vocab.COMMANDS, *analysis.COMMANDS, *fieldwork.COMMANDS, *access.COMMANDS):
+for _command in (*warehouse.COMMANDS, *vocab.COMMANDS, *analysis.COMMANDS, *alerts.COMMANDS, *fieldwork.COMMANDS, *access.COMMANDS):
     main.add_command(_command)
 
 

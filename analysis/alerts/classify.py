@@ -93,10 +93,11 @@ def unmapped_cases(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def suggestions(con: duckdb.DuckDBPyConnection, model: Model | None = None) -> tuple[pd.DataFrame, pd.DataFrame, Model]:
-    """(per written term: category_raw, cases, suggested, probability; per case: case_id,
+    """(per written term: category_raw, cases, suggested, probability, agree (share of its cases
+    whose own suggestion is the term's); per case: case_id,
     area_code, category_raw, suggested, probability; the model). Nothing is written."""
     cases = unmapped_cases(con)
-    terms_cols = ["category_raw", "cases", "suggested", "probability"]
+    terms_cols = ["category_raw", "cases", "suggested", "probability", "agree"]
     if model is None:
         model = train(training_cases(con))
     if cases.empty or model.pipeline is None:
@@ -109,6 +110,8 @@ def suggestions(con: duckdb.DuckDBPyConnection, model: Model | None = None) -> t
     for term, idx in per_case.groupby("category_raw").indices.items():
         mean = proba[idx].mean(axis=0)
         best = int(mean.argmax())
-        rows.append({"category_raw": term, "cases": len(idx), "suggested": model.classes[best], "probability": float(mean[best])})
+        agree = float((per_case["suggested"].to_numpy()[idx] == model.classes[best]).mean())
+        rows.append({"category_raw": term, "cases": len(idx), "suggested": model.classes[best], "probability": float(mean[best]),
+                     "agree": agree})
     per_term = pd.DataFrame(rows, columns=terms_cols).sort_values(["cases", "category_raw"], ascending=[False, True])
     return per_term.reset_index(drop=True), per_case, model

@@ -55,6 +55,7 @@ def current_alerts(con: duckdb.DuckDBPyConnection, scope: str = "", *,
     """The warnings at the data's own date (etl.views.as_of; `as_of` to look at another day),
     ranked; `scope`: an area-code prefix (a town account's) the warnings are cut to; `seen`:
     (keys, data date) -> first data date of each key, recording the new ones."""
+    views.ensure_views(con)
     day = as_of or views.as_of(con).at.date()
     names = _names(con)
     recent = clusters.recent_cases(con, day)
@@ -65,7 +66,7 @@ def current_alerts(con: duckdb.DuckDBPyConnection, scope: str = "", *,
              + _skips(level_skip.level_skips(con, day), names)
              + _same(clusters.same_matter(con, day, recent, exclude=in_groups), names))
     if scope:
-        items = _cut(con, items, scope, names)
+        items = cut(con, items, scope, names)
     if seen is not None and items:
         first = seen([a.key for a in items], day.isoformat())
         for a in items:
@@ -153,8 +154,10 @@ def _same(df: pd.DataFrame, names) -> list[Alert]:
     return out
 
 
-def _cut(con, items: list[Alert], scope: str, names) -> list[Alert]:
-    """The warnings touching `scope`, with only its areas and cases; ranks renumbered per kind."""
+def cut(con, items: list[Alert], scope: str, names: dict[str, str] | None = None) -> list[Alert]:
+    """The warnings touching `scope` (an area-code prefix), with only its areas and cases; ranks
+    renumbered per kind. `items` are changed in place."""
+    names = _names(con) if names is None else names
     ids = sorted({c for a in items for c in a.case_ids})
     area = dict(con.execute("SELECT case_id, area_code FROM cases WHERE list_contains(?, case_id)", [ids]).fetchall()) if ids else {}
     out, rank = [], {}

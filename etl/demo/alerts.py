@@ -5,7 +5,8 @@
 - same_matter: one person without name, phone or ID writing through three channels (多头访);
 - level_skip: three in-person petitions at city level on 干部作风 from a village whose own
   village and town had no such case before (越级访);
-- unmapped: cases whose category the vocabulary does not know (待分类), for the suggestions.
+- unmapped: cases whose category the vocabulary does not know (水管维修: water; 待分类: mixed),
+  for the category suggestions.
 
 A generator of its own (seed + 18) draws them, so the rest of the demo stays what it was; the
 villages are in towns with no other planting. Their truth goes to demo_truth.json["alerts"].
@@ -25,12 +26,13 @@ BURST = ["征地补偿标准明显低于周边同类项目，请求重新核定�
          "青苗补偿款被扣留一部分，不知去向，请求公开。", "征收范围划定有误，我家房屋被划入却无人告知。",
          "旧房拆除后宅基地置换面积缩水，请求按原面积安置。", "征地公告未在村里公示就开始施工，程序不合规。"]
 CLUSTER = "村口新建石料厂夜间施工噪声扰民、粉尘污染严重，群众要求停工整改{}"
-CLUSTER_ENDS = ["。", "！", "。。", "。", "！", "！！"]
+CLUSTER_ENDS = ["。", "！"]
 SAME = "本组自来水管道老化破裂，已经停水十多天，请求尽快维修{}"
 SAME_ENDS = ["。", "！", "！！"]
 SKIP = "反映村干部在土地流转中优亲厚友、账目不公开，村里解决不了，要求上级调查处理{}"
-UNMAPPED = ["反映本村饮水问题，自来水经常停水，请求解决。", "群众反映饮水水质浑浊，请求检测。", "反映道路破损严重，雨天无法通行。",
-            "反映低保评定不公，请求复核。", "反映医疗报销比例低，看病难。", "反映道路路灯不亮，夜间出行不便。"]
+UNMAPPED = [("水管维修", "反映本村饮水问题，自来水经常停水，请求解决。"), ("水管维修", "群众反映饮水水质浑浊，请求检测。"),
+            ("水管维修", "反映组里饮水管道破裂，请求维修。"), ("水管维修", "反映饮水工程水压不足，高处农户吃不上水。"),
+            ("待分类", "反映道路破损严重，雨天无法通行。"), ("待分类", "反映低保评定不公，请求复核。")]
 
 
 def plant(ledger: pd.DataFrame, vg, touching: dict[int, list[int]], towns: list[str], as_of: str,
@@ -81,9 +83,9 @@ def plant(ledger: pd.DataFrame, vg, touching: dict[int, list[int]], towns: list[
 
     spare = [i for i in np.flatnonzero(np.isin(town_of, towns)) if codes[i] not in
              {truth["surge"]["village"], *truth["cluster"]["villages"], truth["same_matter"]["village"], truth["level_skip"]["village"]}]
-    for i, text in enumerate(UNMAPPED):
-        add(int(spare[i % len(spare)]), 20 + 3 * i, "待分类", "群工热线", text, "区")
-    truth["unmapped"] = {"term": "待分类", "cases": len(UNMAPPED)}
+    for i, (term, text) in enumerate(UNMAPPED):
+        add(int(spare[i % len(spare)]), 20 + 3 * i, term, "群工热线", text, "区")
+    truth["unmapped"] = {"terms": {"水管维修": 4, "待分类": 2}, "suggested": {"水管维修": "饮水"}}
 
     planted = pd.DataFrame(rows)
     ym = pd.to_datetime(planted["受理时间"]).dt.strftime("%Y%m")
