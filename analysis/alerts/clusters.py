@@ -47,17 +47,21 @@ def recent_cases(con: duckdb.DuckDBPyConnection, as_of: dt.date, days: int | Non
         ORDER BY f.received_at, f.case_id""", [start, as_of]).df()
 
 
-def similarity(texts: list[str]) -> sparse.csr_matrix:
-    """Cosine similarity of the texts' character 2-3-gram tf-idf vectors (sparse, n x n)."""
+def vectors(texts: list[str]) -> sparse.csr_matrix:
+    """The texts' character 2-3-gram tf-idf vectors, L2-normalised (idf from these texts)."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    n = len(texts)
-    if n == 0:
+    if not texts:
         return sparse.csr_matrix((0, 0))
     try:
-        x = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 3)).fit_transform(texts)
+        return TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 3)).fit_transform(texts).tocsr()
     except ValueError:  # no text has two characters: nothing is similar
-        return sparse.csr_matrix((n, n))
+        return sparse.csr_matrix((len(texts), 0))
+
+
+def similarity(texts: list[str]) -> sparse.csr_matrix:
+    """Cosine similarity of the texts' vectors (sparse, n x n)."""
+    x = vectors(texts)
     return (x @ x.T).tocsr()  # rows are L2-normalised: the product is the cosine
 
 

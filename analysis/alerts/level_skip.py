@@ -53,22 +53,22 @@ def skipping(high: pd.DataFrame, low: pd.DataFrame, back_days: int | None = None
     out = pd.Series(True, index=high.index, dtype=bool)
     if high.empty or low.empty:
         return out
-    low_by_place = {p: part for p, part in low.groupby("place")}
-    for i, r in high.iterrows():
-        before = low_by_place.get(r["place"])
-        if before is None:
+    # one vocabulary and idf for all texts (as the groups of near-duplicates have over theirs)
+    x = clusters.vectors([*high["content"].astype(str), *low["content"].astype(str)])
+    xh, xl = x[:len(high)], x[len(high):]
+    low = low.reset_index(drop=True)
+    by_place = low.groupby("place").indices
+    for pos, (i, r) in enumerate(high.iterrows()):
+        rows = by_place.get(r["place"])
+        if rows is None:
             continue
-        before = before[(before["received_at"] < r["received_at"]) & (before["received_at"] >= r["received_at"] - back)]
-        if before.empty:
+        when = low["received_at"].to_numpy()[rows]
+        rows = rows[(when < r["received_at"]) & (when >= r["received_at"] - back)]
+        if not len(rows):
             continue
-        if (before["category"] == r["category"]).any():
-            out[i] = False
-            continue
-        texts = [str(r["content"]), *before["content"].astype(str)]
-        if texts[0].strip():
-            sim = clusters.similarity(texts)
-            if sim.shape[0] and (sim[0, 1:].toarray() >= threshold - 1e-9).any():
-                out[i] = False
+        same = (low["category"].to_numpy()[rows] == r["category"]).any()
+        near = x.shape[1] > 0 and (xl[rows] @ xh[pos].T).toarray().max() >= threshold - 1e-9
+        out[i] = not (same or near)
     return out
 
 
