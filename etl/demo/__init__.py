@@ -80,7 +80,8 @@ def build_demo(db_path: str | Path, *, seed: int = 20241, as_of: str = "2026-10-
     ledger = case_gen.cases(vg, vg.geometry, counts, months, plan, pd.Timestamp(as_of) + pd.Timedelta(hours=23, minutes=59),
                             geo.to_lonlat, rng)
     dis = disasters(geo, rng)
-    ledger, truth["alerts"] = alert_plants.plant(ledger, vg, touching, _free_towns(vg)[1:5], as_of, seed)
+    ledger, truth["alerts"] = alert_plants.plant(ledger, vg, touching, _free_towns(vg, hh_counts)[:4], as_of, seed, hh_counts,
+                                                 scale)
 
     say("写出演示源文件 (writing source files)")
     files = _write_sources(src, d.name, geo, vg, official, snaps, cadres, visits, stations, buildings, ledger, dis)
@@ -137,12 +138,17 @@ def _plant(vg, touching, months, rng):
     return plan, hotspots, (difficult, poverty, official)
 
 
-def _free_towns(vg) -> list[str]:
-    """Towns (by code) with no planted pattern: the first is the field-work idle town, the next
-    four carry the early-warning plants (etl/demo/alerts.py)."""
+def _free_towns(vg, households=None) -> list[str]:
+    """Towns (by code) with no planted pattern: the first is the field-work idle town. With
+    `households` (per village): the others, most households first; the first four carry the
+    early-warning plants (etl/demo/alerts.py), where a few more cases move the rates least."""
     planted = {*PERSISTENT_TOWNS, *EMERGING_TOWNS, *DIMINISHING_TOWNS, *DIFFICULT_TOWNS, *POVERTY_TOWNS,
                *OFFICIAL_POOR_TOWNS}
-    return sorted(set(vg["town_code"]) - planted)
+    free = sorted(set(vg["town_code"]) - planted)
+    if households is None:
+        return free
+    size = pd.Series(households, index=vg.index).groupby(vg["town_code"]).sum()
+    return sorted(free[1:], key=lambda t: (-size[t], t))
 
 
 def _fieldwork_truth(vg, official) -> dict:

@@ -36,9 +36,14 @@ UNMAPPED = [("水管维修", "反映本村饮水问题，自来水经常停水�
 
 
 def plant(ledger: pd.DataFrame, vg, touching: dict[int, list[int]], towns: list[str], as_of: str,
-          seed: int) -> tuple[pd.DataFrame, dict]:
+          seed: int, households: np.ndarray, scale: float = 1.0) -> tuple[pd.DataFrame, dict]:
     """`ledger` with the planted rows appended, and their truth. `towns`: four town codes with no
-    other planting (surge, cluster, same matter, level skip)."""
+    other planting (surge, cluster, same matter, level skip). The plants go to the villages with
+    the most households (`households`, per village of `vg`), where a few more cases change the
+    period's rates (and the hot-spot statistics over them) least. The burst and the group have
+    12 and 14 cases at full size and 6 each on a small demo (`scale` < 1/4: the tests' 5%), where
+    more would move the other planted statistics (LISA's High-High clusters under FDR)."""
+    burst, group = (12, 14) if scale >= 0.25 else (6, 6)
     rng = np.random.default_rng(seed + 18)
     end = pd.Timestamp(as_of)
     codes = vg["code"].to_numpy()
@@ -46,9 +51,9 @@ def plant(ledger: pd.DataFrame, vg, touching: dict[int, list[int]], towns: list[
     rows: list[dict] = []
     truth: dict = {}
 
-    def village(town: str) -> int:
-        idx = np.flatnonzero(town_of == town)
-        return int(idx[np.argmax([len(touching[i]) for i in idx])])  # the best connected: a neighbour in town
+    def village(town: str, neighbour: bool = False) -> int:
+        idx = [i for i in np.flatnonzero(town_of == town) if not neighbour or any(town_of[j] == town for j in touching[i])]
+        return int(max(idx, key=lambda i: (households[i], -i)))
 
     def add(v: int, days_ago: float, category: str, channel: str, text: str, level: str, person: bool = True) -> None:
         at = (end - pd.Timedelta(days=days_ago)).normalize() + pd.Timedelta(minutes=int(rng.integers(8 * 60, 18 * 60)))
@@ -60,23 +65,23 @@ def plant(ledger: pd.DataFrame, vg, touching: dict[int, list[int]], towns: list[
                      "受理层级": level, "办理意见": "", "承办人签字": "", "单位领导签字": "", "_village": codes[v], "_month": -1})
 
     v = village(towns[0])
-    for i, text in enumerate(BURST):
+    for i, text in enumerate(BURST[:burst]):
         add(v, i % 6, "征地拆迁补偿", ["群工热线", "网上信访", "接访日"][i % 3], text, "区" if i % 3 < 2 else "镇")
-    truth["surge"] = {"village": codes[v], "category": "征地拆迁补偿", "cases": len(BURST)}
+    truth["surge"] = {"village": codes[v], "category": "征地拆迁补偿", "cases": burst}
 
-    a = village(towns[1])
-    b = next(j for j in touching[a] if town_of[j] == towns[1])
-    for i in range(14):
+    a = village(towns[1], neighbour=True)
+    b = max((j for j in touching[a] if town_of[j] == towns[1]), key=lambda j: (households[j], -j))
+    for i in range(group):
         add((a, b)[i % 2], 9 - (i * 0.6), "基础设施", ["群工热线", "网上信访", "代理信访", "驻点走访"][i % 4],
             CLUSTER.format(CLUSTER_ENDS[i % len(CLUSTER_ENDS)]), "区" if i % 4 < 2 else "村")
-    truth["cluster"] = {"villages": sorted([codes[a], codes[b]]), "cases": 14}
+    truth["cluster"] = {"villages": sorted([codes[a], codes[b]]), "cases": group}
 
     v = village(towns[2])
     for i, channel in enumerate(["群工热线", "网上信访", "群工信箱"]):
         add(v, 10 - 4 * i, "饮水", channel, SAME.format(SAME_ENDS[i]), "区", person=False)
     truth["same_matter"] = {"village": codes[v], "channels": ["群工热线", "网上信访", "群工信箱"], "cases": 3}
 
-    v = _quiet_village(ledger, vg, towns[3], "干部作风", end)
+    v = _quiet_village(ledger, vg, towns[3], "干部作风", end, households)
     for i in range(3):
         add(v, 1 + 2 * i, "干部作风", "接访日", SKIP.format("。" if i else "！"), "市")
     truth["level_skip"] = {"village": codes[v], "category": "干部作风", "cases": 3}
@@ -93,9 +98,9 @@ def plant(ledger: pd.DataFrame, vg, touching: dict[int, list[int]], towns: list[
     return pd.concat([ledger, planted[ledger.columns]], ignore_index=True), truth
 
 
-def _quiet_village(ledger: pd.DataFrame, vg, town: str, category: str, end: pd.Timestamp) -> int:
-    """A village of `town` (by code order) with no case of `category` in the 60 days before `end`."""
+def _quiet_village(ledger: pd.DataFrame, vg, town: str, category: str, end: pd.Timestamp, households) -> int:
+    """The village of `town` with the most households and no case of `category` in the 60 days before `end`."""
     recent = ledger[(pd.to_datetime(ledger["受理时间"]) > end - pd.Timedelta(days=60)) & (ledger["问题类别"] == category)]
     busy = set(recent["_village"])
     idx = [i for i in np.flatnonzero(vg["town_code"].to_numpy() == town) if vg.at[i, "code"] not in busy]
-    return int(sorted(idx, key=lambda i: vg.at[i, "code"])[0])
+    return int(max(idx, key=lambda i: (households[i], -i)))
