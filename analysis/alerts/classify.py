@@ -25,7 +25,7 @@ import pandas as pd
 from etl import vocab
 
 MIN_PER_CLASS = 2  # categories with fewer cases are left out of training (no stratified split)
-MAX_TRAIN = 60_000  # a stratified sample of at most this many cases trains the model
+MAX_TRAIN = 20_000  # a stratified sample of at most this many cases trains the model (and is cross-validated)
 
 
 @dataclass
@@ -95,9 +95,12 @@ def unmapped_cases(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 def suggestions(con: duckdb.DuckDBPyConnection, model: Model | None = None) -> tuple[pd.DataFrame, pd.DataFrame, Model]:
     """(per written term: category_raw, cases, suggested, probability, agree (share of its cases
     whose own suggestion is the term's); per case: case_id,
-    area_code, category_raw, suggested, probability; the model). Nothing is written."""
+    area_code, category_raw, suggested, probability; the model). Nothing is written. Without
+    unmapped cases no model is trained (its accuracy is None)."""
     cases = unmapped_cases(con)
     terms_cols = ["category_raw", "cases", "suggested", "probability", "agree"]
+    if model is None and cases.empty:  # nothing to suggest: no model trained
+        return pd.DataFrame(columns=terms_cols), cases.assign(suggested=None, probability=np.nan), Model(None, [], None, 0, 0, 0.0)
     if model is None:
         model = train(training_cases(con))
     if cases.empty or model.pipeline is None:

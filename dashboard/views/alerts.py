@@ -77,14 +77,14 @@ try:
 except Exception as e:  # noqa: BLE001
     st.error(f"类别建议未能完成: {e}")
     st.stop()
-acc = "—" if sugg["accuracy"] is None else f"{sugg['accuracy']:.1%}"
-st.caption(f"分类器: 字符 2-3 元组 TF-IDF + 补集朴素贝叶斯 (ComplementNB), 用本库已分类的 {sugg['n_train']:,} 件诉求"
-           f"({sugg['classes']} 类) 在本机训练; 分层 {sugg['folds']} 折交叉验证准确率 {acc}。建议不会改动台账; "
-           "采纳即把原词映射为建议类别 (与「数据导入」页的词表映射相同, 记入审计, 今后导入同样适用)。")
 terms, per_case = view.suggestion_tables(sugg)
 if terms.empty:
-    st.info("没有未映射的问题类别。")
+    st.info("没有需要建议的未映射问题类别 (台账中的类别都已在词表中或已映射, 或已分类的诉求不足以训练分类器)。")
     st.stop()
+st.caption(f"分类器: 字符 2-3 元组 TF-IDF + 补集朴素贝叶斯 (ComplementNB), 用本库已分类的 {sugg['n_train']:,} 件诉求"
+           f"({sugg['classes']} 类) 在本机训练; 分层 {sugg['folds']} 折交叉验证准确率 {sugg['accuracy'] or 0:.1%}"
+           f" (训练用时 {sugg['seconds']:.1f} 秒)。建议不会改动台账; "
+           "采纳即把原词映射为建议类别 (与「数据导入」页的词表映射相同, 记入审计, 今后导入同样适用)。")
 st.dataframe(terms, hide_index=True, key="al_terms", column_config={"平均概率": st.column_config.NumberColumn(format="percent"),
                                                                     "逐件建议一致": st.column_config.NumberColumn(format="percent")})
 with st.expander("逐件建议"):
