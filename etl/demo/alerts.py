@@ -61,7 +61,7 @@ def plant(ledger: pd.DataFrame, vg, touching: dict[int, list[int]], towns: list[
                      "所属乡镇": vg.at[v, "town_name"], "所属村(社区)": vg.at[v, "name"], "经度": "", "纬度": "",
                      "反映人": fake.names(rng, 1)[0] if person else "", "联系电话": fake.phones(rng, 1)[0] if person else "",
                      "身份证号": "", "办理状态": "办理中", "交办时间": "", "办结时间": "", "回访时间": "", "满意度": "",
-                     "重大疑难": "否", "反映人数": 1, "承办单位": "", "包案领导": "", "化解层级": "", "问题库层级": "",
+                     "重大疑难": "否", "反映人数": 1, "承办单位": "", "包案领导": "", "化解层级": 1, "问题库层级": "村",
                      "受理层级": level, "办理意见": "", "承办人签字": "", "单位领导签字": "", "_village": codes[v], "_month": -1})
 
     v = village(towns[0])
