@@ -223,3 +223,15 @@ def test_empty_warehouse_has_no_warnings(wh):
         assert current_alerts(c) == []
         terms, per_case, model = suggestions(c)
         assert terms.empty and model.accuracy is None
+
+
+def test_the_full_demos_plants_are_the_top_of_their_lists(full_demo):
+    con, truth = full_demo
+    plants = truth["alerts"]
+    items = current_alerts(con)
+    top = {k: next(a for a in items if a.kind == k) for k in ("surge", "cluster", "level_skip", "same_matter")}
+    assert top["surge"].area_codes == [plants["surge"]["village"]] and len(top["surge"].case_ids) >= plants["surge"]["cases"]
+    assert sorted(top["cluster"].area_codes) == plants["cluster"]["villages"]
+    assert len(top["cluster"].case_ids) == plants["cluster"]["cases"] == 14
+    assert top["level_skip"].area_codes == [plants["level_skip"]["village"]]
+    assert top["same_matter"].area_codes == [plants["same_matter"]["village"]]
