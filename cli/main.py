@@ -11,7 +11,7 @@ from etl import settings
 from etl.db import REPO_ROOT
 from etl.migrations import SchemaError
 
-from . import access, analysis, fieldwork, ops, report, vocab, warehouse
+from . import access, alerts, analysis, fieldwork, ops, report, vocab, warehouse
 
 
 def _default_db() -> str:
@@ -38,7 +38,7 @@ def main(ctx: click.Context, db: str) -> None:
     ctx.obj = {"db": Path(db)}
 
 
-for _command in (*warehouse.COMMANDS, *vocab.COMMANDS, *analysis.COMMANDS, *fieldwork.COMMANDS, *report.COMMANDS, *access.COMMANDS, *ops.COMMANDS):
+for _command in (*warehouse.COMMANDS, *vocab.COMMANDS, *analysis.COMMANDS, *alerts.COMMANDS, *fieldwork.COMMANDS, *report.COMMANDS, *access.COMMANDS, *ops.COMMANDS):
     main.add_command(_command)
 
 

@@ -25,6 +25,7 @@ PAGES: tuple[Page, ...] = (
     Page("views/households.py", "民情分类", "households", True),
     Page("views/open_cases.py", "未办结", "open_cases", False),
     Page("views/must_visit.py", "五必去", "must_visit", True),
+    Page("views/alerts.py", "预警", "alerts", True),
     Page("views/fieldwork.py", "驻点走访", "fieldwork", True),
     Page("views/area.py", "区域档案", "area", True),
     Page("views/rankings.py", "排名", "rankings", False),

@@ -38,3 +38,18 @@ def benjamini_hochberg(p, alpha: float) -> float:
     m = len(ps)
     passed = ps <= alpha * np.arange(1, m + 1) / m
     return float(ps[passed].max()) if passed.any() else 0.0
+
+
+def q_values(p) -> np.ndarray:
+    """Benjamini-Hochberg adjusted p-values (q-values) over the finite `p`: q_(i) = min over
+    j >= i of p_(j) * m / j, capped at 1; NaN stays NaN. q <= alpha exactly where
+    `significance(p, alpha)` finds p significant."""
+    p = np.asarray(p, dtype=float)
+    q = np.full(p.shape, np.nan)
+    ok = np.flatnonzero(np.isfinite(p))
+    m = len(ok)
+    if m:
+        order = ok[np.argsort(p[ok], kind="stable")]
+        scaled = p[order] * m / np.arange(1, m + 1)
+        q[order] = np.minimum(np.minimum.accumulate(scaled[::-1])[::-1], 1.0)
+    return q

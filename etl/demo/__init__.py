@@ -22,6 +22,7 @@ from .. import divisions, settings
 from ..keys import new_warehouse
 from ..load import load
 from ..warehouse import init_warehouse
+from . import alerts as alert_plants
 from . import cases as case_gen
 from . import people
 from .geography import build_geography, disasters, place_remote_seats, remote_villages
@@ -79,6 +80,8 @@ def build_demo(db_path: str | Path, *, seed: int = 20241, as_of: str = "2026-10-
     ledger = case_gen.cases(vg, vg.geometry, counts, months, plan, pd.Timestamp(as_of) + pd.Timedelta(hours=23, minutes=59),
                             geo.to_lonlat, rng)
     dis = disasters(geo, rng)
+    ledger, truth["alerts"] = alert_plants.plant(ledger, vg, touching, _free_towns(vg, hh_counts)[:4], as_of, seed, hh_counts,
+                                                 scale)
 
     say("写出演示源文件 (writing source files)")
     files = _write_sources(src, d.name, geo, vg, official, snaps, cadres, visits, stations, buildings, ledger, dis)
@@ -135,13 +138,24 @@ def _plant(vg, touching, months, rng):
     return plan, hotspots, (difficult, poverty, official)
 
 
+def _free_towns(vg, households=None) -> list[str]:
+    """Towns (by code) with no planted pattern: the first is the field-work idle town. With
+    `households` (per village): the others, most households first; the first four carry the
+    early-warning plants (etl/demo/alerts.py), where a few more cases move the rates least."""
+    planted = {*PERSISTENT_TOWNS, *EMERGING_TOWNS, *DIMINISHING_TOWNS, *DIFFICULT_TOWNS, *POVERTY_TOWNS,
+               *OFFICIAL_POOR_TOWNS}
+    free = sorted(set(vg["town_code"]) - planted)
+    if households is None:
+        return free
+    size = pd.Series(households, index=vg.index).groupby(vg["town_code"]).sum()
+    return sorted(free[1:], key=lambda t: (-size[t], t))
+
+
 def _fieldwork_truth(vg, official) -> dict:
     """Where the field-work patterns sit: the first town (by code) with no other planting, whose
     stationed cadres stop visiting, and the first officially poor village (a 五必去 village
     whatever the thresholds), which nobody visits in the last 12 months."""
-    planted = {*PERSISTENT_TOWNS, *EMERGING_TOWNS, *DIMINISHING_TOWNS, *DIFFICULT_TOWNS, *POVERTY_TOWNS,
-               *OFFICIAL_POOR_TOWNS}
-    idle = sorted(set(vg["town_code"]) - planted)[0]
+    idle = _free_towns(vg)[0]
     return {"idle_town": idle, "idle_months": 3, "unvisited_must_visit": [vg.at[official[0], "code"]], "quiet_months": 12}
 
 
