@@ -20,11 +20,11 @@ import re
 import shutil
 import sqlite3
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-from .backup_verify import (FORMAT, MANIFEST, BackupError, check_key, describe, sha256,  # noqa: F401 (re-exported)
-                            sqlite_counts, verify)
+from .backup_verify import (FORMAT, MANIFEST, BackupError, check_key, describe, file_errors,  # noqa: F401 (re-exported)
+                            sha256, sqlite_counts, verify)
 
 WAIT_SECONDS = 600.0  # how long a backup or restore waits for a running load before giving up
 _STAMPED = re.compile(r"minqing-\d{8}-\d{6}(-\d+)?")
@@ -38,23 +38,13 @@ def access_store_path(db: str | os.PathLike) -> Path:
     return real.with_name(real.name + ".access.sqlite")
 
 
-@contextlib.contextmanager
-def _file_errors(doing: str, path: Path) -> Iterator[None]:
-    """OSError and sqlite3.Error as a BackupError naming the file (a full disk, a missing permission...)."""
-    try:
-        yield
-    except (OSError, sqlite3.Error) as e:
-        where = getattr(e, "filename", None) or path
-        raise BackupError(f"{doing}: {where}: {getattr(e, 'strerror', None) or e}") from None
-
-
 def backup(db: str | os.PathLike, out: str | os.PathLike, *, wait: float = WAIT_SECONDS) -> dict:
     """Write a backup of the warehouse `db` to the folder `out` (new, or existing and empty); returns
     its manifest. Waits up to `wait` seconds for a load holding the writer's lock (etl.db.Busy after that)."""
     db, out = Path(db).resolve(), Path(out)
     if not db.exists():
         raise BackupError(f"数据仓库 {db} 不存在, 无法备份")
-    with _file_errors("无法写入备份目录", out):
+    with file_errors("无法写入备份目录", out):
         if out.is_dir():
             _remove_stale_partials(out)
         if out.exists() and (not out.is_dir() or any(out.iterdir())):
@@ -80,7 +70,7 @@ def backup_into(db: str | os.PathLike, parent: str | os.PathLike, *, keep: int,
     db, parent = Path(db).resolve(), Path(parent)
     if not db.exists():
         raise BackupError(f"数据仓库 {db} 不存在, 无法备份")
-    with _file_errors("无法写入备份目录", parent):
+    with file_errors("无法写入备份目录", parent):
         parent.mkdir(parents=True, exist_ok=True)
         _remove_stale_partials(parent)
         work = Path(tempfile.mkdtemp(prefix=".minqing.", suffix=f".{os.getpid()}.partial", dir=parent))
@@ -89,7 +79,7 @@ def backup_into(db: str | os.PathLike, parent: str | os.PathLike, *, keep: int,
         verify(out)
     except BackupError as e:
         raise BackupError(f"新备份 {out} 核对未通过 ({e}); 较早的备份均未删除") from None
-    with _file_errors("无法删除较早的备份", parent):
+    with file_errors("无法删除较早的备份", parent):
         removed = _prune(parent, db, keep)
     return out, manifest, removed
 
@@ -147,7 +137,7 @@ def _make(db: Path, work: Path, place: Callable[[], Path], wait: float) -> tuple
             shutil.copyfile(key_path(db), work / key_path(db).name)
             store = access_store_path(db)
             if store.exists():
-                with _file_errors("无法复制账号库", store):
+                with file_errors("无法复制账号库", store):
                     _sqlite_copy(store, work / store.name)
             for f in work.iterdir():
                 os.chmod(f, 0o600)
@@ -225,7 +215,7 @@ def restore(folder: str | os.PathLike, db: str | os.PathLike, *, wait: float = W
     tmp_store = store.with_name(f".{store.name}.{os.getpid()}.restore")
     saved = None
     try:
-        with _file_errors("恢复时读写文件出错", db):
+        with file_errors("恢复时读写文件出错", db):
             db.parent.mkdir(parents=True, exist_ok=True)
             with writer_lock(db, wait=wait):
                 _remove_stale_copies(db)

@@ -4,10 +4,12 @@ and SHA-256, the warehouse's row counts and key, and the accounts store's rows a
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 MANIFEST = "manifest.json"
@@ -18,6 +20,16 @@ _HEX64 = re.compile(r"[0-9a-f]{64}")
 
 class BackupError(RuntimeError):
     """A backup cannot be made, is damaged or cannot be put back (the message is for the user)."""
+
+
+@contextlib.contextmanager
+def file_errors(doing: str, path: Path) -> Iterator[None]:
+    """OSError and sqlite3.Error as a BackupError naming the file (a full disk, a missing permission...)."""
+    try:
+        yield
+    except (OSError, sqlite3.Error) as e:
+        where = getattr(e, "filename", None) or path
+        raise BackupError(f"{doing}: {where}: {getattr(e, 'strerror', None) or e}") from None
 
 
 def plain_name(name: object) -> bool:
@@ -84,12 +96,14 @@ def verify(folder: str | Path, *, access_schema: int | None = None) -> dict:
     """The manifest of the backup in `folder` after checking it (see the module); BackupError naming
     the file otherwise. With `access_schema`, an accounts store of a newer schema is refused too."""
     folder = Path(folder)
+    with file_errors("无法读取备份", folder):
+        return _verify(folder, access_schema)
+
+
+def _verify(folder: Path, access_schema: int | None) -> dict:
     manifest = load_manifest(folder)
     files, name = manifest["files"], manifest["warehouse"]
-    try:
-        present = {p.name for p in folder.iterdir()} - {MANIFEST}
-    except OSError as e:
-        raise BackupError(f"无法读取备份目录 {folder} ({e.strerror or e}); {REFUSE}") from None
+    present = {p.name for p in folder.iterdir()} - {MANIFEST}
     extra = sorted(present - set(files))
     if extra:
         raise BackupError(f"备份目录 {folder} 中有清单未列出的文件 {', '.join(extra)}; {REFUSE}")
