@@ -21,7 +21,8 @@ _REFUSED = (BackupError, Busy, KeyError_, SchemaError)
 @click.command()
 @click.option("-o", "--output", type=click.Path(file_okay=False), help="写入这个新目录 (不存在或为空)。")
 @click.option("--into", type=click.Path(file_okay=False),
-              help="改为在此目录下新建带时间的子目录 (minqing-年月日-时分秒), 并只保留最新的 --keep 份。")
+              help="改为在此目录下新建带时间的子目录 (minqing-年月日-时分秒), 并只保留最新的 --keep 份; "
+                   "二者都不给时用设置项 backup_dir。")
 @click.option("--keep", type=int, default=lambda: settings.get("backup_keep"), show_default="设置项 backup_keep",
               help="与 --into 同用: 保留的备份份数。")
 @click.option("--wait", type=float, default=lambda: settings.get("backup_wait_seconds"),
@@ -33,12 +34,17 @@ def backup(ctx: click.Context, output: str | None, into: str | None, keep: int, 
     \b
     备份时网页照常可用; 若正在导入数据, 等其完成 (最多 --wait 秒) 后再备份。
     每天备份一次 (crontab):  30 2 * * *  minqing --db 数据仓库 backup --into /备份目录 --keep 14
+    (设置了 backup_dir 时, 只需 minqing backup)
     """
     from etl import backup as bk
 
     db = existing_db(ctx)
-    if (output is None) == (into is None):
-        raise click.UsageError("请给出 -o 新目录 或 --into 备份总目录 (二者之一)")
+    if output is not None and into is not None:
+        raise click.UsageError("请只给出 -o 新目录 或 --into 备份总目录 (二者之一)")
+    if output is None and into is None:
+        into = str(settings.get("backup_dir")).strip()
+        if not into:
+            raise click.UsageError("请给出 -o 新目录 或 --into 备份总目录, 或设置 backup_dir (环境变量 MINQING_BACKUP_DIR)")
     try:
         if output is not None:
             out, manifest, removed = Path(output), bk.backup(db, output, wait=wait), []
@@ -46,6 +52,8 @@ def backup(ctx: click.Context, output: str | None, into: str | None, keep: int, 
             out, manifest, removed = bk.backup_into(db, into, keep=keep, wait=wait)
     except _REFUSED as e:
         raise click.UsageError(f"备份未完成: {e}") from None
+    except settings.SettingError as e:
+        raise click.UsageError(str(e)) from None
     rows = sum(manifest["tables"].values())
     audit(db, "backup", target=str(out), detail={"removed": [p.name for p in removed]}, rows=rows)
     size = sum(f["bytes"] for f in manifest["files"].values())
@@ -56,28 +64,57 @@ def backup(ctx: click.Context, output: str | None, into: str | None, keep: int, 
 
 @click.command()
 @click.argument("folder", type=click.Path(exists=True, file_okay=False))
-@click.option("--force", is_flag=True, help="--db 处已有数据仓库时, 用备份替换它。")
+@click.option("--force", is_flag=True, help="--db 处已有数据仓库时, 用备份替换它 (被替换的文件先另存一份)。")
 @click.option("--wait", type=float, default=lambda: settings.get("backup_wait_seconds"),
               show_default="设置项 backup_wait_seconds", help="正在导入数据时, 最多等待的秒数。")
 @click.pass_context
 def restore(ctx: click.Context, folder: str, force: bool, wait: float) -> None:
-    """从备份目录 FOLDER 恢复到 --db: 先逐一核对清单中的 SHA-256 与行数, 再整体替换 (数据仓库与密钥一同替换)。"""
+    """从备份目录 FOLDER 恢复到 --db: 先逐一核对清单中的 SHA-256 与行数, 再整体替换 (数据仓库与密钥一同替换)。
+
+    被替换的数据仓库、密钥与账号库先复制到 <数据仓库>.before-restore-<时间>/; 较早结构版本的备份恢复后自动升级。
+    """
+    from access.store import SCHEMA_VERSION
     from etl import backup as bk
 
     db: Path = ctx.obj["db"]
     if db.exists() and not force:
         try:
-            bk.verify(folder)
+            manifest = bk.verify(folder, access_schema=SCHEMA_VERSION)
         except BackupError as e:
             raise click.UsageError(str(e)) from None
-        raise click.UsageError(f"{db} 已存在; 备份核对无误。确认要用备份替换它, 请加 --force")
+        raise click.UsageError(
+            f"{db} 已存在 ({_district_of(db)}); 备份 {folder} ({_district(manifest)}, 备份于 {manifest['created_at']}) "
+            "核对无误。确认要用备份替换它, 请加 --force")
     try:
-        manifest = bk.restore(folder, db, wait=wait)
+        manifest, saved = bk.restore(folder, db, wait=wait, access_schema=SCHEMA_VERSION)
     except _REFUSED as e:
-        raise click.UsageError(f"恢复未进行, 原数据仓库未改动: {e}") from None
+        raise click.UsageError(f"恢复未完成: {e}") from None
     rows = sum(manifest["tables"].values())
-    audit(db, "restore", target=str(folder), detail={"created_at": manifest["created_at"]}, rows=rows)
+    audit(db, "restore", target=str(folder),
+          detail={"created_at": manifest["created_at"], "saved": str(saved) if saved else None}, rows=rows)
     click.echo(f"已从 {folder} (备份于 {manifest['created_at']}) 恢复到 {db}: 共 {rows} 行, 核对无误")
+    if saved:
+        click.echo(f"  恢复前的数据仓库、密钥与账号库已保存在 {saved}")
+    try:
+        done = upgrade_warehouse(db)
+    except _REFUSED as e:
+        raise click.UsageError(f"已恢复, 但升级结构版本未完成: {e}") from None
+    if done:
+        click.echo(f"  已将恢复的数据仓库从结构版本 {done[0]} 升级到 {done[1]}")
+
+
+def _district(manifest: dict) -> str:
+    code, name = manifest.get("district_code"), manifest.get("district_name")
+    return f"区划 {name or ''} {code}".replace("  ", " ") if code else "区划不详"
+
+
+def _district_of(db: Path) -> str:
+    from etl.backup_verify import describe
+
+    try:
+        return _district(describe(db))
+    except Exception:  # a damaged warehouse: the restore is what mends it
+        return "无法读取其区划"
 
 
 @click.command()

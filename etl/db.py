@@ -197,9 +197,10 @@ writer_lock = _exclusive  # the writer's lock, for what must hold it without wri
 
 
 def _remove_stale_copies(path: Path) -> None:
-    """Copies left by a writer that was killed (its process no longer exists)."""
-    for tmp in path.parent.glob(f".{path.name}.*.tmp"):
-        pid = tmp.name[len(path.name) + 2: -4]
+    """Copies left by a writer or a restore (etl.backup) that was killed (its process no longer exists):
+    `.<file>.<pid>.tmp`, `.<file>.<pid>.restore` and `.<file>.access.sqlite.<pid>.restore`."""
+    for tmp in [*path.parent.glob(f".{path.name}.*.tmp"), *path.parent.glob(f".{path.name}.*.restore")]:
+        pid = tmp.name.rsplit(".", 2)[-2]
         if pid.isdigit() and not _alive(int(pid)):
             _remove(tmp)
 

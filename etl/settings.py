@@ -71,6 +71,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("write_memory_limit", "2GB", "Memory DuckDB may use while loading or building a warehouse; beyond it, work spills to a temporary folder beside the warehouse. Empty for DuckDB's default (80% of RAM)."),
     Setting("backup_keep", 14, "Backups kept by `minqing backup --into FOLDER` (one timestamped folder per backup); older ones in that folder are removed after a successful backup.",
             "minqing backup --into 保留的备份份数 (较早的自动删除)"),
+    Setting("backup_dir", "", "Folder `minqing backup` writes into when neither -o nor --into is given (as --into: one timestamped folder per backup, keeping `backup_keep`); the backup timer uses it. Empty: -o or --into must be given.",
+            "minqing backup 未给出 -o 或 --into 时使用的备份总目录"),
     Setting("backup_wait_seconds", 600, "Seconds `minqing backup` and `minqing restore` wait for a running load to finish before giving up.",
             "备份或恢复时等待正在进行的导入完成的最长秒数"),
     Setting("server_address", "127.0.0.1", "Address the dashboard listens on (`minqing serve`, `make run`): 127.0.0.1 serves this machine only; 0.0.0.0 serves the network, behind the accounts (see Accounts and roles)."),

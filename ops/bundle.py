@@ -4,10 +4,12 @@ Run on a machine with access to the package registry (`make bundle`):
 
     python ops/bundle.py            # -> dist/minqing-<version>-linux_x86_64-py311.tar.gz
 
-The archive unpacks to `minqing-<version>/`, holding `git archive HEAD` (the source as committed),
-`data/` (the shipped reference data, which git does not hold in full), `wheels/` (binary wheels for
-Linux x86_64 and CPython 3.11 of every dependency in pyproject.toml, the build backend the editable
-install needs, and the project's own wheel) and `requirements.txt` (the pinned runtime list).
+The archive unpacks to `minqing-<version>/`, holding `git archive HEAD` (the source as committed,
+`data/` included: its reference files are tracked by git), `wheels/` (binary wheels for Linux x86_64
+and CPython 3.11 of every dependency in pyproject.toml and of their dependencies, at the versions of
+the venv the tests ran in (its `pip freeze`, as constraints), the build backend the editable install
+needs, and the project's own wheel) and `requirements.txt` (every runtime package, pinned).
+Every member belongs to root with modes 755/644, whoever built it (a root extracting it keeps owners).
 On the intranet machine `./install.sh` (or `make install`) installs from `wheels/` with no network.
 """
 
@@ -51,13 +53,61 @@ def archive_name(version: str) -> str:
     return f"minqing-{version}-linux_x86_64-py{PYTHON.replace('.', '')}.tar.gz"
 
 
-def download_command(requirements: Path, dest: Path) -> list[str]:
-    """`pip download` of binary wheels for the target platform (never an sdist: nothing is compiled there)."""
+def download_command(requirements: Path, dest: Path, constraints: Path | None = None) -> list[str]:
+    """`pip download` of binary wheels for the target platform (never an sdist: nothing is compiled there),
+    with `constraints` (the tested venv's `pip freeze`) fixing the versions of indirect dependencies too."""
     cmd = [sys.executable, "-m", "pip", "download", "--only-binary=:all:", "--python-version", PYTHON,
            "--implementation", "cp", "--abi", f"cp{PYTHON.replace('.', '')}", "-d", str(dest), "-r", str(requirements)]
+    if constraints is not None:
+        cmd += ["-c", str(constraints)]
     for p in PLATFORMS:
         cmd += ["--platform", p]
     return cmd
+
+
+def freeze_constraints(freeze: str, project: str = "minqing") -> list[str]:
+    """The `name==version` lines of `pip freeze` output, without the project itself and without direct
+    references (`name @ url`): constraints only narrow what the requirements pull in, so test-only
+    packages in the list are never downloaded."""
+    out = []
+    for line in freeze.splitlines():
+        m = re.fullmatch(r"([A-Za-z0-9][A-Za-z0-9._\-]*)==(\S+)", line.strip())
+        if m and _norm(m.group(1)) != _norm(project):
+            out.append(line.strip())
+    return out
+
+
+def downloaded_wheels(pip_output: str) -> list[str]:
+    """The wheel files `pip download` saved or found already downloaded, from its output."""
+    return sorted({Path(w).name for w in re.findall(r"(\S+\.whl)\b", pip_output)})
+
+
+def pinned_from_wheels(wheels: list[str]) -> list[str]:
+    """`name==version` of each wheel file name (`name-version-tags.whl`), sorted by name."""
+    pins = {}
+    for w in wheels:
+        name, version = w.split("-")[:2]
+        pins[_norm(name)] = f"{_norm(name)}=={version}"
+    return [pins[k] for k in sorted(pins)]
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def owned_by_root(info: tarfile.TarInfo) -> tarfile.TarInfo:
+    """A tar member owned by root with a plain mode (755 for folders and executables, 644 otherwise):
+    root extracting the bundle must not hand its files to whatever uid built it."""
+    info.uid = info.gid = 0
+    info.uname = info.gname = "root"
+    info.mode = 0o755 if info.isdir() or info.mode & 0o111 else 0o644
+    return info
+
+
+def write_archive(stage: Path, archive: Path, arcname: str) -> Path:
+    with tarfile.open(archive, "w:gz", compresslevel=6) as t:
+        t.add(stage, arcname=arcname, filter=owned_by_root)
+    return archive
 
 
 def build(out_dir: Path, *, wheels_cache: Path | None = None) -> Path:
@@ -71,19 +121,34 @@ def build(out_dir: Path, *, wheels_cache: Path | None = None) -> Path:
         tar_path.write_bytes(git.stdout)
         with tarfile.open(tar_path) as t:
             t.extractall(stage, filter="data")
-        req = stage / "requirements.txt"
-        req.write_text("\n".join(runtime_requirements()) + "\n", encoding="utf-8")
+        direct = Path(tmp) / "direct.txt"
+        direct.write_text("\n".join(runtime_requirements()) + "\n", encoding="utf-8")
+        freeze = subprocess.run([sys.executable, "-m", "pip", "freeze", "--exclude-editable"], check=True,
+                                capture_output=True, text=True).stdout
+        constraints = Path(tmp) / "constraints.txt"
+        constraints.write_text("\n".join(freeze_constraints(freeze)) + "\n", encoding="utf-8")
         wheels = wheels_cache or stage / "wheels"
         wheels.mkdir(parents=True, exist_ok=True)
-        subprocess.run(download_command(req, wheels), check=True)
-        subprocess.run([sys.executable, "-m", "pip", "download", "--only-binary=:all:", "-d", str(wheels),
-                        *BUILD_REQUIREMENTS], check=True)
+        got = subprocess.run(download_command(direct, wheels, constraints), check=True, capture_output=True, text=True)
+        sys.stdout.write(got.stdout)
+        runtime = downloaded_wheels(got.stdout)
+        pinned = pinned_from_wheels(runtime)
+        missing = {_norm(r.split("==")[0].split("[")[0]) for r in runtime_requirements() if ";" not in r} - {p.split("==")[0] for p in pinned}
+        if missing:
+            raise SystemExit(f"pip download's output does not name wheels of: {', '.join(sorted(missing))}")
+        # Every runtime package pinned, indirect ones included: what install.sh installs.
+        (stage / "requirements.txt").write_text("\n".join(pinned) + "\n", encoding="utf-8")
+        got = subprocess.run([sys.executable, "-m", "pip", "download", "--only-binary=:all:", "-d", str(wheels),
+                              *BUILD_REQUIREMENTS], check=True, capture_output=True, text=True)
+        runtime += downloaded_wheels(got.stdout)
         # The product's own wheel, built from a copy (the build leaves build/ and *.egg-info behind). The
         # install (ops/install.sh) installs the source tree itself, editable: the product reads data/,
         # dashboard/app.py and .streamlit/ from beside its code.
         src = shutil.copytree(stage, Path(tmp) / "build-src")
-        if wheels != stage / "wheels":
-            shutil.copytree(wheels, stage / "wheels")
+        if wheels != stage / "wheels":  # this build's wheels only, not whatever else the cache holds
+            (stage / "wheels").mkdir()
+            for w in runtime:
+                shutil.copy2(wheels / w, stage / "wheels" / w)
         subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(stage / "wheels"), str(src)],
                        check=True, stdout=subprocess.DEVNULL)
         sdists = [p.name for p in (stage / "wheels").iterdir() if not p.name.endswith(".whl")]
@@ -91,8 +156,7 @@ def build(out_dir: Path, *, wheels_cache: Path | None = None) -> Path:
             raise SystemExit(f"not wheels (they would need compiling on the target): {', '.join(sdists)}")
         out_dir.mkdir(parents=True, exist_ok=True)
         archive = out_dir / archive_name(version)
-        with tarfile.open(archive, "w:gz", compresslevel=6) as t:
-            t.add(stage, arcname=name)
+        write_archive(stage, archive, name)
     return archive
 
 

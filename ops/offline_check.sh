@@ -19,7 +19,7 @@ fi
 echo "bundle: $ARCHIVE ($(du -h "$ARCHIVE" | cut -f1))"
 PYTHON=${PYTHON:-$(python3.11 -c 'import sys; print(sys.executable)')}  # the real binary (no pyenv shim: HOME changes)
 WORK=$(mktemp -d /tmp/minqing-offline.XXXXXX)
-tar -xzf "$ARCHIVE" -C "$WORK"
+tar --no-same-owner -xzf "$ARCHIVE" -C "$WORK"
 DIR=$(echo "$WORK"/minqing-*)
 mkdir "$WORK/home"
 # No pip configuration of this machine (an index, find-links or a local mirror) may take part.

@@ -148,3 +148,16 @@ def spy_downloads(monkeypatch) -> dict:
 
     monkeypatch.setattr(DeltaGenerator, "download_button", spy)
     return seen
+
+
+def table_rows(db) -> dict[str, int]:
+    """Rows of every table of the warehouse file `db`, counted with DuckDB directly (independent of
+    etl.migrations.table_counts, which the upgrade and the backups use)."""
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        names = [t for (t,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'").fetchall()]
+        return {t: con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in names}
+    finally:
+        con.close()

@@ -54,3 +54,38 @@ def test_wheels_are_fetched_for_linux_x86_64_and_cpython_311_only():
     platforms = [cmd[i + 1] for i, a in enumerate(cmd) if a == "--platform"]
     assert platforms and all(p.endswith("x86_64") for p in platforms)
     assert bundle.archive_name("0.1.0") == "minqing-0.1.0-linux_x86_64-py311.tar.gz"
+
+
+def test_archive_members_belong_to_root_with_plain_modes(tmp_path):
+    import os
+    import tarfile
+
+    stage = tmp_path / "stage"
+    (stage / "ops").mkdir(parents=True)
+    (stage / "ops" / "install.sh").write_text("#!/bin/sh\n")
+    os.chmod(stage / "ops" / "install.sh", 0o775)
+    (stage / "README.md").write_text("x")
+    os.chmod(stage / "README.md", 0o666)
+    archive = bundle.write_archive(stage, tmp_path / "b.tar.gz", "minqing-1.0")
+    with tarfile.open(archive) as t:
+        members = {m.name: m for m in t.getmembers()}
+    assert set(members) == {"minqing-1.0", "minqing-1.0/ops", "minqing-1.0/ops/install.sh", "minqing-1.0/README.md"}
+    assert all((m.uid, m.gid, m.uname, m.gname) == (0, 0, "root", "root") for m in members.values())
+    assert members["minqing-1.0/ops/install.sh"].mode == 0o755 and members["minqing-1.0/README.md"].mode == 0o644
+    assert members["minqing-1.0/ops"].mode == 0o755
+
+
+def test_the_readme_extracts_without_keeping_owners():
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    extracts = [line for line in readme.splitlines() if "tar " in line and "-xzf" in line]
+    assert extracts and all("--no-same-owner" in line for line in extracts)
+
+
+def test_indirect_dependencies_are_constrained_to_the_tested_venv_and_pinned():
+    freeze = "duckdb==1.5.5\nNumPy==2.3.1\nminqing==0.1.0\nfoo @ file:///tmp/foo.whl\n-e git+https://x#egg=y\n"
+    assert bundle.freeze_constraints(freeze) == ["duckdb==1.5.5", "NumPy==2.3.1"]
+    cmd = bundle.download_command(REPO_ROOT / "r.txt", REPO_ROOT / "w", REPO_ROOT / "c.txt")
+    assert cmd[cmd.index("-c") + 1] == str(REPO_ROOT / "c.txt")
+    out = ("Collecting numpy==2.3.1\n  Saved ./wheels/numpy-2.3.1-cp311-cp311-manylinux_2_28_x86_64.whl\n"
+           "File was already downloaded /c/Typing_Extensions-4.15.0-py3-none-any.whl\nSuccessfully downloaded numpy\n")
+    assert bundle.pinned_from_wheels(bundle.downloaded_wheels(out)) == ["numpy==2.3.1", "typing-extensions==4.15.0"]
