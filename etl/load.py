@@ -12,13 +12,13 @@ between kinds is declared in etl/kinds.py.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import duckdb
 
+from .backup_verify import sha256  # a file's SHA-256, one home for loads and backups
 from .fields import match_headers, normalise_header
 from .kinds import Kind, MergeContext, kind as kind_of
 from .merge import merge
@@ -115,7 +115,7 @@ def load(
         raise AssertionError(f"outcomes {total} do not add up to rows_read {result.rows_read}")
     con.execute(
         "INSERT INTO load_batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [batch_id, kind, mask_text(path.name), _sha256(path), now, result.rows_read, result.loaded, result.updated,
+        [batch_id, kind, mask_text(path.name), sha256(path), now, result.rows_read, result.loaded, result.updated,
          result.duplicates, result.rejected, json.dumps({"crs": crs, "sheet": mask_text(sheet), "encoding": raw.encoding, "as_of": as_of and str(as_of),
                                                          "synthetic": synthetic}, ensure_ascii=False)],
     )
@@ -203,9 +203,3 @@ def _source_crs(crs: str | None) -> str | None:
     return f"EPSG:{code}" if code else c.to_wkt()
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()

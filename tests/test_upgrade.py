@@ -85,9 +85,8 @@ def _touch_cases(con):  # one more step beyond this code's own, so that the path
     con.execute("ALTER TABLE cases ADD COLUMN upgrade_test VARCHAR DEFAULT 'x'")
 
 
-# "this code's steps" upgrades the last release's version to this code's; while both are 1 (no real
-# migration yet: 0002 is planned) it runs no step and only checks that nothing changes, so the
-# second case adds a step to take the upgrade path for real.
+# "this code's steps" upgrades the last release's version to this code's (v0.1.0's 1 to 2 and on:
+# m0002 adds cases.content_md5); the second case adds a step beyond this code's own.
 @pytest.mark.parametrize("extra", [False, True], ids=["this code's steps", "with a further step"])
 def test_the_last_releases_warehouse_upgrades_keeping_every_row(old_warehouse, tmp_path, monkeypatch, extra):
     db = _copy(old_warehouse, tmp_path / "wh")
