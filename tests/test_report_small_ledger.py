@@ -98,3 +98,11 @@ def test_the_trend_before_the_first_case_is_empty(ledger_db):
         assert months.empty and list(months.columns) == ["month", "received", "closed", "closure_rate"]
         months = trend_months(context(con, CaseFilter(D(2025, 3, 1), D(2025, 3, 4)), kind="monthly"))
         assert list(months["month"]) == ["2025-03"] and list(months["received"]) == [4]
+
+
+def test_a_monthly_analysis_of_the_first_month_names_the_months_it_has(ledger_db):
+    with connect(ledger_db, read_only=True) as con:
+        data, _ = reports.build(con, "monthly", CaseFilter(D(2025, 3, 1), D(2025, 3, 31)))
+    doc = Document(io.BytesIO(data))
+    assert "（一）近1个月走势" in [p.text for p in doc.paragraphs if p.style.name == "Heading 2"]
+    assert "表4 近1个月受理与办结" in [p.text for p in doc.paragraphs] and "近12个月" not in "\n".join(p.text for p in doc.paragraphs)

@@ -24,8 +24,8 @@ def document(ctx: Context, warnings: Sequence[sections.EarlyWarning] | None = No
 
 def analysis(ctx: Context) -> list:
     """四、月度分析: trend, then rankings of towns and units with their flags."""
-    out: list = [model.Heading("四、月度分析"), model.Heading("（一）近12个月走势", 2)]
-    months = sections.trend_months(ctx)
+    months = sections.trend_months(ctx)  # 12 months, fewer when the data start later
+    out: list = [model.Heading("四、月度分析"), model.Heading(f"（一）近{len(months)}个月走势", 2)]
     if len(months) >= 2:
         last, before = months.iloc[-1], months.iloc[-2]
         peak = months.loc[months["received"].idxmax()]
@@ -38,7 +38,7 @@ def analysis(ctx: Context) -> list:
     out.append(sections.trend_chart(ctx, 2))
     out.append(model.Table(["月份", "受理", "办结", "办结率"],
                            [[r.month, formats.count(r.received), formats.count(r.closed), formats.rate(r.closure_rate)]
-                            for r in months.itertuples()], "表4 近12个月受理与办结"))
+                            for r in months.itertuples()], f"表4 近{len(months)}个月受理与办结"))
     # a town's or village's own analysis ranks its handling units only (one town is no ranking)
     groups = (("town", "乡镇(街道)"), ("unit", "承办单位")) if not ctx.flt.area_prefix else (("unit", "承办单位"),)
     for i, (by, unit) in enumerate(groups):
