@@ -115,9 +115,14 @@ def default_period(con: duckdb.DuckDBPyConnection, end: dt.date | None = None) -
     if period is None:
         return None
     end = end or views.as_of(con).at.date()
-    months = int(settings.get("period_default_months"))
+    return max(period[0], months_back(end, int(settings.get("period_default_months")))), end
+
+
+def months_back(end: dt.date, months: int) -> dt.date:
+    """The first day of a window of `months` calendar months ending in the month of `end`
+    (`end`'s month counted): months_back(2026-10-31, 12) = 2025-11-01."""
     y, m = divmod(end.year * 12 + end.month - 1 - (months - 1), 12)
-    return max(period[0], dt.date(y, m + 1, 1)), end
+    return dt.date(y, m + 1, 1)
 
 
 def resolve_period(con: duckdb.DuckDBPyConnection, flt: CaseFilter) -> tuple[dt.date, dt.date] | None:
@@ -129,12 +134,15 @@ def resolve_period(con: duckdb.DuckDBPyConnection, flt: CaseFilter) -> tuple[dt.
     return flt.start or period[0], period[1]
 
 
-def comparison_periods(start: dt.date, end: dt.date) -> dict[str, tuple[dt.date, dt.date]]:
-    """The period itself, the previous period of the same length (环比) and the same dates a year earlier (同比)."""
+def comparison_periods(start: dt.date, end: dt.date,
+                       previous: tuple[dt.date, dt.date] | None = None) -> dict[str, tuple[dt.date, dt.date]]:
+    """The period itself, the previous period (环比) and the same dates a year earlier (同比).
+    The previous period is `previous` when the caller's series has one (the previous 旬 or
+    calendar month of a report), else the days of the same length just before `start`."""
     days = (end - start).days + 1
     return {
         "current": (start, end),
-        "previous": (start - dt.timedelta(days=days), start - dt.timedelta(days=1)),
+        "previous": previous or (start - dt.timedelta(days=days), start - dt.timedelta(days=1)),
         "last_year": (_year_earlier(start), _year_earlier(end)),
     }
 
@@ -219,17 +227,19 @@ def _period(flt: CaseFilter) -> tuple[dt.date, dt.date]:
     return flt.start, flt.end
 
 
-def case_summary(con: duckdb.DuckDBPyConnection, flt: CaseFilter, *, compare: bool = True) -> dict:
+def case_summary(con: duckdb.DuckDBPyConnection, flt: CaseFilter, *, compare: bool = True,
+                 previous: tuple[dt.date, dt.date] | None = None) -> dict:
     """Every headline figure for the cases of the filter (definitions: module docstring).
 
     Keys: the flows and rates of `_FLOWS`/`_RATES`, open, overdue, overdue_buckets ({label: n}),
     as_of, periods; with `compare`, `previous` and `last_year` (the same figures for the two
     comparison periods) and `changes` ({figure: previous, pop_change, pop_pct, last_year,
-    yoy_change, yoy_pct}).
+    yoy_change, yoy_pct}). `previous`: the 环比 period when not the same length before
+    (`comparison_periods`).
     """
     start, end = _period(flt)
     ensure_views(con)
-    periods = comparison_periods(start, end) if compare else {"current": (start, end)}
+    periods = comparison_periods(start, end, previous) if compare else {"current": (start, end)}
     where, params = flt.backlog().where()
     parts = []
     for i, (name, (s, e)) in enumerate(periods.items()):
@@ -259,12 +269,17 @@ def case_summary(con: duckdb.DuckDBPyConnection, flt: CaseFilter, *, compare: bo
     return out
 
 
+def relative_change(cur, before):
+    """(cur - before) / before; None when there was nothing before (or a value is missing)."""
+    return None if cur is None or before is None or not before else (cur - before) / before
+
+
 def _change(cur, prev, last_year, is_rate: bool) -> dict:
     def diff(a, b):
         return None if a is None or b is None else a - b
 
     def pct(a, b):
-        return None if is_rate or a is None or not b else (a - b) / b
+        return None if is_rate else relative_change(a, b)
 
     return {"previous": prev, "pop_change": diff(cur, prev), "pop_pct": pct(cur, prev),
             "last_year": last_year, "yoy_change": diff(cur, last_year), "yoy_pct": pct(cur, last_year)}

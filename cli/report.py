@@ -39,7 +39,7 @@ def _run(ctx: click.Context, kind: str, flt, output: str | None) -> None:
     except NoCases as e:
         raise click.UsageError(str(e)) from None
     except BadPeriod as e:
-        raise _bad("--from", str(e)) from None
+        raise click.UsageError(str(e)) from None
     except TemplateError as e:
         raise click.UsageError(str(e)) from None
     path = Path(output) if output else Path(file_name(kind, doc))
@@ -75,7 +75,8 @@ def digest(ctx, start, end, area, output):
     """十日信息摘报: 总体情况 (环比、同比)、分领域、分区域、需关注事项、下一步工作建议, 附分布图和走势图。
 
     默认时段为截至数据日期的最近一个完整的旬 (上旬 1-10 日, 中旬 11-20 日, 下旬 21 日至月末);
-    期数为该旬在当年的序号 (1-36)。"""
+    只给 --from 或 --to 时为该日所在的旬。期数为该旬在当年的序号 (1-36), 不是整旬的时段不编期数;
+    环比与上一旬比较。尚未结束的旬统计到数据日期并注明, 不编期数。"""
     from analysis.filters import CaseFilter
 
     s, e = _period(start, end)
@@ -88,7 +89,9 @@ def digest(ctx, start, end, area, output):
 @_output
 @click.pass_context
 def monthly(ctx, month, area, output):
-    """月度分析: 十日信息摘报的各部分按整月统计, 另加近 12 个月走势和乡镇、承办单位的三率排名与考核标记。"""
+    """月度分析: 十日信息摘报的各部分按整月统计 (环比与上月比较), 另加近 12 个月走势和乡镇、承办单位的三率排名与考核标记。
+
+    尚未结束的月份统计到数据日期并注明, 不编期数。"""
     from analysis.filters import CaseFilter
     from reports.documents import periods
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
@@ -205,10 +206,15 @@ def file_name(level: str, period: tuple[dt.date, dt.date] | None, area: str, fmt
     parts.append(area or "全区")
     if demo:
         parts.append("演示数据")
-    name = "_".join(parts)
-    for ch in '/\\:*?"<>|':
+    return f"{safe_name('_'.join(parts))}.{fmt}"
+
+
+def safe_name(name: str, also: str = "") -> str:
+    """`name` fit for a file name on any system: the characters Windows refuses (and `also`)
+    become '_', runs of '_' one."""
+    for ch in '/\\:*?"<>|' + also:
         name = name.replace(ch, "_")
-    return f"{name}.{fmt}"
+    return re.sub("_+", "_", name).strip("_")
 
 
 def to_bytes(gdf: gpd.GeoDataFrame, fmt: str, notes: Sequence[tuple[str, str]] = ()) -> bytes:

@@ -54,7 +54,13 @@ def points(d) -> str:
 
 def change_pct(p) -> str:
     """The relative change of a count: 0.034 -> '+3.4%'; '—' when missing."""
-    return DASH if _missing(p) else f"{float(p) * 100:+.1f}%"
+    return DASH if _missing(p) else f"{float(p) * 100:+.{RATE_DECIMALS}f}%"
+
+
+def is_flat(d) -> bool:
+    """Whether a change (a relative change or a rate's difference, as fractions) shows as zero
+    once written (change_pct, points): 持平 in a sentence exactly when its table shows ±0.0."""
+    return not _missing(d) and float(f"{abs(float(d)) * 100:.{RATE_DECIMALS}f}") == 0
 
 
 def count(n) -> str:

@@ -234,18 +234,30 @@ def test_charts_are_drawn_without_a_cjk_font(monkeypatch):
 
 
 def test_figures_read_as_an_officer_writes_them():
+    from reports import formats
     from reports.documents import sentences
 
     def change(pop_pct=None, pop_change=None):
         return {"pop_pct": pop_pct, "yoy_pct": None, "pop_change": pop_change}
 
     summary = {"received": 312, "closed": 298, "closure_rate": 298 / 312, "closed_on_time": 290, "on_time_rate": 290 / 298,
-               "rated": 0, "open": 40, "overdue": 12,
+               "rated": 0, "open": 40, "overdue": 12, "as_of": dt.datetime(2026, 10, 31, 23, 59),
                "changes": {"received": change(0.083), "closure_rate": change(pop_change=0.012)}}
+    # the open and overdue counts hold at the data's date, not at the period's end
     assert sentences.overall(summary) == ("本期共受理群众诉求312件，环比上升8.3%，同比无可比数据；办结298件，办结率95.5%，"
-                                          "较上期提高1.2个百分点；按期办结290件，按期办结率97.3%；截至期末尚有未办结诉求40件，其中超期12件。")
+                                          "较上期提高1.2个百分点；按期办结290件，按期办结率97.3%；"
+                                          "截至2026年10月31日，本期末前受理的诉求中尚有未办结40件，其中超期12件。")
     assert sentences.count_change(-0.0204, "环比") == "环比下降2.0%" and sentences.count_change(0.0, "同比") == "同比持平"
     assert sentences.rate_change(-0.004) == "较上期下降0.4个百分点" and sentences.rate_change(0.0) == "与上期持平"
+    # 持平 exactly when the table shows ±0.0: +0.05% is written +0.1% in the table
+    assert formats.change_pct(0.0005) == "+0.1%" and sentences.count_change(0.0005, "环比") == "环比上升0.1%"
+    assert formats.points(-0.0005) == "-0.1 个百分点" and sentences.rate_change(-0.0005) == "较上期下降0.1个百分点"
+    assert sentences.count_change(0.00049, "环比") == "环比持平" and formats.change_pct(0.00049) == "+0.0%"
+    # nothing received in either period: 持平, and no closure rate of nothing
+    empty = {**summary, "received": 0, "closed": 0, "closure_rate": None, "closed_on_time": 0, "open": 0, "overdue": 0,
+             "changes": {"received": change(None), "closure_rate": change()}}
+    text = sentences.overall(empty)
+    assert text.startswith("本期共受理群众诉求0件，环比持平，同比持平；截至") and "—" not in text and "无可比数据" not in text
 
 
 def test_a_real_warehouse_is_not_labelled_demo(demo_db, tmp_path):
@@ -262,3 +274,72 @@ def test_a_real_warehouse_is_not_labelled_demo(demo_db, tmp_path):
     doc = opened(data)
     assert "演示数据" not in all_text(doc) and not model.header.demo
     assert doc.paragraphs[0].text == "内部资料" and reports.file_name("digest", model).endswith("群众诉求情况.docx")
+
+
+def received(con, start, end, prefix: str = "") -> int:
+    return sql_counts(con, start, end, prefix)["received"]
+
+
+def test_the_previous_period_is_the_previous_ten_days_and_the_previous_month(con, digest, monthly):
+    # the digest of 21-31 October against 11-20 October (not the 11 days before, from 10 October)
+    assert received(con, dt.date(2026, 10, 10), dt.date(2026, 10, 20)) != received(con, dt.date(2026, 10, 11), dt.date(2026, 10, 20))
+    doc = opened(digest[0])
+    kpis = table(doc, "指标").set_index("指标")["上期"]
+    assert num(kpis["受理诉求"]) == received(con, dt.date(2026, 10, 11), dt.date(2026, 10, 20))
+    assert "环比：与2026年10月中旬比较" in all_text(doc)
+    # September against August (not the 30 days before, from 2 August)
+    assert received(con, dt.date(2026, 8, 2), dt.date(2026, 8, 31)) != received(con, dt.date(2026, 8, 1), dt.date(2026, 8, 31))
+    doc = opened(monthly[0])
+    kpis = table(doc, "指标").set_index("指标")["上期"]
+    assert num(kpis["受理诉求"]) == received(con, dt.date(2026, 8, 1), dt.date(2026, 8, 31))
+    assert "环比：与2026年8月比较" in all_text(doc)
+    months = table(doc, "月份").set_index("月份")["受理"]  # 四、月度分析 compares the same two months
+    assert num(months["2026-08"]) == num(kpis["受理诉求"])
+
+
+def test_open_cases_are_stated_at_the_data_date(con, monthly):
+    doc = opened(monthly[0])
+    end = dt.date(2026, 9, 30)
+    open_now = con.execute(f"""SELECT count(*) FROM cases WHERE CAST(received_at AS DATE) <= ? AND status IN {OPEN}""",
+                           [end]).fetchone()[0]
+    kpis = table(doc, "指标").set_index("指标")["本期"]
+    assert num(kpis["未办结(截至数据日期)"]) == open_now
+    text = all_text(doc)
+    assert f"截至2026年10月31日，本期末前受理的诉求中尚有未办结{open_now:,}件" in text and "截至期末" not in text
+
+
+def test_the_monthly_analysis_names_months_in_chinese_and_the_ranking_threshold(monthly):
+    text = all_text(opened(monthly[0]))
+    assert re.search(r"受理最多的是\d{4}年\d{1,2}月（[\d,]+件）；2026年9月受理[\d,]+件，较8月(上升|下降|持平)", text), text
+    assert "不少于30件" in text and "规定件数" not in text
+    # the hot spots: the 12 complete months up to the period's end, named
+    assert "2025年10月至2026年9月共12个月逐月Gi*" in text or "2025年10月至2026年9月共12个月的时空热点分析" in text
+    assert "近12个月的时空热点" not in text
+
+
+def test_a_towns_monthly_analysis_ranks_its_units_not_itself(con, busy_town):
+    town = busy_town[0]
+    data, _ = reports.build(con, "monthly", CaseFilter(dt.date(2026, 9, 1), dt.date(2026, 9, 30), area_prefix=town))
+    subheads = headings(opened(data), 2)
+    assert "（二）承办单位三率排名" in subheads and not [h for h in subheads if "乡镇(街道)三率排名" in h]
+
+
+def test_the_template_marks_east_asian_text_as_chinese():
+    from docx.oxml.ns import qn
+
+    from reports.documents.docx_writer import template_path
+
+    doc = Document(str(template_path()))
+    defaults = doc.styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))
+    langs = [defaults.find(qn("w:lang"))] + [doc.styles[n].element.rPr.find(qn("w:lang"))
+                                             for n in ("Normal", "MQ Body", "MQ Title", "MQ Table Text")]
+    assert [el.get(qn("w:eastAsia")) for el in langs] == ["zh-CN"] * 5
+
+
+def test_the_page_shows_a_reports_refusal_and_hides_a_fault():
+    from dashboard.compute.report import error_message
+
+    assert error_message(reports.BadPeriod("统计时段的第一天 2030-01-01 晚于数据日期 2026-10-31")) == \
+        "报告未能生成: 统计时段的第一天 2030-01-01 晚于数据日期 2026-10-31"
+    assert error_message(reports.NoCases("数据仓库中还没有诉求记录, 无法生成报告")).endswith("无法生成报告")
+    assert error_message(KeyError("closure_rate")) is None  # logged; the page says 程序出错 in Chinese

@@ -67,3 +67,33 @@ def test_labels_and_recent_choices():
                     (D(2026, 9, 21), D(2026, 9, 30)), (D(2026, 9, 11), D(2026, 9, 20))]
     assert periods.recent_months(D(2026, 10, 30), 2) == [(D(2026, 9, 1), D(2026, 9, 30)), (D(2026, 8, 1), D(2026, 8, 31))]
     assert periods.recent_months(D(2026, 10, 31), 1) == [(D(2026, 10, 1), D(2026, 10, 31))]
+
+
+def test_only_a_whole_ten_days_or_month_gets_an_issue_number():
+    assert periods.issue_number("digest", D(2026, 10, 3), D(2026, 10, 9)) is None
+    assert periods.issue_number("digest", D(2026, 10, 1), D(2026, 10, 31)) is None  # a month is no 旬
+    assert periods.issue_number("digest", D(2026, 10, 21), D(2026, 11, 10)) is None
+    assert periods.issue_number("monthly", D(2026, 10, 1), D(2026, 10, 20)) is None
+    assert periods.issue_number("monthly", D(2026, 10, 11), D(2026, 10, 20)) is None
+
+
+def test_the_previous_period_is_the_previous_ten_days_or_calendar_month():
+    assert periods.previous("digest", D(2026, 3, 1), D(2026, 3, 10)) == (D(2026, 2, 21), D(2026, 2, 28))
+    assert periods.previous("digest", D(2026, 3, 21), D(2026, 3, 31)) == (D(2026, 3, 11), D(2026, 3, 20))
+    assert periods.previous("digest", D(2026, 1, 1), D(2026, 1, 10)) == (D(2025, 12, 21), D(2025, 12, 31))
+    assert periods.previous("monthly", D(2026, 3, 1), D(2026, 3, 31)) == (D(2026, 2, 1), D(2026, 2, 28))
+    assert periods.previous("monthly", D(2026, 1, 1), D(2026, 1, 31)) == (D(2025, 12, 1), D(2025, 12, 31))
+    # other periods: the analyses' rule (the same number of days before), from analysis.metrics
+    assert periods.previous("area", D(2026, 3, 1), D(2026, 3, 31)) is None
+    assert periods.previous("digest", D(2026, 3, 3), D(2026, 3, 9)) is None
+
+
+def test_no_period_ending_before_the_first_case_is_offered():
+    from dashboard.compute.report import period_options
+
+    tens = period_options("digest", D(2026, 10, 31), first=D(2026, 9, 25))
+    assert list(tens.values()) == [(D(2026, 10, 21), D(2026, 10, 31)), (D(2026, 10, 11), D(2026, 10, 20)),
+                                   (D(2026, 10, 1), D(2026, 10, 10)), (D(2026, 9, 21), D(2026, 9, 30))]
+    months = period_options("monthly", D(2026, 10, 31), first=D(2026, 9, 25))
+    assert list(months) == ["2026年10月", "2026年9月"]
+    assert len(period_options("monthly", D(2026, 10, 31))) == 12

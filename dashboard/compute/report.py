@@ -19,14 +19,23 @@ HELP = {
 CHOICES = 12  # periods offered
 
 
-def period_options(kind: str, as_of: dt.date) -> dict[str, tuple[dt.date, dt.date]]:
-    """Label -> (start, end) of the periods a kind offers, latest first; {} for the area report
-    (it takes the sidebar's period)."""
+def period_options(kind: str, as_of: dt.date, first: dt.date | None = None) -> dict[str, tuple[dt.date, dt.date]]:
+    """Label -> (start, end) of the periods a kind offers, latest first, none ending before
+    `first` (the first case); {} for the area report (it takes the sidebar's period)."""
     if kind == "digest":
-        return {periods.label(s, e): (s, e) for s, e in periods.recent_ten_days(as_of, CHOICES)}
+        return {periods.label(s, e): (s, e) for s, e in periods.recent_ten_days(as_of, CHOICES, first)}
     if kind == "monthly":
-        return {periods.label(s, e): (s, e) for s, e in periods.recent_months(as_of, CHOICES)}
+        return {periods.label(s, e): (s, e) for s, e in periods.recent_months(as_of, CHOICES, first)}
     return {}
+
+
+def error_message(e: Exception) -> str | None:
+    """The Chinese message of a report's own refusal (no cases, a period without data, a template
+    that cannot be opened); None for anything else (a fault: logged, and a general message shown)."""
+    from reports.documents.build import BadPeriod, NoCases
+    from reports.documents.docx_writer import TemplateError
+
+    return f"报告未能生成: {e}" if isinstance(e, NoCases | BadPeriod | TemplateError) else None
 
 
 def request(kind: str, flt: CaseFilter, chosen: tuple[dt.date, dt.date] | None) -> CaseFilter:

@@ -3,6 +3,8 @@ and filters of the sidebar; a town account gets its own town only (dashboard.rep
 
 from __future__ import annotations
 
+import logging
+
 import streamlit as st
 
 from dashboard import data, filters, report_data
@@ -10,13 +12,15 @@ from dashboard.compute import report as view
 from dashboard.ui import audited, case_page
 from reports.documents.build import KINDS
 
+log = logging.getLogger(__name__)
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 flt = case_page("报告 · Word 文档")
 kind = st.segmented_control("报告类型", list(KINDS), default="digest", required=True, format_func=KINDS.get,
                             key="report_kind")
 st.caption(view.HELP[kind])
-options = view.period_options(kind, data.as_of().at.date())
+period = data.case_period()
+options = view.period_options(kind, data.as_of().at.date(), period[0] if period else None)
 chosen = None
 if options:
     label = st.selectbox("期次" if kind == "digest" else "月份", list(options), key=f"report_period_{kind}")
@@ -39,7 +43,11 @@ if st.session_state.get("report_ready") == key:
         with st.spinner("正在生成报告 (热点与五必去分析需要十几秒) ..."):
             doc, name = report_data.report_file(kind, request, "")  # "" is clamped to a town account's town
     except Exception as e:  # noqa: BLE001 - a failed document is a message, not a traceback
-        st.error(f"报告未能生成: {e}")
+        message = view.error_message(e)
+        if message is None:
+            log.exception("report %s failed", kind)
+            message = "报告未能生成: 程序出错, 已记入日志, 请联系管理员。"
+        st.error(message)
         st.stop()
     row = st.container(horizontal=True)
     row.download_button(f"下载 {name}", audited(lambda: doc, name, None, where), file_name=name, mime=DOCX_MIME,

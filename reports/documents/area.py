@@ -14,7 +14,7 @@ from analysis.fieldwork_reach import households_reached, village_coverage
 from etl.codes import level_of
 from reports import formats
 
-from . import charts, model, periods, sections, sentences
+from . import charts, model, sections, sentences
 from .attention import overdue_by_unit
 from .context import Context, header, notes, recipients
 
@@ -24,8 +24,8 @@ OVERDUE_ROWS = 20
 
 def document(ctx: Context) -> model.Document:
     code = ctx.flt.area_prefix
-    summary = metrics.case_summary(ctx.con, ctx.flt)
-    doc = model.Document(header(ctx, TITLE, "area"), f"{ctx.where}群众工作情况（{periods.label(ctx.start, ctx.end)}）",
+    summary = metrics.case_summary(ctx.con, ctx.flt, previous=ctx.previous)
+    doc = model.Document(header(ctx, TITLE, "area"), f"{ctx.where}群众工作情况（{ctx.label}）",
                          notes(ctx), recipients=recipients())
     doc.add(model.Heading("一、基本情况"), model.Paragraph(sentences.overall(summary)), _households(ctx, code))
     doc.add(*_trend(ctx, code))
@@ -58,8 +58,10 @@ def _trend(ctx: Context, code: str) -> list:
     out = [model.Heading("二、诉求走势与全区对比")]
     if wide["area"].notna().any():
         a, d = df[df["scope"] == "area"], df[df["scope"] == "district"]
-        ratio = (a["received"].sum() / max(a["households"].iloc[0], 1)) / (d["received"].sum() / max(d["households"].iloc[0], 1)) \
-            if d["received"].sum() and a["households"].iloc[0] else None
+        ratio = ctx.con.execute(  # per 1,000 households as the analyses define it (the SQL macro mq_per_1000)
+            "SELECT mq_per_1000(?::BIGINT, ?::BIGINT) / nullif(mq_per_1000(?::BIGINT, ?::BIGINT), 0)",
+            [int(a["received"].sum()), int(a["households"].iloc[0]), int(d["received"].sum()),
+             int(d["households"].iloc[0])]).fetchone()[0]
         if ratio is not None:
             out.append(model.Paragraph(f"统计时段内本区域每千户受理诉求为全区平均水平的{ratio:.2f}倍。"))
         out.append(model.Image(charts.trend(wide, f"{ctx.where}与全区每千户受理诉求",
@@ -89,7 +91,8 @@ def _categories(ctx: Context, code: str) -> list:
 def _open_cases(ctx: Context, summary: dict) -> list:
     df = overdue_cases(ctx.con, ctx.flt, limit=OVERDUE_ROWS)
     out = [model.Heading("四、未办结与超期诉求"),
-           model.Paragraph(f"截至期末本区域尚有未办结诉求{sentences.n(summary['open'])}件，其中超期{sentences.n(summary['overdue'])}件"
+           model.Paragraph(f"截至{sentences.as_of(summary)}，本区域本期末前受理的诉求中尚有未办结{sentences.n(summary['open'])}件，"
+                           f"其中超期{sentences.n(summary['overdue'])}件"
                            + (f"；超期最久的{len(df)}件如下表（诉求人信息不列出）。" if len(df) else "。"))]
     if len(df):  # no petitioner or phone column in a document, whoever generates it
         rows = [[str(r.case_id), formats.date(r.received_date), formats.count(r.days_overdue), r.village or r.town or "",

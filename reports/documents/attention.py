@@ -1,5 +1,6 @@
 """四、需关注事项's figures: new and intensifying hot spots (analysis.hotspots.emerging over the
-12 months up to the period's end: a ten-day period is too short for monthly bins), open and
+complete months up to the period's end, as many as the setting period_default_months, from the
+first case at the earliest: a ten-day period is too short for monthly bins), open and
 overdue cases by handling unit (analysis.metrics), 五必去 villages without a visit in the
 period (analysis.fieldwork_reach). District-wide statistics are computed over the whole
 district and cut to the document's area."""
@@ -7,6 +8,7 @@ district and cut to the document's area."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 
 import pandas as pd
 
@@ -16,14 +18,29 @@ from analysis.fieldwork_reach import must_visit_unvisited as unvisited
 from analysis.hotspots import emerging
 from geo.emerging import CATEGORY_LABELS
 
+from . import periods
 from .context import Context
 
 HOT = ("new_hot", "consecutive_hot", "intensifying_hot")  # emerging hot spots: new, recent runs, intensifying
 
 
+def hot_window(ctx: Context) -> tuple[dt.date, dt.date] | None:
+    """The months the hot spot analysis covers: the default period's length (setting
+    period_default_months) of complete months up to the period's end, from the first case at
+    the earliest; None before the first complete month."""
+    end = periods.recent_months(ctx.end, 1)[0][1]
+    window = metrics.default_period(ctx.con, end)
+    return window if window and window[0] <= window[1] else None
+
+
+def window_months(window: tuple[dt.date, dt.date]) -> int:
+    """How many calendar months a window touches."""
+    return (window[1].year - window[0].year) * 12 + window[1].month - window[0].month + 1
+
+
 def hot_spots(ctx: Context) -> dict[str, list[str]]:
     """{'新增热点': ['大河镇新村', ...], '加剧热点': [...]} of villages in the document's area."""
-    window = metrics.default_period(ctx.con, ctx.end)
+    window = hot_window(ctx)
     if window is None:
         return {}
     flt = dataclasses.replace(ctx.flt.without_area(), start=window[0], end=window[1])

@@ -12,6 +12,7 @@ import duckdb
 import geopandas as gpd
 import shapely
 
+from analysis import metrics
 from analysis.filters import CaseFilter
 from etl import settings, views
 
@@ -26,6 +27,8 @@ class Context:
     as_of: dt.date
     area_name: str  # '' for the district
     visible: str = ""  # an area-code prefix: rows of areas outside it are left out (a town account's scope)
+    kind: str = ""  # digest, monthly, area (build.KINDS)
+    full_end: dt.date | None = None  # the period's own end when it runs past the data's date (then end = as_of)
 
     @property
     def start(self) -> dt.date:
@@ -34,6 +37,24 @@ class Context:
     @property
     def end(self) -> dt.date:
         return self.flt.end
+
+    @property
+    def ongoing(self) -> bool:
+        """The period runs past the data's date: its figures are not final and it gets no issue number."""
+        return self.full_end is not None and self.full_end > self.end
+
+    @property
+    def previous(self) -> tuple[dt.date, dt.date]:
+        """The period 环比 compares with: the previous 旬 or month of a digest or monthly analysis
+        (periods.previous), else the days of the same length before (analysis.metrics)."""
+        return metrics.comparison_periods(self.start, self.end,
+                                          periods.previous(self.kind, self.start, self.full_end or self.end))["previous"]
+
+    @property
+    def label(self) -> str:
+        """'2026年10月下旬', with '（本期截至10月25日，尚未结束）' while it runs."""
+        text = periods.label(self.start, self.full_end or self.end)
+        return text + (f"（本期截至{self.end.month}月{self.end.day}日，尚未结束）" if self.ongoing else "")
 
     @property
     def demo(self) -> bool:
@@ -52,9 +73,10 @@ class Context:
         return dataclasses.replace(self.flt, start=start, end=end)
 
 
-def context(con: duckdb.DuckDBPyConnection, flt: CaseFilter, visible: str = "") -> Context:
+def context(con: duckdb.DuckDBPyConnection, flt: CaseFilter, visible: str = "", *, kind: str = "",
+            full_end: dt.date | None = None) -> Context:
     meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
-    return Context(con, flt, meta, views.as_of(con).at.date(), area_name(con, flt.area_prefix), visible)
+    return Context(con, flt, meta, views.as_of(con).at.date(), area_name(con, flt.area_prefix), visible, kind, full_end)
 
 
 def area_name(con: duckdb.DuckDBPyConnection, code: str) -> str:
@@ -72,14 +94,15 @@ def office(meta: dict) -> str:
 
 
 def header(ctx: Context, title: str, kind: str) -> model.Header:
+    issue = None if ctx.ongoing else periods.issue_number(kind, ctx.start, ctx.end)
     return model.Header(title=title, office=office(ctx.meta), date=periods.cn_date(ctx.as_of),
-                        issue=periods.issue_number(kind, ctx.start, ctx.end), year=ctx.end.year, demo=ctx.demo)
+                        issue=issue, year=ctx.end.year, demo=ctx.demo)
 
 
 def notes(ctx: Context) -> list[str]:
     """The period, the data's date and the filters, stated under the title."""
     out = [f"统计时段 {ctx.start:%Y-%m-%d} 至 {ctx.end:%Y-%m-%d}（按受理时间） 数据截至 {ctx.as_of:%Y-%m-%d}",
-           f"筛选条件：{_filters(ctx)}"]
+           f"筛选条件：{_filters(ctx)}", f"环比：与{periods.label(*ctx.previous)}比较"]
     if ctx.demo:
         out.append("演示数据：其下乡镇、村边界及户、干部、诉求记录均为合成数据")
     return out

@@ -6,6 +6,7 @@ style the office's template lacks falls back to the template's Normal style."""
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 from docx import Document as open_docx
@@ -25,6 +26,14 @@ STYLES = {  # role -> style name in the template
     "recipients": "MQ Recipients",
 }
 DEMO_MARK = "演示数据"
+_NOT_XML = re.compile("[\x00-\x08\x0e-\x1f\ufffe\uffff]")  # characters XML 1.0 cannot hold
+_BREAKS = re.compile("[\x0b\x0c]")  # vertical tab, form feed: spacing typed in a spreadsheet cell
+
+
+def _xml_text(text) -> str:
+    """`text` as a Word document can hold it: control characters from the ledgers removed (a
+    vertical tab or form feed becomes a space), so one odd cell does not break the document."""
+    return _NOT_XML.sub("", _BREAKS.sub(" ", str(text)))
 
 
 class TemplateError(ValueError):
@@ -54,7 +63,7 @@ def write(doc: model.Document, template: Path | None = None) -> bytes:
         return STYLES[role] if STYLES[role] in names else "Normal"
 
     def para(text: str, role: str):
-        return word.add_paragraph(text, style=style(role))
+        return word.add_paragraph(_xml_text(text), style=style(role))
 
     _header(word, doc, para)
     para(doc.subtitle, "title")
@@ -78,13 +87,13 @@ def write(doc: model.Document, template: Path | None = None) -> bytes:
         p = para(lines[0] if lines else "", "recipients")
         for line in lines[1:]:
             p.add_run().add_break()
-            p.add_run(line)
+            p.add_run(_xml_text(line))
     if doc.header.demo:
         for section in word.sections:
-            section.header.paragraphs[0].text = f"{DEMO_MARK} · 非真实记录"
+            section.header.paragraphs[0].text = _xml_text(f"{DEMO_MARK} · 非真实记录")
             section.header.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    word.core_properties.title = doc.subtitle
-    word.core_properties.subject = doc.header.title + (f" ({DEMO_MARK})" if doc.header.demo else "")
+    word.core_properties.title = _xml_text(doc.subtitle)
+    word.core_properties.subject = _xml_text(doc.header.title + (f" ({DEMO_MARK})" if doc.header.demo else ""))
     out = io.BytesIO()
     word.save(out)
     return out.getvalue()
@@ -139,7 +148,7 @@ def _widths(word, t, block: model.Table) -> None:
 def _cell(cell, text: str, style, bold: bool = False) -> None:
     p = cell.paragraphs[0]
     p.style = style
-    run = p.add_run(str(text))
+    run = p.add_run(_xml_text(text))
     if bold:
         run.bold = True
 

@@ -9,48 +9,39 @@ from collections.abc import Sequence
 import pandas as pd
 
 from analysis import metrics
-from analysis.rankings import FLAG_LABELS, rankings
+from analysis.rankings import FLAG_LABELS, RANKING_MIN_CASES, rankings
 from reports import formats
 
 from . import model, periods, sections, sentences
-from .context import Context, header, notes, recipients
+from .context import Context
 
 TITLE = "群众诉求月度分析"
 
 
 def document(ctx: Context, warnings: Sequence[sections.EarlyWarning] | None = None) -> model.Document:
-    summary = metrics.case_summary(ctx.con, ctx.flt)
-    doc = model.Document(header(ctx, TITLE, "monthly"),
-                         f"{ctx.where}{periods.label(ctx.start, ctx.end)}群众诉求分析", notes(ctx),
-                         recipients=recipients())
-    doc.add(*sections.overall(ctx, summary))
-    doc.add(*sections.categories(ctx))
-    doc.add(*sections.areas(ctx))
-    doc.add(sections.village_map(ctx, 1))
-    doc.add(*analysis(ctx))
-    blocks, facts = sections.attention(ctx, summary, warnings, "五、需关注事项", table_no=7)
-    doc.add(*blocks)
-    doc.add(*sections.suggestions(ctx, summary, facts, "六、下一步工作建议"))
-    return doc
+    return sections.briefing(ctx, TITLE, "群众诉求分析", warnings, analysis)
 
 
 def analysis(ctx: Context) -> list:
     """四、月度分析: trend, then rankings of towns and units with their flags."""
-    out: list = [model.Heading("四、月度分析"), model.Heading("（一）近12个月走势", 2)]
-    months = sections.trend_months(ctx)
+    months = sections.trend_months(ctx)  # 12 months, fewer when the data start later
+    out: list = [model.Heading("四、月度分析"), model.Heading(f"（一）近{len(months)}个月走势", 2)]
     if len(months) >= 2:
         last, before = months.iloc[-1], months.iloc[-2]
         peak = months.loc[months["received"].idxmax()]
-        change = (last["received"] - before["received"]) / before["received"] if before["received"] else None
+        change = metrics.relative_change(last["received"], before["received"])
+        compared = sentences.count_change(change, f"较{int(before.month[5:])}月", last["received"])
         out.append(model.Paragraph(
             f"近{len(months)}个月共受理诉求{sentences.n(months['received'].sum())}件，月均{sentences.n(months['received'].mean())}件；"
-            f"受理最多的是{peak['month']}（{sentences.n(peak['received'])}件）；{last['month']}受理{sentences.n(last['received'])}件，"
-            f"{sentences.count_change(change, f'较{before.month}')}。"))
+            f"受理最多的是{periods.cn_month(peak['month'])}（{sentences.n(peak['received'])}件）；"
+            f"{periods.cn_month(last['month'])}受理{sentences.n(last['received'])}件，{compared}。"))
     out.append(sections.trend_chart(ctx, 2))
     out.append(model.Table(["月份", "受理", "办结", "办结率"],
                            [[r.month, formats.count(r.received), formats.count(r.closed), formats.rate(r.closure_rate)]
-                            for r in months.itertuples()], "表4 近12个月受理与办结"))
-    for i, (by, unit) in enumerate((("town", "乡镇(街道)"), ("unit", "承办单位"))):
+                            for r in months.itertuples()], f"表4 近{len(months)}个月受理与办结"))
+    # a town's or village's own analysis ranks its handling units only (one town is no ranking)
+    groups = (("town", "乡镇(街道)"), ("unit", "承办单位")) if not ctx.flt.area_prefix else (("unit", "承办单位"),)
+    for i, (by, unit) in enumerate(groups):
         out.append(model.Heading(f"（{'二三'[i]}）{unit}三率排名", 2))
         out += _ranking(ctx, by, unit, 5 + i)
     return [b for b in out if b is not None]
@@ -63,7 +54,7 @@ def _ranking(ctx: Context, by: str, unit: str, table_no: int) -> list:
         df = df[df["code"].str.startswith(ctx.visible)]
     ranked = df[df["ranked"]]
     flagged = ranked[ranked["flags"] != ""]
-    text = f"参与排名的{unit}{len(ranked)}个（受理诉求不少于规定件数）"
+    text = f"参与排名的{unit}{len(ranked)}个（本期受理诉求不少于{RANKING_MIN_CASES}件）"
     if len(ranked):
         best = ranked.iloc[0]
         text += f"，综合得分最高的是{best[name]}（{best['score']:.1f}分）"

@@ -52,14 +52,36 @@ def month(text: str) -> tuple[dt.date, dt.date]:
     return dt.date(y, mo, 1), month_end(y, mo)
 
 
+def month_of(day: dt.date) -> tuple[dt.date, dt.date]:
+    """The calendar month containing `day`."""
+    return day.replace(day=1), month_end(day.year, day.month)
+
+
+def of_kind(kind: str, day: dt.date) -> tuple[dt.date, dt.date]:
+    """The period of a series containing `day`: its 旬 (digest) or its month (monthly)."""
+    return ten_days(day) if kind == "digest" else month_of(day)
+
+
+def is_of_kind(kind: str, start: dt.date, end: dt.date) -> bool:
+    """Whether (start, end) is exactly one period of the kind's series (a 旬, a calendar month)."""
+    return kind in ("digest", "monthly") and of_kind(kind, start) == (start, end)
+
+
 def issue_number(kind: str, start: dt.date, end: dt.date) -> int | None:
-    """第N期, counted per year: a digest its ten-day period's number (of the period's end), a
-    monthly analysis its month; an area report is no series (None)."""
-    if kind == "digest":
-        return ten_day_index(end)
-    if kind == "monthly":
-        return end.month
-    return None
+    """第N期, counted per year: a digest of exactly one 旬 its number, a monthly analysis of
+    exactly one calendar month its month; other periods and area reports are no series (None)."""
+    if not is_of_kind(kind, start, end):
+        return None
+    return ten_day_index(end) if kind == "digest" else end.month
+
+
+def previous(kind: str, start: dt.date, end: dt.date) -> tuple[dt.date, dt.date] | None:
+    """The period 环比 compares with: the previous 旬 of a digest of one 旬, the previous
+    calendar month of a monthly analysis of one month; None otherwise (the analyses' rule: the
+    days of the same length before, analysis.metrics.comparison_periods)."""
+    if not is_of_kind(kind, start, end):
+        return None
+    return of_kind(kind, start - dt.timedelta(days=1))
 
 
 def label(start: dt.date, end: dt.date) -> str:
@@ -78,16 +100,24 @@ def cn_date(d: dt.date) -> str:
     return f"{d.year}年{d.month}月{d.day}日"
 
 
-def recent_ten_days(as_of: dt.date, n: int = 12) -> list[tuple[dt.date, dt.date]]:
-    """The last `n` complete ten-day periods up to `as_of`, latest first."""
+def cn_month(text: str) -> str:
+    """'2026-02' (a month as the analyses name it) -> '2026年2月'."""
+    y, m = text.split("-")
+    return f"{int(y)}年{int(m)}月"
+
+
+def recent_ten_days(as_of: dt.date, n: int = 12, first: dt.date | None = None) -> list[tuple[dt.date, dt.date]]:
+    """The last `n` complete ten-day periods up to `as_of`, latest first; none ending before `first`
+    (the first case)."""
     out = [last_complete_ten_days(as_of)]
     while len(out) < n:
         out.append(ten_days(out[-1][0] - dt.timedelta(days=1)))
-    return out
+    return [p for p in out if first is None or p[1] >= first]
 
 
-def recent_months(as_of: dt.date, n: int = 12) -> list[tuple[dt.date, dt.date]]:
-    """The last `n` complete months up to `as_of` (the month of `as_of` when it is its last day), latest first."""
+def recent_months(as_of: dt.date, n: int = 12, first: dt.date | None = None) -> list[tuple[dt.date, dt.date]]:
+    """The last `n` complete months up to `as_of` (the month of `as_of` when it is its last day),
+    latest first; none ending before `first` (the first case)."""
     y, m = as_of.year, as_of.month
     if as_of != month_end(y, m):
         y, m = (y - 1, 12) if m == 1 else (y, m - 1)
@@ -95,4 +125,4 @@ def recent_months(as_of: dt.date, n: int = 12) -> list[tuple[dt.date, dt.date]]:
     while len(out) < n:
         out.append((dt.date(y, m, 1), month_end(y, m)))
         y, m = (y - 1, 12) if m == 1 else (y, m - 1)
-    return out
+    return [p for p in out if first is None or p[1] >= first]

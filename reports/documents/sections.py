@@ -4,7 +4,6 @@ definition of its figures (analysis.metrics, analysis.hotspots, analysis.fieldwo
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -14,9 +13,9 @@ from analysis import metrics
 from etl.codes import level_of
 from reports import formats
 
-from . import charts, model, sentences
-from .attention import hot_spots, must_visit_unvisited, overdue_by_unit
-from .context import Context, shapes
+from . import charts, model, periods, sentences
+from .attention import hot_spots, hot_window, must_visit_unvisited, overdue_by_unit, window_months
+from .context import Context, header, notes, recipients, shapes
 
 TOP = 5  # leading items named in a sentence
 TABLE_ROWS = 10
@@ -31,8 +30,31 @@ class EarlyWarning:
 
 
 def previous(ctx: Context):
-    """The filter over the previous period of the same length (环比, as analysis.metrics defines it)."""
-    return ctx.shifted(*metrics.comparison_periods(ctx.start, ctx.end)["previous"])
+    """The filter over the period 环比 compares with (Context.previous)."""
+    return ctx.shifted(*ctx.previous)
+
+
+def briefing(ctx: Context, title: str, subject: str, warnings: Sequence[EarlyWarning] | None,
+             analysis=None) -> model.Document:
+    """The digest and the monthly analysis: header, 一、总体情况, 二、分领域, 三、分区域 and the
+    village map, then `analysis(ctx)`'s blocks when given (the monthly's 四、月度分析; the digest
+    has the trend chart under 一 instead), 需关注事项 and 下一步工作建议."""
+    summary = metrics.case_summary(ctx.con, ctx.flt, previous=ctx.previous)
+    doc = model.Document(header(ctx, title, ctx.kind), f"{ctx.where}{ctx.label}{subject}", notes(ctx),
+                         recipients=recipients())
+    doc.add(*overall(ctx, summary))
+    if analysis is None:
+        doc.add(trend_chart(ctx, 1))
+    doc.add(*categories(ctx, summary))
+    doc.add(*areas(ctx, summary))
+    doc.add(village_map(ctx, 2 if analysis is None else 1))
+    numerals = ("四", "五") if analysis is None else ("五", "六")
+    if analysis is not None:
+        doc.add(*analysis(ctx))
+    blocks, facts = attention(ctx, summary, warnings, f"{numerals[0]}、需关注事项", table_no=4 if analysis is None else 7)
+    doc.add(*blocks)
+    doc.add(*suggestions(ctx, summary, facts, f"{numerals[1]}、下一步工作建议"))
+    return doc
 
 
 def with_change(ctx: Context, by: str, measures: list[str], key: str) -> pd.DataFrame:
@@ -42,7 +64,7 @@ def with_change(ctx: Context, by: str, measures: list[str], key: str) -> pd.Data
     prev = metrics.case_metrics_by(ctx.con, previous(ctx), by, measures=["received"])[[key, "received"]]
     df = cur.merge(prev.rename(columns={"received": "received_prev"}), on=key, how="left")
     df["received_prev"] = df["received_prev"].fillna(0).astype("int64")
-    df["received_pct"] = [(c - p) / p if p else None for c, p in zip(df["received"], df["received_prev"])]
+    df["received_pct"] = [metrics.relative_change(c, p) for c, p in zip(df["received"], df["received_prev"])]
     return df
 
 
@@ -57,16 +79,16 @@ def overall(ctx: Context, summary: dict, title: str = "一、总体情况") -> l
         pop = formats.points(c["pop_change"]) if is_rate else formats.change_pct(c["pop_pct"])
         yoy = formats.points(c["yoy_change"]) if is_rate else formats.change_pct(c["yoy_pct"])
         rows.append([label, fmt(summary[key]), fmt(c["previous"]), pop, fmt(c["last_year"]), yoy])
-    rows.append(["未办结(期末)", formats.count(summary["open"]), "—", "—", "—", "—"])
+    rows.append(["未办结(截至数据日期)", formats.count(summary["open"]), "—", "—", "—", "—"])
     rows.append(["其中超期", formats.count(summary["overdue"]), "—", "—", "—", "—"])
     return [model.Heading(title), model.Paragraph(sentences.overall(summary)),
             model.Table(["指标", "本期", "上期", "环比", "去年同期", "同比"], rows, "表1 主要指标")]
 
 
-def categories(ctx: Context, title: str = "二、分领域情况", table_no: int = 2) -> list:
+def categories(ctx: Context, summary: dict, title: str = "二、分领域情况", table_no: int = 2) -> list:
     df = with_change(ctx, "category", ["received", "closed", "closure_rate", "overdue"], "category")
     df = df[(df["received"] > 0) | (df["overdue"] > 0)].sort_values(["received", "category"], ascending=[False, True])
-    total = int(df["received"].sum())
+    total = int(summary["received"])
     lead = [(r.category, int(r.received), r.received_pct) for r in df.head(3).itertuples() if r.received]
     rows = [[r.category, formats.count(r.received), formats.change_pct(r.received_pct), formats.count(r.closed),
              formats.rate(r.closure_rate), formats.count(r.overdue)] for r in df.head(TABLE_ROWS).itertuples()]
@@ -77,7 +99,7 @@ def categories(ctx: Context, title: str = "二、分领域情况", table_no: int
     return out
 
 
-def areas(ctx: Context, title: str = "三、分区域情况", table_no: int = 3) -> list:
+def areas(ctx: Context, summary: dict, title: str = "三、分区域情况", table_no: int = 3) -> list:
     """By town (a district document) or by village (a town's): counts, change, closure, overdue."""
     level = "village" if level_of(ctx.flt.area_prefix) == "town" else "town"
     if level_of(ctx.flt.area_prefix) == "village":
@@ -85,7 +107,7 @@ def areas(ctx: Context, title: str = "三、分区域情况", table_no: int = 3)
     unit = "村(社区)" if level == "village" else "乡镇(街道)"
     df = with_change(ctx, level, ["received", "closed", "closure_rate", "overdue"], "code")
     df = df.sort_values(["received", "code"], ascending=[False, True])
-    total = int(df["received"].sum())
+    total = int(summary["received"])  # cases placed at the district itself are in no town, but in the total
     lead = [(r.name, int(r.received), r.received_pct) for r in df.head(3).itertuples() if r.received]
     text = sentences.leading(lead, total, unit)
     overdue = df[df["overdue"] > 0].sort_values(["overdue", "code"], ascending=[False, True]).head(3)
@@ -109,9 +131,12 @@ def village_map(ctx: Context, figure_no: int = 1) -> model.Image | None:
 
 def trend_months(ctx: Context, months: int = 12) -> pd.DataFrame:
     """received, closed and closure_rate per month (every month listed, zeros included) over the
-    `months` months up to the period's end, from the first case at the earliest."""
-    y, m = divmod(ctx.end.year * 12 + ctx.end.month - 1 - (months - 1), 12)
-    first = max(metrics.case_period(ctx.con)[0].replace(day=1), dt.date(y, m + 1, 1))
+    `months` months up to the period's end, from the first case at the earliest; empty when the
+    period ends before the first case."""
+    first = max(metrics.case_period(ctx.con)[0].replace(day=1), metrics.months_back(ctx.end, months))
+    if first > ctx.end:
+        return pd.DataFrame({"month": pd.Series(dtype=str), "received": pd.Series(dtype="int64"),
+                             "closed": pd.Series(dtype="int64"), "closure_rate": pd.Series(dtype=float)})
     df = metrics.case_metrics_by(ctx.con, ctx.shifted(first, ctx.end), "month",
                                  measures=["received", "closed", "closure_rate"])
     # the grouping also lists months of the backlog before the period (with nothing received)
@@ -138,18 +163,22 @@ def attention(ctx: Context, summary: dict, warnings: Sequence[EarlyWarning] | No
     hot = hot_spots(ctx)
     facts["hot"] = hot
     out.append(model.Heading("（一）新出现、连续和加剧的热点", 2))
+    window = hot_window(ctx)
+    span = f"{periods.cn_month(f'{window[0]:%Y-%m}')}至{periods.cn_month(f'{window[1]:%Y-%m}')}" if window else ""
     if hot:
-        out.append(model.Paragraph("时空热点分析（近12个月逐月Gi*，按Esri分类）显示："
+        out.append(model.Paragraph(f"时空热点分析（{span}共{window_months(window)}个月逐月Gi*，按Esri分类）显示："
                                    + "；".join(f"{label}：{'、'.join(names)}" for label, names in hot.items()) + "。"))
+    elif window:
+        out.append(model.Paragraph(f"{span}共{window_months(window)}个月的时空热点分析中没有新增、连续或加剧的热点村(社区)。"))
     else:
-        out.append(model.Paragraph("近12个月的时空热点分析中没有新增、连续或加剧的热点村(社区)。"))
+        out.append(model.Paragraph("本期末之前还没有完整月份的诉求记录，暂不做时空热点分析。"))
     units = overdue_by_unit(ctx)
     facts["units"] = units
     out.append(model.Heading("（二）超期未办结诉求", 2))
     if units.empty:
-        out.append(model.Paragraph("截至期末没有超期未办结的诉求。"))
+        out.append(model.Paragraph(f"截至{sentences.as_of(summary)}，本期末前受理的诉求中没有超期未办结的。"))
     else:
-        out.append(model.Paragraph(f"截至期末共有超期未办结诉求{sentences.n(summary['overdue'])}件，涉及"
+        out.append(model.Paragraph(f"截至{sentences.as_of(summary)}，本期末前受理的诉求中超期未办结{sentences.n(summary['overdue'])}件，涉及"
                                    f"{len(units)}个承办单位，较多的是"
                                    + "、".join(f"{r.handling_unit}（{sentences.n(r.overdue)}件）" for r in units.head(3).itertuples())
                                    + "。"))

@@ -70,6 +70,18 @@ def set_fonts(style, east_asia: str, size: float, *, bold: bool = False, color: 
     color_el = rpr.find(qn("w:color"))
     if color_el is not None:
         color_el.attrib.pop(qn("w:themeColor"), None)
+    chinese(rpr)
+
+
+def chinese(rpr) -> None:
+    """Mark East Asian text of a run-properties element as Chinese (zh-CN): spell checking,
+    line breaking and punctuation rules follow Chinese, not the default's English."""
+    lang = rpr.find(qn("w:lang"))
+    if lang is None:
+        lang = OxmlElement("w:lang")
+        rpr.append(lang)
+    lang.set(qn("w:val"), lang.get(qn("w:val")) or "en-US")
+    lang.set(qn("w:eastAsia"), "zh-CN")
 
 
 def paragraph_style(doc, name: str, east_asia: str, size: float, *, align=None, indent_chars: float = 0,
@@ -160,6 +172,8 @@ def build(path: Path = OUT) -> Path:
     section.left_margin, section.right_margin = Mm(28), Mm(26)
     section.header_distance, section.footer_distance = Mm(15), Mm(20)
     page_numbers(section)
+    defaults = doc.styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))
+    chinese(defaults)
 
     center, left, just = WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.LEFT, WD_ALIGN_PARAGRAPH.JUSTIFY
     paragraph_style(doc, "Normal", BODY_FONT, 16, align=just)
