@@ -59,6 +59,24 @@ MANY_VILLAGES = ("本范围有 {n:,} 个村(社区), 地图先按乡镇(街道)�
                  "即显示其村(社区)。")
 
 
+def map_villages(town: str = "", whole_district: bool = False):
+    """Level of detail for village maps, the one rule every page follows (setting map_max_villages,
+    dashboard.compute.overview.too_many_villages): (outlines, count) of the villages inside `town`
+    ('' the area on screen), the outlines None when they are more than the limit (the page then
+    asks for a town with CHOOSE_TOWN; 总览 draws towns instead, overview.map_level). With
+    `whole_district` (pages whose statistic covers the district and whose map zooms to the town)
+    the district's villages while they are within the limit, else those of `town`."""
+    from dashboard import data
+    from dashboard.compute.overview import too_many_villages
+
+    if whole_district:
+        n = data.outlined_count("village", "")
+        if not too_many_villages(n):
+            return data.village_shapes(""), n
+    n = data.outlined_count("village", town)
+    return (None if too_many_villages(n) else data.village_shapes(town)), n
+
+
 
 def case_page(title: str) -> CaseFilter:
     """Title, demo banner and the sidebar filters of a page about cases; stops with an
