@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import streamlit as st
 
 from dashboard import filters
@@ -9,6 +11,9 @@ from analysis.filters import CaseFilter
 from dashboard.texts import as_of_notice
 from reports import formats
 from reports.tables import csv_bytes, xlsx_bytes
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 
 def demo_banner(meta: dict) -> None:
@@ -59,7 +64,7 @@ MANY_VILLAGES = ("本范围有 {n:,} 个村(社区), 地图先按乡镇(街道)�
                  "即显示其村(社区)。")
 
 
-def map_villages(town: str = "", whole_district: bool = False):
+def map_villages(town: str = "", whole_district: bool = False) -> tuple[gpd.GeoDataFrame | None, int]:
     """Level of detail for village maps, the one rule every page follows (setting map_max_villages,
     dashboard.compute.overview.too_many_villages): (outlines, count) of the villages inside `town`
     ('' the area on screen), the outlines None when they are more than the limit (the page then
