@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import streamlit as st
 
 from dashboard import filters
@@ -9,6 +11,9 @@ from analysis.filters import CaseFilter
 from dashboard.texts import as_of_notice
 from reports import formats
 from reports.tables import csv_bytes, xlsx_bytes
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 
 def demo_banner(meta: dict) -> None:
@@ -57,6 +62,24 @@ NO_VILLAGE_SHAPES = ("还没有村(社区)边界, 地图先按乡镇(街道)显�
 CHOOSE_TOWN = ("本范围有 {n:,} 个村(社区), 一张地图画不下; 请在左侧选择一个乡镇(街道)后显示其村(社区)地图。")
 MANY_VILLAGES = ("本范围有 {n:,} 个村(社区), 地图先按乡镇(街道)显示; 在左侧选择或在地图上点击一个乡镇(街道), "
                  "即显示其村(社区)。")
+
+
+def map_villages(town: str = "", whole_district: bool = False) -> tuple[gpd.GeoDataFrame | None, int]:
+    """Level of detail for village maps, the one rule every page follows (setting map_max_villages,
+    dashboard.compute.overview.too_many_villages): (outlines, count) of the villages inside `town`
+    ('' the area on screen), the outlines None when they are more than the limit (the page then
+    asks for a town with CHOOSE_TOWN; 总览 draws towns instead, overview.map_level). With
+    `whole_district` (pages whose statistic covers the district and whose map zooms to the town)
+    the district's villages while they are within the limit, else those of `town`."""
+    from dashboard import data
+    from dashboard.compute.overview import too_many_villages
+
+    if whole_district:
+        n = data.outlined_count("village", "")
+        if not too_many_villages(n):
+            return data.village_shapes(""), n
+    n = data.outlined_count("village", town)
+    return (None if too_many_villages(n) else data.village_shapes(town)), n
 
 
 

@@ -90,7 +90,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("map_basemap", "none", "Base map under the dashboard's maps: none (plain background, works on an intranet without internet), osm, tianditu or amap (data shifted to GCJ-02 to match)."),
     Setting("map_tianditu_key", "", "Tianditu (天地图) browser key, required when map_basemap is tianditu."),
     Setting("map_max_villages_tooltip", 5000, "Above this many areas the map drops tooltips to stay light."),
-    Setting("map_max_villages", 8000, "Level of detail: when the area on screen holds more villages than this (a province or city warehouse), the overview map draws its towns until a town is chosen, then that town's villages; 驻点走访, 民情分类 and 五必去 ask for a town before drawing their village maps."),
+    Setting("map_max_villages", 8000, "Level of detail: when the area on screen holds more villages than this (a province or city warehouse), the overview map draws its towns until a town is chosen, then that town's villages; 驻点走访, 民情分类, 五必去 and 热点地图 ask for a town before drawing their village maps (热点地图's statistics stay district-wide, drawn for the town's villages)."),
     Setting("metric_repeat_window_days", 90, "A petition repeats an earlier one of the same petitioner and category within this many days (重复访).",
             "重复访: 同一群众就同一类问题在此天数内再次反映"),
     Setting("metric_multichannel_window_days", 90, "Channels of one petitioner on one issue are counted within this many days (多头访).",

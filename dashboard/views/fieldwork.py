@@ -9,8 +9,7 @@ import streamlit as st
 from dashboard import data, fieldwork_data as fd, filters, maps, session
 from dashboard.compute import fieldwork as view
 from dashboard.compute.changes import fmt_rate
-from dashboard.compute.overview import too_many_villages
-from dashboard.ui import CHOOSE_TOWN, NO_SHAPES, area_page, downloads, show_map, table as show_table
+from dashboard.ui import CHOOSE_TOWN, NO_SHAPES, area_page, downloads, map_villages, show_map, table as show_table
 from dashboard.point_layers import add_points
 from analysis.fieldwork import without_visits
 from etl import settings
@@ -67,8 +66,7 @@ if len(gaps):
 tabs = st.tabs(["村(社区)覆盖地图", "干部走访", "户走访与连心户", "工作站", "楼宇与企业"])
 with tabs[0]:
     coverage = fd.village_coverage(flt)
-    n_villages = data.outlined_count("village", flt.town or "")
-    shapes = data.village_shapes(flt.town or "") if not too_many_villages(n_villages) else None
+    shapes, n_villages = map_villages(flt.town or "")
     if coverage.empty:
         st.info("还没有走访记录, 无法计算覆盖率。用 `minqing load visits 走访记录.xlsx` 导入。")
     elif shapes is None:

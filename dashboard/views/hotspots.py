@@ -11,7 +11,7 @@ import streamlit as st
 from dashboard import data, filters, maps
 from dashboard.compute import hotspots as view
 from reports import formats
-from dashboard.ui import NO_SHAPES, case_page, downloads, show_map, table as show_table
+from dashboard.ui import CHOOSE_TOWN, NO_SHAPES, case_page, downloads, map_villages, show_map, table as show_table
 from analysis.filters import CaseFilter
 from geo.emerging import CATEGORY_LABELS
 from geo.getis_ord import CLASS_LABELS
@@ -27,6 +27,7 @@ NO_POINTS = ("所选条件下没有带坐标(经纬度)的诉求, 无法绘制{w
              "`minqing load cases 台账.csv --crs wgs84` (高德/腾讯坐标用 gcj02, 百度用 bd09) 导入即可。")
 NO_CASES = "所选条件下没有诉求, 无法{what}。请放宽筛选条件或选择其他时段。"
 AREA_NOTE = ": 热点分析在全区所有村(社区)上计算, 地图缩放到所选区域"
+WHOLE_DISTRICT = " 热点分析仍在全区所有村(社区)上计算; 选定乡镇(街道)后地图只画其村(社区), 分类即全区计算的结果。"
 
 
 def no_points(flt: CaseFilter, what: str) -> None:
@@ -42,11 +43,12 @@ def no_points(flt: CaseFilter, what: str) -> None:
 def village_modes(flt: CaseFilter, shapes: gpd.GeoDataFrame, mode: str) -> None:
     """Gi*, LISA or emerging hot spots per village: map, then the significant villages with downloads."""
     try:
-        gdf, tested = view.village_frame(shapes, data.area_hotspots(flt, lisa=mode == "lisa"), lisa=mode == "lisa")
+        hs = data.area_hotspots(flt, lisa=mode == "lisa")
+        gdf, tested = view.village_frame(shapes, hs, lisa=mode == "lisa")
     except Exception as e:  # noqa: BLE001 - an analysis failure is a message, not a traceback
         st.error(f"热点分析未能完成: {e}")
         return
-    if not gdf["cases"].fillna(0).sum():
+    if not hs["cases"].sum():  # no case in the analysis (the map may show one town of it)
         st.info(NO_CASES.format(what="做热点分析"))
         return
     tooltip = {"name": "村(社区)", "town": "乡镇(街道)", "cases": "诉求件数", "rate_eb": "每千户诉求(平滑)", "label": "分类"}
@@ -92,8 +94,9 @@ def village_modes(flt: CaseFilter, shapes: gpd.GeoDataFrame, mode: str) -> None:
               caption=filters.describe(flt.without_area()))
 
 
-def month_mode(flt: CaseFilter, shapes: gpd.GeoDataFrame) -> None:
-    """Gi* per village for one month at a time: a slider over the months of the period."""
+def month_mode(flt: CaseFilter, shapes: gpd.GeoDataFrame | None, n_villages: int) -> None:
+    """Gi* per village for one month at a time: a slider over the months of the period (the map
+    when `shapes` are given; None: too many villages to draw, level of detail)."""
     try:
         _cats, bins = data.emerging(flt)
     except Exception as e:  # noqa: BLE001
@@ -107,6 +110,9 @@ def month_mode(flt: CaseFilter, shapes: gpd.GeoDataFrame) -> None:
     st.bar_chart(view.month_counts(bins),
                  color=[maps.GI_COLOURS["hot_95"], maps.GI_COLOURS["cold_95"]], height=260,
                  x_label="月份", y_label="村(社区)数", stack=False)
+    if shapes is None:
+        st.info(CHOOSE_TOWN.format(n=n_villages) + WHOLE_DISTRICT)
+        return
     month_view(flt, shapes, bins)
     filters.note_unused(flt, {"area"}, AREA_NOTE)
 
@@ -198,13 +204,17 @@ def heat_mode(flt: CaseFilter) -> None:
 
 
 flt = case_page("热点地图")
-shapes = data.village_shapes()
+# Level of detail (the pages' one rule): the district's villages while within map_max_villages, else
+# the chosen town's, else none (asked for a town); the statistics stay district-wide either way.
+shapes, n_villages = map_villages(flt.town or "", whole_district=True)
 mode = st.radio("分析方法", list(MODES), format_func=MODES.get, horizontal=True, key="hs_mode", bind="query-params")
 if mode in ("hex", "heat"):
     (hex_mode if mode == "hex" else heat_mode)(flt)
-elif shapes.empty:
+elif shapes is None and mode != "month":
+    st.info(CHOOSE_TOWN.format(n=n_villages) + WHOLE_DISTRICT)
+elif shapes is not None and shapes.empty:
     st.info(NO_SHAPES)
 elif mode == "month":
-    month_mode(flt, shapes)
+    month_mode(flt, shapes, n_villages)
 else:
     village_modes(flt, shapes, mode)

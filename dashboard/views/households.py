@@ -8,8 +8,8 @@ import streamlit as st
 
 from dashboard import data, filters, maps
 from dashboard.compute import households as view
-from dashboard.compute.overview import too_many_villages
-from dashboard.ui import CHOOSE_TOWN, area_page, downloads, household_cards, show_map, style_chart, table as show_table
+from dashboard.ui import (CHOOSE_TOWN, area_page, downloads, household_cards, map_villages, show_map, style_chart,
+                          table as show_table)
 from analysis import households as hh
 
 flt = area_page("民情分类 · 放心户 / 关心户 / 连心户")
@@ -40,8 +40,7 @@ show_table(out)
 downloads(out, f"民情分类_{data.area_name(flt.area_prefix) if flt.area_prefix else '全区'}", "hh_table")
 
 st.subheader("各村(社区)连心户占比")
-n_villages = data.outlined_count("village", flt.town or "")
-shapes = data.village_shapes(flt.town or "") if not too_many_villages(n_villages) else None
+shapes, n_villages = map_villages(flt.town or "")
 if shapes is None:
     st.info(CHOOSE_TOWN.format(n=n_villages))
 elif shapes.empty:

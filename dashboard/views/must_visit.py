@@ -7,8 +7,7 @@ import streamlit as st
 from dashboard import data, filters, maps
 from dashboard.compute import must_visit as view
 from dashboard.texts import help_text, must_visit_criteria, settings_table
-from dashboard.compute.overview import too_many_villages
-from dashboard.ui import CHOOSE_TOWN, NO_SHAPES, XLSX_MIME, area_page, audited, show_map
+from dashboard.ui import CHOOSE_TOWN, NO_SHAPES, XLSX_MIME, area_page, audited, map_villages, show_map
 from reports.tables import csv_bytes, xlsx_bytes
 from reports.visit_plan import visit_plan_html
 
@@ -69,8 +68,7 @@ with st.expander("打印预览"):
     st.iframe(print_doc, height=620)
 
 st.subheader("地图")
-n_villages = data.outlined_count("village", flt.town or "")
-shapes = data.village_shapes(flt.town or "") if not too_many_villages(n_villages) else None
+shapes, n_villages = map_villages(flt.town or "")
 if shapes is None:
     st.info(CHOOSE_TOWN.format(n=n_villages))
 elif shapes.empty:
