@@ -184,8 +184,22 @@ def test_no_clear_personal_data_from_the_ledger_is_in_any_document(con, demo_dir
         assert not [n for n in names if n in text]
 
 
-def test_early_warnings_are_listed_where_the_hook_is(con, digest):
-    assert "【预警接口】" in digest[1].text()  # no warnings passed: the hook's placeholder
+def test_the_digest_lists_the_early_warnings_with_the_planted_ones_first(con, digest, demo_truth):
+    text = all_text(opened(digest[0]))
+    assert "（五）预警事项" in headings(opened(digest[0]), 2)
+    listed = [p for p in text.splitlines() if re.match(r"\d+\. 【", p)]
+    kinds = [re.match(r"\d+\. 【(.+?)】", p).group(1) for p in listed]
+    assert kinds and kinds[0] == "诉求异常增多"  # surges rank first, the demo's planted burst first of them
+    plant = demo_truth["alerts"]["surge"]
+    village = con.execute("SELECT name FROM areas WHERE code = ?", [plant["village"]]).fetchone()[0]
+    assert village in listed[0] and "征地拆迁补偿" in listed[0]
+    assert {"集体访苗头", "越级访苗头"} <= set(kinds)
+    total = int(re.search(r"预警分析（抓苗头）提示(\d+)项", text).group(1))
+    assert total >= len(listed) and ("另有" in text) == (total > len(listed))
+    assert "【预警接口】" not in text and "预警事项" in text.split("五、下一步工作建议")[1]
+
+
+def test_early_warnings_passed_in_are_listed_instead(con):
     flt = CaseFilter(dt.date(2026, 10, 11), dt.date(2026, 10, 20))
     data, _ = reports.build(con, "digest", flt, warnings=[EarlyWarning("某村土地纠纷集体访苗头", "近两旬同类诉求6件，涉及12人")])
     text = all_text(opened(data))

@@ -2,8 +2,9 @@
 complete months up to the period's end, as many as the setting period_default_months, from the
 first case at the earliest: a ten-day period is too short for monthly bins), open and
 overdue cases by handling unit (analysis.metrics), 五必去 villages without a visit in the
-period (analysis.fieldwork_reach). District-wide statistics are computed over the whole
-district and cut to the document's area."""
+period (analysis.fieldwork_reach), and the early warnings at the period's end (analysis.alerts,
+as the 预警 page lists them). District-wide statistics are computed over the whole district and
+cut to the document's area."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import datetime as dt
 import pandas as pd
 
 from analysis import metrics
+from analysis.alerts import current_alerts
 from analysis.fieldwork import missing
 from analysis.fieldwork_reach import must_visit_unvisited as unvisited
 from analysis.hotspots import emerging
@@ -70,3 +72,13 @@ def must_visit_unvisited(ctx: Context) -> pd.DataFrame | None:
     if "visits" in missing(ctx.con):
         return None
     return unvisited(ctx.con, ctx.flt)
+
+
+WARNINGS_LISTED = 10  # warnings named one by one; the rest are counted and left to the 预警 page
+
+
+def early_warnings(ctx: Context) -> tuple[list[tuple[str, str]], int]:
+    """The warnings at the period's end in the document's area, ranked as the 预警 page ranks
+    them: ([(title, why), ...] of the first WARNINGS_LISTED, how many there are in all)."""
+    items = current_alerts(ctx.con, ctx.flt.area_prefix or ctx.visible, as_of=ctx.end)
+    return [(f"【{a.kind_label}】{a.title}", a.why) for a in items[:WARNINGS_LISTED]], len(items)

@@ -14,7 +14,7 @@ from etl.codes import level_of
 from reports import formats
 
 from . import charts, model, periods, sentences
-from .attention import hot_spots, hot_window, must_visit_unvisited, overdue_by_unit, window_months
+from .attention import early_warnings, hot_spots, hot_window, must_visit_unvisited, overdue_by_unit, window_months
 from .context import Context, header, notes, recipients, shapes
 
 TOP = 5  # leading items named in a sentence
@@ -23,8 +23,9 @@ TABLE_ROWS = 10
 
 @dataclass(frozen=True)
 class EarlyWarning:
-    """An early-warning item (预警) for 四、需关注事项: a title and why it is raised. The analysis of
-    early warnings (issue 18) passes its items to `build(..., warnings=[...])`."""
+    """An early-warning item (预警) for 四、需关注事项: a title and why it is raised. Without items
+    passed to `build(..., warnings=[...])`, the document lists analysis.alerts' warnings at the
+    period's end (attention.early_warnings)."""
     title: str
     why: str
 
@@ -200,12 +201,20 @@ def attention(ctx: Context, summary: dict, warnings: Sequence[EarlyWarning] | No
         out.append(model.Paragraph(f"本期尚无走访记录的“五必去”村(社区)有：{names}{more}。"))
     out.append(model.Heading("（五）预警事项", 2))
     if warnings is None:
-        out.append(model.Paragraph("【预警接口】预警分析接入后，在此逐条列出预警事项及其依据。", "note"))
-    elif not warnings:
-        out.append(model.Paragraph("本期没有预警事项。"))
+        found, total = early_warnings(ctx)
+        warnings = [EarlyWarning(title, why) for title, why in found]
     else:
+        total = len(warnings)
+    if not warnings:
+        out.append(model.Paragraph(f"截至{periods.cn_date(ctx.end)}，没有预警事项。"))
+    else:
+        out.append(model.Paragraph(f"截至{periods.cn_date(ctx.end)}，预警分析（抓苗头）提示{total}项"
+                                   + ("，按先后排列：" if total > 1 else "：")))
         for i, w in enumerate(warnings, 1):
             out.append(model.Paragraph(f"{i}. {w.title}：{w.why}"))
+        if total > len(warnings):
+            out.append(model.Paragraph(f"另有{total - len(warnings)}项，详见民情地图“预警”页面。"))
+    facts["warnings"] = total
     return out, facts
 
 
@@ -225,6 +234,8 @@ def suggestions(ctx: Context, summary: dict, facts: dict, title: str = "五、�
     villages = facts.get("villages")
     if villages is not None and not villages.empty:
         lines.append(f"落实“五必去”：安排____等干部于____前走访{'、'.join(villages['name'].head(3))}等{len(villages)}个村(社区)。")
+    if facts.get("warnings"):
+        lines.append(f"逐项核实{sentences.n(facts['warnings'])}项预警事项，由____负责，____前反馈核实情况，防止苗头演变为集体访、越级访。")
     if summary["group_petitions"]:
         lines.append(f"对本期{sentences.n(summary['group_petitions'])}件集体访逐件明确包案领导____，防止反复。")
     lines.append("其他：________________________________。")
