@@ -24,7 +24,7 @@ st.set_page_config(page_title="民情地图", layout="wide")
 
 def navigation(pages, position: str = "sidebar"):
     return st.navigation([st.Page(ROOT / p.file, title=p.title, url_path=p.url_path or None, default=p is pages[0])
-                          for p in pages], position=position)
+                          for p in pages], position=position, expanded=True)  # every page listed: no English "View more"
 
 
 # Signed out, the hidden navigation only tells which page the link asked for: after the sign-in
