@@ -109,7 +109,8 @@ def load_cmd(ctx: click.Context, kind: str, files: tuple[str, ...], sheet: str |
     结果与逐个导入相同 (每个文件一个导入批次); 任一文件无法读取则全部不导入。"""
     db = existing_db(ctx)
     if len(files) == 1 and not Path(files[0]).is_dir():
-        return _load_one(db, kind, files[0], sheet, crs, mapping, as_of, as_json)
+        _load_one(db, kind, files[0], sheet, crs, mapping, as_of, as_json)
+        return
     from .load_many import load_many
 
     load_many(db, kind, files, sheet=sheet, crs=crs, mapping=_read_mapping(mapping) if mapping else None,

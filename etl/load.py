@@ -169,6 +169,8 @@ def load_files(db: str | Path, kind: str, paths: list[str | Path], *, sheet: str
     db, paths = Path(db), [Path(p) for p in paths]
     if not db.exists():
         raise LoadError(f"{db} 不存在; 请先创建: minqing --db {db} init --district 区县代码或名称")
+    if not paths:
+        raise LoadError("没有要导入的文件")
     for p in paths:  # what can be told without reading: before the warehouse is copied
         _check_file(p)
     step = progress or (lambda path, name: None)
