@@ -90,7 +90,7 @@ def demo(ctx: click.Context, seed: int, scale: float, force: bool) -> None:
 
 @click.command(name="load", epilog=_KINDS_HELP)
 @click.argument("kind", type=click.Choice(list(KINDS)))
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.argument("files", nargs=-1, required=True, metavar="FILE... | 文件夹", type=click.Path(exists=True))
 @click.option("--sheet", help="XLSX 工作表名称 (默认: 第一个工作表)。")
 @click.option("--crs", default="wgs84", show_default=True,
               help="坐标点的坐标系: wgs84、cgcs2000、gcj02 (高德、腾讯) 或 bd09 (百度)。"
@@ -101,13 +101,28 @@ def demo(ctx: click.Context, seed: int, scale: float, force: bool) -> None:
               help="导出日期 (YYYY-MM-DD): 数据截至这一天 (超期等按此计算); 不填则取记录中最晚的时间。")
 @click.option("--json", "as_json", is_flag=True, help="输出一个 JSON 对象, 含各结果的行数。")
 @click.pass_context
-def load_cmd(ctx: click.Context, kind: str, file: str, sheet: str | None, crs: str, mapping: str | None,
+def load_cmd(ctx: click.Context, kind: str, files: tuple[str, ...], sheet: str | None, crs: str, mapping: str | None,
              as_of: dt.datetime | None, as_json: bool) -> None:
-    """导入台账或边界文件 FILE; 每一行或新增, 或更新, 或为重复, 或连同原因被拒收。"""
-    from etl.load import NOTE_LABELS, LoadError, load_file
+    """导入台账或边界文件 FILE; 每一行或新增, 或更新, 或为重复, 或连同原因被拒收。
+
+    可一次给出多个文件或一个文件夹 (取其中的 .csv、.xlsx 文件, 按文件名顺序): 全部在一次事务中导入,
+    结果与逐个导入相同 (每个文件一个导入批次); 任一文件无法读取则全部不导入。"""
+    db = existing_db(ctx)
+    if len(files) == 1 and not Path(files[0]).is_dir():
+        _load_one(db, kind, files[0], sheet, crs, mapping, as_of, as_json)
+        return
+    from .load_many import load_many
+
+    load_many(db, kind, files, sheet=sheet, crs=crs, mapping=_read_mapping(mapping) if mapping else None,
+              as_of=as_of and as_of.date(), as_json=as_json)
+
+
+def _load_one(db: Path, kind: str, file: str, sheet: str | None, crs: str, mapping: str | None,
+              as_of: dt.datetime | None, as_json: bool) -> None:
+    """One file: `minqing load KIND FILE`."""
+    from etl.load import LoadError, load_file
     from etl.readers import ReadError
 
-    db = existing_db(ctx)
     if sheet and not file.lower().endswith((".xlsx", ".xlsm")):
         raise click.BadParameter(f"--sheet 只适用于 .xlsx 文件, 而 {file} 不是", param_hint="--sheet")
     columns = _read_mapping(mapping) if mapping else None
@@ -119,11 +134,23 @@ def load_cmd(ctx: click.Context, kind: str, file: str, sheet: str | None, crs: s
                           progress=None if as_json else (lambda s: bar.update(1, s)))
     except (LoadError, ReadError, KeyError_, Busy) as e:
         raise click.UsageError(str(e)) from None
-    audit(db, "load", target=kind, detail={"batch": r.batch_id, "loaded": r.loaded, "updated": r.updated,
-                                           "rejected": r.rejected}, rows=r.rows_read)
+    audit_load(db, r)
     if as_json:
         click.echo(json.dumps(r.as_dict(), ensure_ascii=False))
         return
+    echo_result(db, file, r)
+
+
+def audit_load(db: Path, r) -> None:
+    """One audit entry per file loaded."""
+    audit(db, "load", target=r.kind, detail={"batch": r.batch_id, "loaded": r.loaded, "updated": r.updated,
+                                             "rejected": r.rejected}, rows=r.rows_read)
+
+
+def echo_result(db: Path, file: str, r) -> None:
+    """What one file's load did, as `minqing load` prints it."""
+    from etl.load import NOTE_LABELS
+
     click.echo(f"{file}: 读入 {r.rows_read} 行 — 新增 {r.loaded}, 更新 {r.updated}, 重复 {r.duplicates}, 拒收 {r.rejected}")
     for reason, n in r.reasons.items():
         click.echo(f"  拒收原因 {reason}: {n}")

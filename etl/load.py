@@ -24,7 +24,7 @@ from .kinds import Kind, MergeContext, kind as kind_of
 from .merge import merge
 from .placement import place
 from .privacy import mask_text
-from .readers import RawTable, read_file
+from .readers import XLSX_SUFFIXES, RawTable, ReadError, check_type, read_file
 from .terms import kept_fields, load_report
 from .staging import record_rejects, reject_unreadable_rows, stage
 from .views import create_views
@@ -138,6 +138,74 @@ def load_file(db: str | Path, kind: str, path: str | Path, *, sheet: str | None 
         key = read_key(db, fp)
         return load(con, kind, path, sheet=sheet, crs=crs, hash_key=key, mapping=mapping, as_of=as_of,
                     progress=progress)
+
+
+# What a folder given to `minqing load` contributes: its ledger files, in name order.
+FOLDER_SUFFIXES = (".csv", ".xlsx", ".xlsm", ".xls")
+
+
+def folder_files(folder: str | Path) -> list[Path]:
+    """The ledger files of `folder` (not its subfolders), by name; Excel's lock files (~$...) and
+    hidden files are left out. No such file -> LoadError."""
+    folder = Path(folder)
+    found = sorted((p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in FOLDER_SUFFIXES
+                    and not p.name.startswith(("~$", "."))), key=lambda p: p.name)
+    if not found:
+        raise LoadError(f"文件夹 {folder} 中没有可导入的台账文件 ({'、'.join(FOLDER_SUFFIXES)})")
+    return found
+
+
+def load_files(db: str | Path, kind: str, paths: list[str | Path], *, sheet: str | None = None, crs: str = "wgs84",
+               mapping: dict[str, str] | None = None, as_of: dt.date | None = None, progress=None) -> list[LoadResult]:
+    """Load several files of `kind` into the warehouse file `db` in ONE transaction (one copy of
+    the warehouse, one swap, under the writer's lock): each file in the order given, exactly as
+    if loaded one after another (its own batch, rejected rows, counts), but all or nothing. A
+    file that cannot be loaded as a whole (missing, unreadable, not this kind) refuses them all
+    and nothing is written; the error names the file. `sheet` applies to the Excel files;
+    `progress(path, step)` is told each file's steps."""
+    from .db import writing
+    from .keys import read_key
+
+    db, paths = Path(db), [Path(p) for p in paths]
+    if not db.exists():
+        raise LoadError(f"{db} 不存在; 请先创建: minqing --db {db} init --district 区县代码或名称")
+    if not paths:
+        raise LoadError("没有要导入的文件")
+    for p in paths:  # what can be told without reading: before the warehouse is copied
+        _check_file(p)
+    step = progress or (lambda path, name: None)
+    with writing(db) as con:
+        fp = dict(con.execute("SELECT key, value FROM meta").fetchall()).get("key_fingerprint")
+        key = read_key(db, fp)
+        results = []
+        for p in paths:
+            try:
+                results.append(load(con, kind, p, sheet=sheet if p.suffix.lower() in XLSX_SUFFIXES else None,
+                                    crs=crs, hash_key=key, mapping=mapping, as_of=as_of,
+                                    progress=lambda name, p=p: step(p, name)))
+            except (LoadError, ReadError) as e:
+                raise type(e)(_refused(p, str(e), len(paths))) from None
+        return results
+
+
+def _check_file(path: Path) -> None:
+    """A file given to load_files exists, is a file we can open and of a type the readers know."""
+    if not path.is_file():
+        raise LoadError(_refused(path, f"{path}: 文件不存在或不是文件"))
+    try:
+        check_type(path)
+        with path.open("rb") as f:
+            f.read(1)
+    except ReadError as e:
+        raise LoadError(_refused(path, str(e))) from None
+    except OSError as e:
+        raise LoadError(_refused(path, f"{path}: 无法读取 ({e.strerror})")) from None
+
+
+def _refused(path: Path, message: str, n: int | None = None) -> str:
+    """A whole file's error in a load of several: the file named, and that none of them was loaded."""
+    named = message if str(path) in message else f"{path}: {message}"
+    return named + "; 本次导入的文件均未导入, 数据仓库未改动" + (f" (共 {n} 个文件)" if n else "")
 
 
 def _check_mapping(spec: Kind, mapping: dict[str, str], path: Path) -> dict[str, str]:

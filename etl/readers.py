@@ -39,6 +39,8 @@ class RawTable:
 READER_COLUMNS = ("_line", "_error_reason", "_error", "_wkb")
 
 GEO_SUFFIXES = {".geojson", ".json", ".shp", ".gpkg", ".zip"}
+CSV_SUFFIXES = (".csv", ".txt", ".tsv")
+XLSX_SUFFIXES = (".xlsx", ".xlsm")
 
 
 def read_file(path: str | Path, *, sheet: str | None = None, encoding: str | None = None) -> RawTable:
@@ -46,14 +48,22 @@ def read_file(path: str | Path, *, sheet: str | None = None, encoding: str | Non
     path = Path(path)
     if not path.exists():
         raise ReadError(f"{path}: 文件不存在")
+    check_type(path)
     suffix = path.suffix.lower()
-    if suffix in (".csv", ".txt", ".tsv"):
+    if suffix in CSV_SUFFIXES:
         return read_csv(path, encoding=encoding)
-    if suffix in (".xlsx", ".xlsm"):
+    if suffix in XLSX_SUFFIXES:
         return read_xlsx(path, sheet=sheet)
-    if suffix in GEO_SUFFIXES:
-        return read_geo(path, encoding=encoding)
-    raise ReadError(f"{path}: 不支持的文件类型 {suffix!r}; 可导入 .csv、.xlsx、.geojson、.shp (或打包的 .zip) 和 .gpkg")
+    return read_geo(path, encoding=encoding)
+
+
+def check_type(path: Path) -> None:
+    """ReadError unless the file's suffix is one the readers know."""
+    suffix = path.suffix.lower()
+    if suffix == ".xls":
+        raise ReadError(f"{path}: 不支持旧版 Excel (.xls); 请在 Excel 中另存为 .xlsx 后再导入")
+    if suffix not in (*CSV_SUFFIXES, *XLSX_SUFFIXES, *GEO_SUFFIXES):
+        raise ReadError(f"{path}: 不支持的文件类型 {suffix!r}; 可导入 .csv、.xlsx、.geojson、.shp (或打包的 .zip) 和 .gpkg")
 
 
 def read_csv(path: Path, encoding: str | None = None) -> RawTable:
