@@ -235,3 +235,32 @@ def test_the_full_demos_plants_are_the_top_of_their_lists(full_demo):
     assert len(top["cluster"].case_ids) == plants["cluster"]["cases"] == 14
     assert top["level_skip"].area_codes == [plants["level_skip"]["village"]]
     assert top["same_matter"].area_codes == [plants["same_matter"]["village"]]
+
+
+def test_a_group_spanning_two_towns_shows_a_town_only_its_own_part(con):
+    """A town's view of a group warning counts and names only its own villages and cases."""
+    import json
+
+    from analysis.alerts import cut, ranked
+
+    near = clusters.neighbours(con)
+    ids = lambda v: [r[0] for r in con.execute("SELECT case_id FROM cases WHERE area_code = ? ORDER BY case_id", [v]).fetchall()]
+    a, b = next((v, w) for v, ws in sorted(near.items()) for w in sorted(ws)
+                if v[:9] != w[:9] and len(ids(v)) >= 2 and len(ids(w)) >= 3 and len(ids(v)) != len(ids(w)))
+    mine, theirs = ids(a)[:4], ids(b)[:7]
+    cases = clusters.cases_by_id(con, mine + theirs)
+    whole = ranked._clusters(clusters.summarise(cases, np.zeros(len(cases), dtype=int)), ranked._names(con))
+    assert whole[0].numbers["cases"] == len(mine) + len(theirs)
+    town = a[:9]
+    scoped = cut(con, whole, town)[0]
+    assert scoped.area_codes == [a] and sorted(scoped.case_ids) == sorted(mine)
+    assert scoped.numbers["cases"] == len(mine) and scoped.numbers["places"] == 1
+    assert f"{len(mine)} 件" in scoped.title and f"{len(mine) + len(theirs)} 件" not in scoped.title + scoped.why
+    assert "1 个相同或相邻的村" in scoped.why
+    other = con.execute("SELECT t.name, v.name FROM areas v JOIN areas t ON t.code = v.parent_code WHERE v.code = ?",
+                        [b]).fetchone()
+    text = json.dumps(scoped.as_dict(), ensure_ascii=False, default=str)
+    for leak in (b, b[:9], *other, *theirs):
+        assert leak not in text, leak
+    assert whole[0].key.startswith(f"cluster:{a}:") or whole[0].key.startswith(f"cluster:{b}:")  # district-wide key kept
+    assert whole[0].numbers["cases"] == len(mine) + len(theirs)  # the district's item is not changed

@@ -38,13 +38,21 @@ def recent_cases(con: duckdb.DuckDBPyConnection, as_of: dt.date, days: int | Non
     channel, received_level, content (masked), keyed (a petitioner key exists), petitioner_hash."""
     days = int(days or settings.get("alert_cluster_days"))
     start = as_of - dt.timedelta(days=days - 1)
-    return con.execute("""
+    return con.execute(_CASES + """
+        WHERE f.received_date >= ? AND f.received_date <= ? AND nullif(trim(c.content), '') IS NOT NULL
+        ORDER BY f.received_at, f.case_id""", [start, as_of]).df()
+
+
+def cases_by_id(con: duckdb.DuckDBPyConnection, ids: list[str]) -> pd.DataFrame:
+    """The cases `ids` with the columns of recent_cases (a group's cases, to summarise part of it)."""
+    return con.execute(_CASES + " WHERE list_contains(?, f.case_id) ORDER BY f.received_at, f.case_id", [list(ids)]).df()
+
+
+_CASES = """
         SELECT f.case_id, f.received_at, coalesce(f.village_code, f.town_code, f.area_code) AS place,
                f.village_code, f.town_code, f.category, f.channel, f.received_level, c.content,
                c.petitioner_hash IS NOT NULL AS keyed, c.petitioner_hash
-        FROM case_facts f JOIN cases c USING (case_id)
-        WHERE f.received_date >= ? AND f.received_date <= ? AND nullif(trim(c.content), '') IS NOT NULL
-        ORDER BY f.received_at, f.case_id""", [start, as_of]).df()
+        FROM case_facts f JOIN cases c USING (case_id)"""
 
 
 def vectors(texts: list[str]) -> sparse.csr_matrix:
@@ -96,16 +104,18 @@ def group(cases: pd.DataFrame, threshold: float | None = None, near: dict[str, s
     return connected_components(g, directed=False)[1]
 
 
-def summarise(cases: pd.DataFrame, labels: np.ndarray) -> pd.DataFrame:
-    """One row per group of two or more cases: case_ids, places, n, channels (distinct),
+def summarise(cases: pd.DataFrame, labels: np.ndarray, min_size: int = 2) -> pd.DataFrame:
+    """One row per group of `min_size` or more cases: case_ids, places, n, channels (distinct),
     keyless (cases without a petitioner key), petitioners (distinct keys), categories,
-    first and last received_at, text (the earliest case's masked text)."""
-    cols = ["case_ids", "places", "n", "channels", "keyless", "petitioners", "categories", "first", "last", "text"]
+    first and last received_at, text (the earliest case's masked text), main_place and
+    main_category (the most frequent, the smallest on a tie: what the warning's key names)."""
+    cols = ["case_ids", "places", "n", "channels", "keyless", "petitioners", "categories", "first", "last", "text",
+            "main_place", "main_category"]
     if cases.empty:
         return pd.DataFrame(columns=cols)
     df = cases.assign(_g=labels)
     sizes = df["_g"].value_counts()
-    df = df[df["_g"].isin(sizes[sizes >= 2].index)]
+    df = df[df["_g"].isin(sizes[sizes >= min_size].index)]
     rows = []
     for _, part in df.groupby("_g", sort=False):
         rows.append({
@@ -113,8 +123,14 @@ def summarise(cases: pd.DataFrame, labels: np.ndarray) -> pd.DataFrame:
             "n": len(part), "channels": sorted(part["channel"].unique()), "keyless": int((~part["keyed"]).sum()),
             "petitioners": int(part["petitioner_hash"].nunique()), "categories": sorted(part["category"].unique()),
             "first": part["received_at"].min(), "last": part["received_at"].max(), "text": part["content"].iloc[0],
+            "main_place": _mode(part["place"].astype(str)), "main_category": _mode(part["category"].astype(str)),
         })
     return pd.DataFrame(rows, columns=cols)
+
+
+def _mode(values: pd.Series) -> str:
+    counts = values.value_counts()
+    return str(min(counts.index, key=lambda v: (-counts[v], v)))
 
 
 def clusters(con: duckdb.DuckDBPyConnection, as_of: dt.date, cases: pd.DataFrame | None = None) -> pd.DataFrame:
