@@ -264,3 +264,19 @@ def test_a_group_spanning_two_towns_shows_a_town_only_its_own_part(con):
         assert leak not in text, leak
     assert whole[0].key.startswith(f"cluster:{a}:") or whole[0].key.startswith(f"cluster:{b}:")  # district-wide key kept
     assert whole[0].numbers["cases"] == len(mine) + len(theirs)  # the district's item is not changed
+
+
+@pytest.mark.parametrize("chunk", [1, 7, clusters.CHUNK_CELLS])
+def test_similar_pairs_in_blocks_are_the_dense_computations(con, chunk):
+    """The pairs found a block of rows at a time are those of the full dense similarity matrix."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    texts = clusters.recent_cases(con, AS_OF)["content"].astype(str).tolist() + [r[0] for r in con.execute(
+        "SELECT content FROM cases WHERE nullif(trim(content), '') IS NOT NULL ORDER BY case_id LIMIT 250").fetchall()]
+    x = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 3)).fit_transform(texts).toarray()
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    dense = x @ x.T
+    want = {(i, j) for i in range(len(texts)) for j in range(i + 1, len(texts)) if dense[i, j] >= 0.8 - 1e-9}
+    assert want  # the demo's planted groups are among them
+    a, b = clusters.similar_pairs(texts, 0.8, chunk_cells=chunk * len(texts))
+    assert sorted(zip(a.tolist(), b.tolist())) == sorted(want)

@@ -2,7 +2,7 @@
 written at load time, etl/terms.py 'unmapped'), from their masked text, with a classifier trained
 on the warehouse's own categorised cases, offline (no network, no downloaded model).
 
-Model: character 2-3-gram tf-idf (as clusters.similarity) and a Complement Naive Bayes classifier
+Model: character 2-3-gram tf-idf (as clusters.vectors) and a Complement Naive Bayes classifier
 (Rennie, Shih, Teevan & Karger 2003, "Tackling the poor assumptions of naive Bayes text
 classifiers", ICML), scikit-learn. Its accuracy is estimated by stratified k-fold
 cross-validation on the same cases (k = 5, fewer when a category has fewer cases).

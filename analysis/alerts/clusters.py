@@ -67,10 +67,29 @@ def vectors(texts: list[str]) -> sparse.csr_matrix:
         return sparse.csr_matrix((len(texts), 0))
 
 
-def similarity(texts: list[str]) -> sparse.csr_matrix:
-    """Cosine similarity of the texts' vectors (sparse, n x n)."""
+CHUNK_CELLS = 4_000_000  # similarities computed at once (rows x texts): bounds the memory whatever the number of texts
+
+
+def similar_pairs(texts: list[str], threshold: float, chunk_cells: int = CHUNK_CELLS) -> tuple[np.ndarray, np.ndarray]:
+    """(i, j) with i < j for every pair of texts whose cosine similarity is at least `threshold`.
+
+    Character n-gram vectors of Chinese texts share n-grams with almost every other text, so the
+    full n x n product is nearly dense: it is computed a block of rows at a time (at most
+    `chunk_cells` similarities held), keeping only the pairs at the threshold."""
     x = vectors(texts)
-    return (x @ x.T).tocsr()  # rows are L2-normalised: the product is the cosine
+    n = x.shape[0]
+    if n < 2 or x.shape[1] == 0:
+        return np.zeros(0, dtype=int), np.zeros(0, dtype=int)
+    xt = x.T.tocsc()
+    step = max(1, int(chunk_cells) // n)
+    rows, cols = [], []
+    for lo in range(0, n, step):
+        s = (x[lo:lo + step] @ xt).tocoo()  # rows are L2-normalised: the product is the cosine
+        i = s.row + lo
+        keep = (i < s.col) & (s.data >= threshold - 1e-9)
+        rows.append(i[keep])
+        cols.append(s.col[keep])
+    return np.concatenate(rows).astype(int), np.concatenate(cols).astype(int)
 
 
 def neighbours(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
@@ -92,9 +111,7 @@ def group(cases: pd.DataFrame, threshold: float | None = None, near: dict[str, s
     n = len(cases)
     if n == 0:
         return np.zeros(0, dtype=int)
-    sim = similarity(cases["content"].astype(str).tolist()).tocoo()
-    keep = (sim.row < sim.col) & (sim.data >= threshold - 1e-9)
-    a, b = sim.row[keep], sim.col[keep]
+    a, b = similar_pairs(cases["content"].astype(str).tolist(), threshold)
     places = cases["place"].astype(str).to_numpy()
     near = near or {}
     ok = places[a] == places[b]

@@ -5,7 +5,7 @@ in the `alert_level_skip_days` days before.
 Higher level follows the warehouse's rule for 越级访 (etl/sql/views.sql): received at city level
 (受理层级 市/省), or at district level in person (接访日); the district's hotline, mailbox and online
 channels serve everyone and skip nothing. Lower level: received at village or town level
-(受理层级 村/镇). "On the matter": the same category, or a near-duplicate text (clusters.similarity
+(受理层级 村/镇). "On the matter": the same category, or a near-duplicate text (clusters.vectors
 at `alert_similarity`). Unlike the warehouse's 越级访 figure, which needs the same keyed petitioner,
 this looks at the area: nobody brought the matter to the village or town first.
 
