@@ -280,3 +280,17 @@ def test_similar_pairs_in_blocks_are_the_dense_computations(con, chunk):
     assert want  # the demo's planted groups are among them
     a, b = clusters.similar_pairs(texts, 0.8, chunk_cells=chunk * len(texts))
     assert sorted(zip(a.tolist(), b.tolist())) == sorted(want)
+
+
+def test_sampling_a_large_training_set_keeps_rare_categories_cross_validated():
+    """More cases than MAX_TRAIN with a category of two cases: still trained, every category kept."""
+    from analysis.alerts import classify
+
+    rng = np.random.default_rng(0)
+    big = classify.MAX_TRAIN // 3 + 1000
+    rows = [(f"{c}问题{rng.integers(1000)}", c) for c in ("饮水", "道路", "低保") for _ in range(big)]
+    rows += [("宅基地纠纷一", "宅基地"), ("宅基地纠纷二", "宅基地")]
+    m = train(pd.DataFrame(rows, columns=["content", "category"]))
+    assert m.pipeline is not None and m.folds == 2 and len(m.per_fold) == 2
+    assert sorted(m.classes) == ["低保", "宅基地", "道路", "饮水"]
+    assert m.n_train <= classify.MAX_TRAIN + 2

@@ -25,6 +25,7 @@ import pandas as pd
 from etl import vocab
 
 MIN_PER_CLASS = 2  # categories with fewer cases are left out of training (no stratified split)
+FOLDS = 5  # stratified cross-validation folds (fewer when a category has fewer cases)
 MAX_TRAIN = 20_000  # a stratified sample of at most this many cases trains the model (and is cross-validated)
 
 
@@ -74,13 +75,24 @@ def train(df: pd.DataFrame, *, seed: int = 0) -> Model:
     if df["category"].nunique() < 2:
         return Model(None, sorted(df["category"].unique()), None, 0, len(df), time.perf_counter() - t0)
     if len(df) > MAX_TRAIN:
-        df = df.groupby("category", group_keys=False).sample(frac=MAX_TRAIN / len(df), random_state=seed)
-    folds = int(min(5, df["category"].value_counts().min()))
+        df = sample(df, MAX_TRAIN, seed)
+    folds = int(min(FOLDS, df["category"].value_counts().min()))
+    if folds < 2 or df["category"].nunique() < 2:  # not reached after sample(); kept so no split can fail
+        return Model(None, sorted(df["category"].unique()), None, 0, len(df), time.perf_counter() - t0)
     texts, labels = df["content"].astype(str).tolist(), df["category"].to_numpy()
     scores = cross_val_score(pipeline(), texts, labels, cv=StratifiedKFold(folds, shuffle=True, random_state=seed))
     model = pipeline().fit(texts, labels)
     return Model(model, list(model.classes_), float(scores.mean()), folds, len(df), time.perf_counter() - t0,
                  [float(s) for s in scores])
+
+
+def sample(df: pd.DataFrame, size: int, seed: int = 0) -> pd.DataFrame:
+    """A stratified sample of about `size` cases of `df`: each category in proportion, but never
+    fewer than FOLDS cases (or all it has), so a rare category can still be cross-validated."""
+    frac = size / len(df)
+    parts = [part.sample(n=min(len(part), max(FOLDS, round(frac * len(part)))), random_state=seed)
+             for _, part in df.groupby("category", sort=True)]
+    return pd.concat(parts)
 
 
 def unmapped_cases(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
