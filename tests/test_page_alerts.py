@@ -132,3 +132,23 @@ def test_accepting_a_suggestion_maps_the_term_and_is_audited(monkeypatch, demo_c
         assert c.execute("SELECT mapped_to FROM vocab_map WHERE domain = 'category' AND term = ?", [term]).fetchone()[0] == cat
     log = store.audit_entries(demo_copy, action="vocab_map")
     assert log and term in log[0]["target"] and log[0]["rows"] == n
+
+
+def test_cli_a_warning_still_there_a_few_days_later_is_seen_before(demo_copy, demo_truth):
+    """The same groups on a later data date (their window slid by four days) are not 新 again."""
+    def run() -> dict:
+        r = CliRunner().invoke(main, ["--db", str(demo_copy), "alerts", "--json"])
+        assert r.exit_code == 0, r.output
+        return {(a["kind"], tuple(a["area_codes"])): a for a in json.loads(r.output)["alerts"]}
+
+    first = run()
+    plants = demo_truth["alerts"]
+    same = ("same_matter", (plants["same_matter"]["village"],))
+    group = ("cluster", tuple(plants["cluster"]["villages"]))
+    assert first[same]["new"] and first[group]["new"]
+    with connect(demo_copy) as c:
+        c.execute("UPDATE meta SET value = '2026-11-04' WHERE key = 'demo_as_of'")
+    later = run()
+    assert later[same]["case_ids"] != first[same]["case_ids"]  # the window moved past its first case
+    for k in (same, group):
+        assert not later[k]["new"] and later[k]["first_seen"] == "2026-10-31", k
