@@ -294,3 +294,40 @@ def test_sampling_a_large_training_set_keeps_rare_categories_cross_validated():
     assert m.pipeline is not None and m.folds == 2 and len(m.per_fold) == 2
     assert sorted(m.classes) == ["低保", "宅基地", "道路", "饮水"]
     assert m.n_train <= classify.MAX_TRAIN + 2
+
+
+def _simulate_trends(rng, score, villages=80, towns=8, categories=8, weeks=13, trends=None):
+    """Constant local rates with district-wide rises during the window (×3, ×3, ×2 in three
+    categories) and no local surge; town cells over their villages' counts, as production scores them."""
+    trends = {0: 3.0, 1: 3.0, 2: 2.0} if trends is None else trends
+    rate = rng.gamma(1.0, 0.6, (villages, categories))
+    window = rate.copy()
+    for c, t in trends.items():
+        window[:, c] *= t
+    x, b = rng.poisson(window), rng.poisson(rate * weeks)
+    town = np.arange(villages) % towns
+    tx = np.array([x[town == t].sum(axis=0) for t in range(towns)])
+    tb = np.array([b[town == t].sum(axis=0) for t in range(towns)])
+
+    def frame(level, codes, xx, bb):
+        return pd.DataFrame({"level": level, "area_code": np.repeat(codes, categories),
+                             "category": np.tile(np.arange(categories).astype(str), len(codes)),
+                             "observed": xx.ravel(), "baseline": bb.ravel()})
+    cells = pd.concat([frame("village", [f"v{i}" for i in range(villages)], x, b),
+                       frame("town", [f"t{i}" for i in range(towns)], tx, tb)])
+    cells = cells[(cells["observed"] + cells["baseline"]) > 0].reset_index(drop=True)
+    district = pd.DataFrame({"category": np.arange(categories).astype(str), "observed": x.sum(axis=0), "baseline": b.sum(axis=0)})
+    return score(cells, district, float(weeks), q=0.05)
+
+
+def test_district_wide_rises_are_not_local_surges():
+    """100 seeded runs with the district's own rise in three categories (720 village and town
+    cells): at most 10% raise any surge. Without the trend correction nearly every run would."""
+    rng = np.random.default_rng(20261031)
+    runs = [bool(_simulate_trends(rng, surges.score)["surge"].any()) for _ in range(100)]
+    assert sum(runs) <= 10, sum(runs)
+
+    def ignoring_the_trend(cells, district, k, q=None):
+        return surges.score(cells, district.assign(observed=0, baseline=0), k, q)
+    rng = np.random.default_rng(20261031)
+    assert sum(bool(_simulate_trends(rng, ignoring_the_trend)["surge"].any()) for _ in range(20)) >= 18  # the test's power
