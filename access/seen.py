@@ -29,3 +29,16 @@ def first_seen(db, keys: list[str], as_of: str) -> dict[str, str]:
             out.update(con.execute(f"SELECT key, first_as_of FROM alerts_seen WHERE key IN ({','.join('?' * len(part))})",
                                    part).fetchall())
     return out
+
+
+def recorder(db, problems: list[str]):
+    """`first_seen` for `db` that never fails a warning list: when the store cannot be written
+    (read-only, locked, damaged) the problem is appended to `problems` in Chinese and every
+    warning counts as new."""
+    def seen(keys: list[str], as_of: str) -> dict[str, str]:
+        try:
+            return first_seen(db, keys, as_of)
+        except Exception as e:  # noqa: BLE001 - "seen before" is a convenience, the warnings are not
+            problems.append(f"未能读写预警的首次出现记录 ({e}); 本次各项预警均按首次出现显示")
+            return {}
+    return seen

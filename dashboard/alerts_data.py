@@ -10,7 +10,6 @@ vocabulary terms (the `load` right): accepting one is `etl.terms.map_term_in`, a
 from __future__ import annotations
 
 import copy
-import functools
 
 import geopandas as gpd
 import pandas as pd
@@ -38,13 +37,14 @@ def in_scope(con, out: dict, scope: str) -> dict:
 
 @query(whole_district=True, restrict=in_scope)
 def alerts(con) -> dict:
-    """{as_of, items (analysis.alerts.Alert, ranked), cases (one row per case behind them), has_cases},
-    first-seen dates recorded in the access store."""
-    from access.seen import first_seen
+    """{as_of, items (analysis.alerts.Alert, ranked), cases (one row per case behind them), has_cases,
+    problems (the access store could not record first-seen dates)}, first-seen dates recorded in the access store."""
+    from access.seen import recorder
     from etl.views import as_of
 
-    items = al.current_alerts(con, seen=functools.partial(first_seen, db_path()))
-    return {"as_of": as_of(con).at.date(), "items": items, "cases": case_rows(con, sorted({c for a in items for c in a.case_ids})),
+    problems: list[str] = []
+    items = al.current_alerts(con, seen=recorder(db_path(), problems))
+    return {"as_of": as_of(con).at.date(), "items": items, "problems": problems, "cases": case_rows(con, sorted({c for a in items for c in a.case_ids})),
             "has_cases": con.execute("SELECT count(*) > 0 FROM cases").fetchone()[0]}
 
 

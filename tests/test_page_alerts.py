@@ -152,3 +152,27 @@ def test_cli_a_warning_still_there_a_few_days_later_is_seen_before(demo_copy, de
     assert later[same]["case_ids"] != first[same]["case_ids"]  # the window moved past its first case
     for k in (same, group):
         assert not later[k]["new"] and later[k]["first_seen"] == "2026-10-31", k
+
+
+@pytest.mark.parametrize("var, value", [("MINQING_ALERT_Q", "1.5"), ("MINQING_ALERT_WINDOW_DAYS", "0"),
+                                        ("MINQING_ALERT_BASELINE_WEEKS", "0")])
+def test_cli_a_setting_out_of_range_is_a_usage_error(demo_db, monkeypatch, var, value):
+    monkeypatch.setenv(var, value)
+    r = CliRunner().invoke(main, ["--db", str(demo_db), "alerts"])
+    assert r.exit_code == 2 and f"{var}={value!r} 无效" in r.output and "Traceback" not in r.output, r.output
+
+
+def test_page_a_setting_out_of_range_is_a_message(monkeypatch, demo_db):
+    monkeypatch.setenv("MINQING_ALERT_Q", "1.5")
+    at = _page(monkeypatch, demo_db)
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("MINQING_ALERT_Q='1.5' 无效" in e.value for e in at.error)
+
+
+def test_cli_an_unwritable_seen_store_still_lists_the_warnings(demo_copy):
+    store = demo_copy.with_name(demo_copy.name + ".access.sqlite")
+    store.unlink(missing_ok=True)
+    store.mkdir()  # not a database: nothing can be read or written there
+    r = CliRunner().invoke(main, ["--db", str(demo_copy), "alerts"])
+    assert r.exit_code == 0, r.output + r.stderr
+    assert "未能读写预警的首次出现记录" in r.stderr and "诉求异常增多:" in r.output
