@@ -331,3 +331,21 @@ def test_district_wide_rises_are_not_local_surges():
         return surges.score(cells, district.assign(observed=0, baseline=0), k, q)
     rng = np.random.default_rng(20261031)
     assert sum(bool(_simulate_trends(rng, ignoring_the_trend)["surge"].any()) for _ in range(20)) >= 18  # the test's power
+
+
+def test_level_skipping_matches_a_village_with_its_town_and_a_town_with_its_villages():
+    t = pd.Timestamp("2026-10-30 10:00")
+    cols = ["case_id", "place", "village_code", "town_code", "category", "content", "received_at"]
+    high = pd.DataFrame([
+        ("h1", "T1V1", "T1V1", "T1", "道路", "反映道路破损。", t),  # its town had a town-only case on 道路
+        ("h2", "T2", None, "T2", "饮水", "停水多日。", t),          # a town-only case: a village of the town had one
+        ("h3", "T3V1", "T3V1", "T3", "低保", "低保评定不公。", t),  # only another town's town-only case
+        ("h4", "T1V2", "T1V2", "T1", "治安", "夜间赌博。", t),      # a neighbouring village's case is not its own
+    ], columns=cols)
+    low = pd.DataFrame([
+        ("l1", "T1", None, "T1", "道路", "路面坑洼。", t - pd.Timedelta(days=5)),
+        ("l2", "T2V7", "T2V7", "T2", "饮水", "自来水停了。", t - pd.Timedelta(days=5)),
+        ("l3", "T4", None, "T4", "低保", "低保评定不公。", t - pd.Timedelta(days=5)),
+        ("l4", "T1V3", "T1V3", "T1", "治安", "夜间赌博。", t - pd.Timedelta(days=5)),
+    ], columns=cols)
+    assert level_skip.skipping(high, low, 30, 0.8).tolist() == [False, False, True, True]

@@ -1,6 +1,7 @@
 """Level-skipping (越级访苗头): cases of the last `alert_window_days` days received at a higher level
 whose village (or town, for a case placed only in a town) had no lower-level case on the matter
-in the `alert_level_skip_days` days before.
+in the `alert_level_skip_days` days before. A village's case is matched by its own village's cases
+and by its town's cases placed only in the town; a town-only case by every case of its town.
 
 Higher level follows the warehouse's rule for 越级访 (etl/sql/views.sql): received at city level
 (受理层级 市/省), or at district level in person (接访日); the district's hotline, mailbox and online
@@ -18,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from etl import settings, vocab
@@ -57,10 +59,9 @@ def skipping(high: pd.DataFrame, low: pd.DataFrame, back_days: int | None = None
     x = clusters.vectors([*high["content"].astype(str), *low["content"].astype(str)])
     xh, xl = x[:len(high)], x[len(high):]
     low = low.reset_index(drop=True)
-    by_place = low.groupby("place").indices
     for pos, (i, r) in enumerate(high.iterrows()):
-        rows = by_place.get(r["place"])
-        if rows is None:
+        rows = _same_area(r, low)
+        if not len(rows):
             continue
         when = low["received_at"].to_numpy()[rows]
         rows = rows[(when < r["received_at"]) & (when >= r["received_at"] - back)]
@@ -70,6 +71,22 @@ def skipping(high: pd.DataFrame, low: pd.DataFrame, back_days: int | None = None
         near = x.shape[1] > 0 and (xl[rows] @ xh[pos].T).toarray().max() >= threshold - 1e-9
         out[i] = not (same or near)
     return out
+
+
+def _same_area(case: pd.Series, low: pd.DataFrame) -> np.ndarray:
+    """Positions in `low` of the cases of `case`'s area: for a village's case, the village's cases
+    and its town's cases placed only in the town; for a case placed only in a town, every case of
+    the town; otherwise (a district's case) the cases of the same place."""
+    village, town = case.get("village_code"), case.get("town_code")
+    low_village = low["village_code"] if "village_code" in low else pd.Series(None, index=low.index, dtype=object)
+    low_town = low["town_code"] if "town_code" in low else pd.Series(None, index=low.index, dtype=object)
+    if pd.notna(village):
+        hit = (low_village == village) | (low_village.isna() & pd.notna(town) & (low_town == town))
+    elif pd.notna(town):
+        hit = low_town == town
+    else:
+        hit = low["place"] == case["place"]
+    return np.flatnonzero(hit.to_numpy(bool))
 
 
 def level_skips(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pd.DataFrame:
