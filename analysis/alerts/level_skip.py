@@ -3,9 +3,9 @@ whose village (or town, for a case placed only in a town) had no lower-level cas
 in the `alert_level_skip_days` days before. A village's case is matched by its own village's cases
 and by its town's cases placed only in the town; a town-only case by every case of its town.
 
-Higher level follows the warehouse's rule for 越级访 (etl/sql/views.sql): received at city level
-(受理层级 市/省), or at district level in person (接访日); the district's hotline, mailbox and online
-channels serve everyone and skip nothing. Lower level: received at village or town level
+Higher level is the warehouse's rule for 越级访 (the SQL macro mq_higher_level, etl/views.py, which
+case_facts uses too): received at city level (受理层级 市/省), or at district level in person
+(接访日); the district's hotline, mailbox and online channels serve everyone and skip nothing. Lower level: received at village or town level
 (受理层级 村/镇). "On the matter": the same category, or a near-duplicate text (clusters.vectors
 at `alert_similarity`). Unlike the warehouse's 越级访 figure, which needs the same keyed petitioner,
 this looks at the area: nobody brought the matter to the village or town first.
@@ -22,7 +22,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from etl import settings, vocab
+from etl import settings
 
 from . import clusters
 
@@ -37,8 +37,8 @@ def candidates(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> tuple[pd.DataF
     high = con.execute(f"""
         SELECT {cols} FROM case_facts f JOIN cases c USING (case_id)
         WHERE f.received_date >= ? AND f.received_date <= ?
-          AND (f.received_level = 'city' OR (f.received_level = 'district' AND f.channel = ?))
-        ORDER BY f.received_at, f.case_id""", [start, as_of, vocab.term("channel", "reception")]).df()
+          AND mq_higher_level(f.received_level, f.channel)
+        ORDER BY f.received_at, f.case_id""", [start, as_of]).df()
     low = con.execute(f"""
         SELECT {cols} FROM case_facts f JOIN cases c USING (case_id)
         WHERE f.received_date >= ? AND f.received_date <= ? AND f.received_level IN ('village', 'town')
