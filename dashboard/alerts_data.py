@@ -23,7 +23,8 @@ CASE_COLUMNS = {"case_id": "诉求编号", "received_at": "受理时间", "town"
                 "category": "问题类别", "channel": "诉求来源", "received_level": "受理层级", "status": "办理状态",
                 "content": "诉求内容(已脱敏)", "petitioner_masked": "诉求人", "phone_masked": "联系电话"}
 PEOPLE = ("诉求人", "联系电话")
-LEVEL_LABELS = {"village": "村", "town": "镇", "district": "区", "city": "市"}
+# staging stores 受理层级 市, 省 and 国家 as city
+LEVEL_LABELS = {"village": "村", "town": "镇", "district": "区", "city": "市及以上"}
 
 
 def in_scope(con, out: dict, scope: str) -> dict:

@@ -176,3 +176,15 @@ def test_cli_an_unwritable_seen_store_still_lists_the_warnings(demo_copy):
     r = CliRunner().invoke(main, ["--db", str(demo_copy), "alerts"])
     assert r.exit_code == 0, r.output + r.stderr
     assert "未能读写预警的首次出现记录" in r.stderr and "诉求异常增多:" in r.output
+
+
+def test_a_case_received_at_province_level_is_not_shown_as_city_level():
+    """受理层级 省 is stored as city (above the district): the table says 市及以上, never just 市."""
+    import pandas as pd
+
+    from analysis.alerts import Alert
+    from dashboard import alerts_data as view
+
+    cases = pd.DataFrame([{c: "x" for c in view.CASE_COLUMNS} | {"case_id": "c1", "received_level": "city"}])
+    item = Alert("level_skip", "k", 1, "t", "w", "v", ["v"], ["c1"])
+    assert view.cases_table(cases, item)["受理层级"].tolist() == ["市及以上"]

@@ -58,11 +58,12 @@ def training_cases(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def pipeline():
-    from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.naive_bayes import ComplementNB
     from sklearn.pipeline import make_pipeline
 
-    return make_pipeline(TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 3), sublinear_tf=True), ComplementNB(alpha=0.3))
+    from .clusters import vectorizer
+
+    return make_pipeline(vectorizer(sublinear_tf=True), ComplementNB(alpha=0.3))
 
 
 def train(df: pd.DataFrame, *, seed: int = 0) -> Model:

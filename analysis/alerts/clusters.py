@@ -55,14 +55,20 @@ _CASES = """
         FROM case_facts f JOIN cases c USING (case_id)"""
 
 
-def vectors(texts: list[str]) -> sparse.csr_matrix:
-    """The texts' character 2-3-gram tf-idf vectors, L2-normalised (idf from these texts)."""
+def vectorizer(**options):
+    """The one text representation of 抓苗头: character 2-3-grams within word boundaries, tf-idf,
+    L2-normalised (scikit-learn TfidfVectorizer; `options` add to it, e.g. sublinear_tf)."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
+    return TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 3), **options)
+
+
+def vectors(texts: list[str]) -> sparse.csr_matrix:
+    """The texts' character 2-3-gram tf-idf vectors, L2-normalised (idf from these texts)."""
     if not texts:
         return sparse.csr_matrix((0, 0))
     try:
-        return TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 3)).fit_transform(texts).tocsr()
+        return vectorizer().fit_transform(texts).tocsr()
     except ValueError:  # no text has two characters: nothing is similar
         return sparse.csr_matrix((len(texts), 0))
 

@@ -87,13 +87,6 @@ def _distinct_keys(items: list[Alert]) -> None:
             a.key = f"{a.key}:{count[a.key]}"
 
 
-def as_frame(items: list[Alert]) -> pd.DataFrame:
-    """One row per warning (kind, 类型, rank, title, why, where, cases, first_seen, new, key, area_code)."""
-    cols = ["kind", "kind_label", "rank", "title", "why", "where", "cases", "first_seen", "new", "key", "area_code"]
-    return pd.DataFrame([{**a.as_dict(), "cases": len(a.case_ids), "area_code": (a.area_codes or [""])[0]} for a in items],
-                        columns=cols)
-
-
 # ---------------------------------------------------------------------------- helpers
 
 def _names(con) -> dict[str, str]:
