@@ -92,10 +92,15 @@ def cases_table(cases: pd.DataFrame, item: al.Alert) -> pd.DataFrame:
     return df[list(CASE_COLUMNS)].rename(columns=CASE_COLUMNS).reset_index(drop=True)
 
 
+def map_towns(item: al.Alert) -> tuple[str, ...]:
+    """The towns whose villages the map of `item` draws (those it touches)."""
+    return tuple(sorted({c[:9] for c in item.area_codes}))
+
+
 def map_frame(shapes: gpd.GeoDataFrame, item: al.Alert) -> gpd.GeoDataFrame:
     """The villages of the towns `item` touches, `cls` 'hit' where the warning lies (a village of
     it, or every village of a town it names), else 'other'; name for the tooltip."""
-    towns = {c[:9] for c in item.area_codes}
+    towns = map_towns(item)
     gdf = shapes[shapes["code"].astype(str).str[:9].isin(towns)].copy()
     hit = gdf["code"].isin(item.area_codes) | gdf["code"].astype(str).str[:9].isin(
         [c for c in item.area_codes if len(c) == 9])

@@ -188,3 +188,26 @@ def test_a_case_received_at_province_level_is_not_shown_as_city_level():
     cases = pd.DataFrame([{c: "x" for c in view.CASE_COLUMNS} | {"case_id": "c1", "received_level": "city"}])
     item = Alert("level_skip", "k", 1, "t", "w", "v", ["v"], ["c1"])
     assert view.cases_table(cases, item)["受理层级"].tolist() == ["市及以上"]
+
+
+def test_the_map_reads_only_the_warned_towns_outlines(monkeypatch, demo_db, con):
+    """The page draws the first warning's towns from their own villages' outlines, never every village."""
+    import streamlit as st
+
+    from dashboard import data
+
+    def every_village(*a, **k):
+        raise AssertionError("every village's outline was read")
+    monkeypatch.setattr(data, "area_shapes", every_village)
+    read = []
+    original = data._outlines
+    monkeypatch.setattr(data, "_outlines", lambda *a, **k: read.append(original(*a, **k)) or read[-1])
+    st.cache_data.clear()  # outlines cached by an earlier page run would not be read again
+    at = _page(monkeypatch, demo_db)
+    assert not at.exception and not at.error, [e.value for e in [*at.exception, *at.error]]
+    first = current_alerts(con, as_of=AS_OF)[0]
+    towns = {c[:9] for c in first.area_codes}
+    want = {r[0] for r in con.execute("SELECT code FROM areas WHERE level = 'village' AND geom IS NOT NULL").fetchall()
+            if r[0][:9] in towns}
+    assert read and set(read[-1]["code"]) == want
+    assert not any("还没有村(社区)边界" in i.value for i in at.info)

@@ -58,7 +58,7 @@ else:
             + ("首次出现 (本数据日期)" if item.new else f"此前已出现, 首次出现于数据日期 {item.first_seen}"))
 
     st.subheader("地图")
-    shapes = data.village_shapes("")
+    shapes = data.town_village_shapes(view.map_towns(item))
     gdf = view.map_frame(shapes, item)
     if gdf.empty:
         st.info(NO_SHAPES)
