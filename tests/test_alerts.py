@@ -343,9 +343,9 @@ def test_level_skipping_matches_a_village_with_its_town_and_a_town_with_its_vill
         ("h4", "T1V2", "T1V2", "T1", "治安", "夜间赌博。", t),      # a neighbouring village's case is not its own
     ], columns=cols)
     low = pd.DataFrame([
-        ("l1", "T1", None, "T1", "道路", "路面坑洼。", t - pd.Timedelta(days=5)),
+        ("l4", "T1V3", "T1V3", "T1", "治安", "夜间赌博。", t - pd.Timedelta(days=5)),
         ("l2", "T2V7", "T2V7", "T2", "饮水", "自来水停了。", t - pd.Timedelta(days=5)),
         ("l3", "T4", None, "T4", "低保", "低保评定不公。", t - pd.Timedelta(days=5)),
-        ("l4", "T1V3", "T1V3", "T1", "治安", "夜间赌博。", t - pd.Timedelta(days=5)),
+        ("l1", "T1", None, "T1", "道路", "路面坑洼。", t - pd.Timedelta(days=5)),
     ], columns=cols)
     assert level_skip.skipping(high, low, 30, 0.8).tolist() == [False, False, True, True]

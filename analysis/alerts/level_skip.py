@@ -59,8 +59,9 @@ def skipping(high: pd.DataFrame, low: pd.DataFrame, back_days: int | None = None
     x = clusters.vectors([*high["content"].astype(str), *low["content"].astype(str)])
     xh, xl = x[:len(high)], x[len(high):]
     low = low.reset_index(drop=True)
+    areas = _Areas(low)
     for pos, (i, r) in enumerate(high.iterrows()):
-        rows = _same_area(r, low)
+        rows = areas.of(r)
         if not len(rows):
             continue
         when = low["received_at"].to_numpy()[rows]
@@ -73,20 +74,32 @@ def skipping(high: pd.DataFrame, low: pd.DataFrame, back_days: int | None = None
     return out
 
 
-def _same_area(case: pd.Series, low: pd.DataFrame) -> np.ndarray:
-    """Positions in `low` of the cases of `case`'s area: for a village's case, the village's cases
-    and its town's cases placed only in the town; for a case placed only in a town, every case of
-    the town; otherwise (a district's case) the cases of the same place."""
-    village, town = case.get("village_code"), case.get("town_code")
-    low_village = low["village_code"] if "village_code" in low else pd.Series(None, index=low.index, dtype=object)
-    low_town = low["town_code"] if "town_code" in low else pd.Series(None, index=low.index, dtype=object)
-    if pd.notna(village):
-        hit = (low_village == village) | (low_village.isna() & pd.notna(town) & (low_town == town))
-    elif pd.notna(town):
-        hit = low_town == town
-    else:
-        hit = low["place"] == case["place"]
-    return np.flatnonzero(hit.to_numpy(bool))
+class _Areas:
+    """Positions of `low`'s cases by village, by town (all) and by town for cases placed only in a town."""
+
+    def __init__(self, low: pd.DataFrame):
+        none = pd.Series(None, index=low.index, dtype=object)
+        village = low["village_code"] if "village_code" in low else none
+        town = low["town_code"] if "town_code" in low else none
+        # positions in the whole of `low` (a Series' groupby leaves out missing keys)
+        self.place = low.groupby("place").indices
+        self.village = village.groupby(village).indices
+        self.town = town.groupby(town).indices
+        only = town.where(village.isna())
+        self.town_only = only.groupby(only).indices
+
+    def of(self, case: pd.Series) -> np.ndarray:
+        """Positions of the cases of `case`'s area: for a village's case, the village's cases and its
+        town's cases placed only in the town; for a case placed only in a town, every case of the
+        town; otherwise (a district's case) the cases of the same place."""
+        empty = np.zeros(0, dtype=int)
+        village, town = case.get("village_code"), case.get("town_code")
+        if pd.notna(village):
+            own = self.village.get(village, empty)
+            return np.union1d(own, self.town_only.get(town, empty)) if pd.notna(town) else own
+        if pd.notna(town):
+            return self.town.get(town, empty)
+        return self.place.get(case["place"], empty)
 
 
 def level_skips(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pd.DataFrame:
