@@ -321,6 +321,9 @@ _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS audit_log (
         id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, who TEXT NOT NULL, role TEXT,
         action TEXT NOT NULL, target TEXT, detail TEXT, rows INTEGER)""",
+    # the data date each early warning (analysis.alerts) was first shown on: access.seen
+    """CREATE TABLE IF NOT EXISTS alerts_seen (
+        key TEXT PRIMARY KEY, first_as_of TEXT NOT NULL, first_seen_at TEXT NOT NULL)""",
 )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 
 import click
@@ -23,7 +22,7 @@ def alerts(ctx: click.Context, town: str, suggest: bool, as_json: bool) -> None:
     """抓苗头: 截至数据日期的预警, 按类型排序: 诉求异常增多 (按 q 值)、集体访苗头 (相近诉求件数)、
     越级访苗头、疑似同一事项 (多头访/重复访)。每项给出原因 (实际件数、预期件数、q 值)、所在区域和
     相关诉求编号; 首次出现的预警标为 新。"""
-    from access.seen import first_seen
+    from access.seen import recorder
     from analysis.alerts import current_alerts
     from etl.views import as_of
 
@@ -33,8 +32,11 @@ def alerts(ctx: click.Context, town: str, suggest: bool, as_json: bool) -> None:
     with connect(db, read_only=True) as con:
         demo = con.execute("SELECT count(*) FROM meta WHERE key = 'demo_as_of'").fetchone()[0] > 0
         day = as_of(con)
-        items = current_alerts(con, town, seen=functools.partial(first_seen, db))
+        problems: list[str] = []
+        items = current_alerts(con, town, seen=recorder(db, problems))
         sugg = _suggestions(con) if suggest else None
+    for p in problems:
+        click.echo(f"注意: {p}", err=True)
     if as_json:
         out = {"as_of": day.at.date().isoformat(), "label": "演示数据" if demo else "", "town": town,
                "alerts": [a.as_dict() for a in items]}

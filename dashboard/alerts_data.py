@@ -10,7 +10,6 @@ vocabulary terms (the `load` right): accepting one is `etl.terms.map_term_in`, a
 from __future__ import annotations
 
 import copy
-import functools
 
 import geopandas as gpd
 import pandas as pd
@@ -24,7 +23,8 @@ CASE_COLUMNS = {"case_id": "诉求编号", "received_at": "受理时间", "town"
                 "category": "问题类别", "channel": "诉求来源", "received_level": "受理层级", "status": "办理状态",
                 "content": "诉求内容(已脱敏)", "petitioner_masked": "诉求人", "phone_masked": "联系电话"}
 PEOPLE = ("诉求人", "联系电话")
-LEVEL_LABELS = {"village": "村", "town": "镇", "district": "区", "city": "市"}
+# staging stores 受理层级 市, 省 and 国家 as city
+LEVEL_LABELS = {"village": "村", "town": "镇", "district": "区", "city": "市及以上"}
 
 
 def in_scope(con, out: dict, scope: str) -> dict:
@@ -38,13 +38,14 @@ def in_scope(con, out: dict, scope: str) -> dict:
 
 @query(whole_district=True, restrict=in_scope)
 def alerts(con) -> dict:
-    """{as_of, items (analysis.alerts.Alert, ranked), cases (one row per case behind them), has_cases},
-    first-seen dates recorded in the access store."""
-    from access.seen import first_seen
+    """{as_of, items (analysis.alerts.Alert, ranked), cases (one row per case behind them), has_cases,
+    problems (the access store could not record first-seen dates)}, first-seen dates recorded in the access store."""
+    from access.seen import recorder
     from etl.views import as_of
 
-    items = al.current_alerts(con, seen=functools.partial(first_seen, db_path()))
-    return {"as_of": as_of(con).at.date(), "items": items, "cases": case_rows(con, sorted({c for a in items for c in a.case_ids})),
+    problems: list[str] = []
+    items = al.current_alerts(con, seen=recorder(db_path(), problems))
+    return {"as_of": as_of(con).at.date(), "items": items, "problems": problems, "cases": case_rows(con, sorted({c for a in items for c in a.case_ids})),
             "has_cases": con.execute("SELECT count(*) > 0 FROM cases").fetchone()[0]}
 
 
@@ -91,10 +92,15 @@ def cases_table(cases: pd.DataFrame, item: al.Alert) -> pd.DataFrame:
     return df[list(CASE_COLUMNS)].rename(columns=CASE_COLUMNS).reset_index(drop=True)
 
 
+def map_towns(item: al.Alert) -> tuple[str, ...]:
+    """The towns whose villages the map of `item` draws (those it touches)."""
+    return tuple(sorted({c[:9] for c in item.area_codes}))
+
+
 def map_frame(shapes: gpd.GeoDataFrame, item: al.Alert) -> gpd.GeoDataFrame:
     """The villages of the towns `item` touches, `cls` 'hit' where the warning lies (a village of
     it, or every village of a town it names), else 'other'; name for the tooltip."""
-    towns = {c[:9] for c in item.area_codes}
+    towns = map_towns(item)
     gdf = shapes[shapes["code"].astype(str).str[:9].isin(towns)].copy()
     hit = gdf["code"].isin(item.area_codes) | gdf["code"].astype(str).str[:9].isin(
         [c for c in item.area_codes if len(c) == 9])

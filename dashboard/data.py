@@ -228,15 +228,26 @@ def area_name(code: str) -> str:
 def area_shapes(con, level: str = "village", prefix: str = "") -> gpd.GeoDataFrame:
     """Outlines of one level (code, name, town, geometry) inside `prefix`, simplified as one
     coverage so neighbours keep their shared borders (the whole level is simplified, then cut)."""
+    gdf = _outlines(con, level)
+    return gdf[gdf["code"].str.startswith(prefix)].reset_index(drop=True) if prefix else gdf
+
+
+@query
+def town_village_shapes(con, towns: tuple[str, ...]) -> gpd.GeoDataFrame:
+    """Outlines of the villages of `towns` only (code, name, town, geometry), simplified as one
+    coverage: a map of a few towns (预警) without reading every village of a large warehouse."""
+    return _outlines(con, "village", f"list_contains(?, {sql_town_code('v.code')})", [list(towns)])
+
+
+def _outlines(con, level: str, where: str = "true", params: list | None = None) -> gpd.GeoDataFrame:
     df = con.execute(f"""
         SELECT v.code, v.name, coalesce(t.name, '') AS town, ST_AsWKB(v.geom) AS wkb
         FROM areas v LEFT JOIN areas t ON t.code = {sql_town_code('v.code')} AND t.level = 'town'
-        WHERE v.level = ? AND v.geom IS NOT NULL ORDER BY v.code""", [level]).df()
+        WHERE v.level = ? AND v.geom IS NOT NULL AND {where} ORDER BY v.code""", [level, *(params or [])]).df()
     geoms = shapely.from_wkb(df.pop("wkb").map(bytes))
     if len(geoms):
         geoms = shapely.coverage_simplify(geoms, tolerance=TOLERANCE.get(level, 0.0004))
-    gdf = gpd.GeoDataFrame(df, geometry=geoms, crs="EPSG:4326")
-    return gdf[gdf["code"].str.startswith(prefix)].reset_index(drop=True) if prefix else gdf
+    return gpd.GeoDataFrame(df, geometry=geoms, crs="EPSG:4326")
 
 
 @query(areas=("prefix",))

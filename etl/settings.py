@@ -32,6 +32,8 @@ class Setting:
     default: object
     help: str
     zh: str = ""  # the meaning in Chinese, where a page or the CLI shows the threshold to a user
+    lo: float | None = None  # the smallest valid value (a number setting), inclusive
+    hi: float | None = None  # the largest valid value, inclusive
 
     @property
     def env(self) -> str:
@@ -48,9 +50,12 @@ class Setting:
     def parse(self, raw: object, where: str) -> object:
         """`raw` (text from the environment, or a TOML value) as this setting's type; `where` names its source."""
         try:
-            return _parse(self.default, raw)
+            value = _parse(self.default, raw)
         except (TypeError, ValueError):
-            raise SettingError(f"设置 {where}={raw!r} 无效: 应为{self.expected()} (默认 {self.show(self.default)})") from None
+            value = None
+        if value is None or (self.lo is not None and value < self.lo) or (self.hi is not None and value > self.hi):
+            raise SettingError(f"设置 {where}={raw!r} 无效: 应为{self.expected()} (默认 {self.show(self.default)})")
+        return value
 
     def expected(self) -> str:
         """What a valid value looks like, in Chinese."""
@@ -59,7 +64,12 @@ class Setting:
             return f"逗号分隔的 名称=非负数 (名称为 {'、'.join(d)}; 未给出的保持默认)"
         if isinstance(d, tuple):
             return "逗号分隔的递增正整数"
-        return {int: "整数", float: "数值", str: "文字"}[type(d)]
+        kind = {int: "整数", float: "数值", str: "文字"}[type(d)]
+        if self.lo is not None and self.hi is not None:
+            return f" {self.lo:g} 至 {self.hi:g} 之间的{kind}"
+        if self.lo is not None:
+            return f"不小于 {self.lo:g} 的{kind}"
+        return kind
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -154,19 +164,19 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("report_distribute_to", "各乡镇(街道)，区直各部门", "Recipients after 发: at the end of a briefing (subordinates).",
             "报告末尾「发」的对象"),
     Setting("alert_window_days", 7, "抓苗头 (预警): days up to the data's own date in which a village's or town's count per category is tested for a surge; level-skipping cases are looked for in the same days.",
-            "预警: 截至数据日期的最近天数, 在此期间检测各村(社区)、乡镇各类诉求是否异常增多, 并查找越级访"),
+            "预警: 截至数据日期的最近天数, 在此期间检测各村(社区)、乡镇各类诉求是否异常增多, 并查找越级访", lo=1, hi=366),
     Setting("alert_baseline_weeks", 13, "抓苗头: weeks before the alert window that give a place's own history (its baseline) for the surge test.",
-            "预警: 预警时段之前的此周数作为本地历史基线"),
+            "预警: 预警时段之前的此周数作为本地历史基线", lo=1, hi=520),
     Setting("alert_q", 0.05, "抓苗头: false discovery rate (Benjamini-Hochberg q) over all place x category cells at which a surge is a warning.",
-            "预警: 对全部 地点×类别 检验控制的错误发现率 (q 值不超过此值即预警)"),
+            "预警: 对全部 地点×类别 检验控制的错误发现率 (q 值不超过此值即预警)", lo=0.0, hi=1.0),
     Setting("alert_cluster_days", 14, "抓苗头: days up to the data's own date in which near-duplicate demands of the same or neighbouring villages are grouped (集体访苗头, 疑似同一事项).",
-            "预警: 在截至数据日期的此天数内, 归并相同或相邻村(社区)内相似的诉求"),
+            "预警: 在截至数据日期的此天数内, 归并相同或相邻村(社区)内相似的诉求", lo=1, hi=366),
     Setting("alert_similarity", 0.8, "抓苗头: cosine similarity of two demands' texts (character 2-3-gram TF-IDF) from which they are near-duplicates.",
-            "预警: 两件诉求内容的相似度 (字符 2-3 元组 TF-IDF 余弦) 不低于此值即视为内容相近"),
+            "预警: 两件诉求内容的相似度 (字符 2-3 元组 TF-IDF 余弦) 不低于此值即视为内容相近", lo=0.5, hi=1.0),
     Setting("alert_group_size", 5, "抓苗头: near-duplicate demands from which a group is a warning (the seed of a group petition, 集体访苗头).",
-            "预警: 相近诉求达到此件数即为集体访苗头"),
+            "预警: 相近诉求达到此件数即为集体访苗头", lo=2),
     Setting("alert_level_skip_days", 30, "抓苗头: a case received at a higher level (city; district in person) is level-skipping when its village had no village- or town-level case on the matter in this many days before it.",
-            "预警: 市级受理(或区级接访)的诉求, 若其村(社区)此前此天数内没有村、镇级受理的同类或相近诉求, 即为越级访苗头"),
+            "预警: 市级受理(或区级接访)的诉求, 若其村(社区)此前此天数内没有村、镇级受理的同类或相近诉求, 即为越级访苗头", lo=1, hi=3660),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

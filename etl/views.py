@@ -46,6 +46,9 @@ def _macros_sql(temp: bool) -> str:
         "mq_satisfied_terms()": _sql_list(satisfied),
         "mq_paired_category()": _sql_str(paired),
         "mq_term_reception()": _sql_str(vocab.term("channel", "reception")),
+        # received above the village and town: at city level (市/省), or at district level in person
+        # (接访日); the district's hotline, mailbox and online channels serve everyone (越级访 and 抓苗头)
+        "mq_higher_level(level, channel)": "coalesce(level = 'city' OR (level = 'district' AND channel = mq_term_reception()), false)",
         "mq_repeat_days()": str(int(settings.get("metric_repeat_window_days"))),
         "mq_multichannel_days()": str(int(settings.get("metric_multichannel_window_days"))),
         "mq_response_hours()": repr(float(settings.get("metric_response_hours"))),

@@ -235,3 +235,117 @@ def test_the_full_demos_plants_are_the_top_of_their_lists(full_demo):
     assert len(top["cluster"].case_ids) == plants["cluster"]["cases"] == 14
     assert top["level_skip"].area_codes == [plants["level_skip"]["village"]]
     assert top["same_matter"].area_codes == [plants["same_matter"]["village"]]
+
+
+def test_a_group_spanning_two_towns_shows_a_town_only_its_own_part(con):
+    """A town's view of a group warning counts and names only its own villages and cases."""
+    import json
+
+    from analysis.alerts import cut, ranked
+
+    near = clusters.neighbours(con)
+    ids = lambda v: [r[0] for r in con.execute("SELECT case_id FROM cases WHERE area_code = ? ORDER BY case_id", [v]).fetchall()]
+    a, b = next((v, w) for v, ws in sorted(near.items()) for w in sorted(ws)
+                if v[:9] != w[:9] and len(ids(v)) >= 2 and len(ids(w)) >= 3 and len(ids(v)) != len(ids(w)))
+    mine, theirs = ids(a)[:4], ids(b)[:7]
+    cases = clusters.cases_by_id(con, mine + theirs)
+    whole = ranked._clusters(clusters.summarise(cases, np.zeros(len(cases), dtype=int)), ranked._names(con))
+    assert whole[0].numbers["cases"] == len(mine) + len(theirs)
+    town = a[:9]
+    scoped = cut(con, whole, town)[0]
+    assert scoped.area_codes == [a] and sorted(scoped.case_ids) == sorted(mine)
+    assert scoped.numbers["cases"] == len(mine) and scoped.numbers["places"] == 1
+    assert f"{len(mine)} 件" in scoped.title and f"{len(mine) + len(theirs)} 件" not in scoped.title + scoped.why
+    assert "1 个相同或相邻的村" in scoped.why
+    other = con.execute("SELECT t.name, v.name FROM areas v JOIN areas t ON t.code = v.parent_code WHERE v.code = ?",
+                        [b]).fetchone()
+    text = json.dumps(scoped.as_dict(), ensure_ascii=False, default=str)
+    for leak in (b, b[:9], *other, *theirs):
+        assert leak not in text, leak
+    assert whole[0].key.startswith(f"cluster:{a}:") or whole[0].key.startswith(f"cluster:{b}:")  # district-wide key kept
+    assert whole[0].numbers["cases"] == len(mine) + len(theirs)  # the district's item is not changed
+
+
+@pytest.mark.parametrize("chunk", [1, 7, clusters.CHUNK_CELLS])
+def test_similar_pairs_in_blocks_are_the_dense_computations(con, chunk):
+    """The pairs found a block of rows at a time are those of the full dense similarity matrix."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    texts = clusters.recent_cases(con, AS_OF)["content"].astype(str).tolist() + [r[0] for r in con.execute(
+        "SELECT content FROM cases WHERE nullif(trim(content), '') IS NOT NULL ORDER BY case_id LIMIT 250").fetchall()]
+    x = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 3)).fit_transform(texts).toarray()
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    dense = x @ x.T
+    want = {(i, j) for i in range(len(texts)) for j in range(i + 1, len(texts)) if dense[i, j] >= 0.8 - 1e-9}
+    assert want  # the demo's planted groups are among them
+    a, b = clusters.similar_pairs(texts, 0.8, chunk_cells=chunk * len(texts))
+    assert sorted(zip(a.tolist(), b.tolist())) == sorted(want)
+
+
+def test_sampling_a_large_training_set_keeps_rare_categories_cross_validated():
+    """More cases than MAX_TRAIN with a category of two cases: still trained, every category kept."""
+    from analysis.alerts import classify
+
+    rng = np.random.default_rng(0)
+    big = classify.MAX_TRAIN // 3 + 1000
+    rows = [(f"{c}问题{rng.integers(1000)}", c) for c in ("饮水", "道路", "低保") for _ in range(big)]
+    rows += [("宅基地纠纷一", "宅基地"), ("宅基地纠纷二", "宅基地")]
+    m = train(pd.DataFrame(rows, columns=["content", "category"]))
+    assert m.pipeline is not None and m.folds == 2 and len(m.per_fold) == 2
+    assert sorted(m.classes) == ["低保", "宅基地", "道路", "饮水"]
+    assert m.n_train <= classify.MAX_TRAIN + 2
+
+
+def _simulate_trends(rng, score, villages=80, towns=8, categories=8, weeks=13, trends=None):
+    """Constant local rates with district-wide rises during the window (×3, ×3, ×2 in three
+    categories) and no local surge; town cells over their villages' counts, as production scores them."""
+    trends = {0: 3.0, 1: 3.0, 2: 2.0} if trends is None else trends
+    rate = rng.gamma(1.0, 0.6, (villages, categories))
+    window = rate.copy()
+    for c, t in trends.items():
+        window[:, c] *= t
+    x, b = rng.poisson(window), rng.poisson(rate * weeks)
+    town = np.arange(villages) % towns
+    tx = np.array([x[town == t].sum(axis=0) for t in range(towns)])
+    tb = np.array([b[town == t].sum(axis=0) for t in range(towns)])
+
+    def frame(level, codes, xx, bb):
+        return pd.DataFrame({"level": level, "area_code": np.repeat(codes, categories),
+                             "category": np.tile(np.arange(categories).astype(str), len(codes)),
+                             "observed": xx.ravel(), "baseline": bb.ravel()})
+    cells = pd.concat([frame("village", [f"v{i}" for i in range(villages)], x, b),
+                       frame("town", [f"t{i}" for i in range(towns)], tx, tb)])
+    cells = cells[(cells["observed"] + cells["baseline"]) > 0].reset_index(drop=True)
+    district = pd.DataFrame({"category": np.arange(categories).astype(str), "observed": x.sum(axis=0), "baseline": b.sum(axis=0)})
+    return score(cells, district, float(weeks), q=0.05)
+
+
+def test_district_wide_rises_are_not_local_surges():
+    """100 seeded runs with the district's own rise in three categories (720 village and town
+    cells): at most 10% raise any surge. Without the trend correction nearly every run would."""
+    rng = np.random.default_rng(20261031)
+    runs = [bool(_simulate_trends(rng, surges.score)["surge"].any()) for _ in range(100)]
+    assert sum(runs) <= 10, sum(runs)
+
+    def ignoring_the_trend(cells, district, k, q=None):
+        return surges.score(cells, district.assign(observed=0, baseline=0), k, q)
+    rng = np.random.default_rng(20261031)
+    assert sum(bool(_simulate_trends(rng, ignoring_the_trend)["surge"].any()) for _ in range(20)) >= 18  # the test's power
+
+
+def test_level_skipping_matches_a_village_with_its_town_and_a_town_with_its_villages():
+    t = pd.Timestamp("2026-10-30 10:00")
+    cols = ["case_id", "place", "village_code", "town_code", "category", "content", "received_at"]
+    high = pd.DataFrame([
+        ("h1", "T1V1", "T1V1", "T1", "道路", "反映道路破损。", t),  # its town had a town-only case on 道路
+        ("h2", "T2", None, "T2", "饮水", "停水多日。", t),          # a town-only case: a village of the town had one
+        ("h3", "T3V1", "T3V1", "T3", "低保", "低保评定不公。", t),  # only another town's town-only case
+        ("h4", "T1V2", "T1V2", "T1", "治安", "夜间赌博。", t),      # a neighbouring village's case is not its own
+    ], columns=cols)
+    low = pd.DataFrame([
+        ("l4", "T1V3", "T1V3", "T1", "治安", "夜间赌博。", t - pd.Timedelta(days=5)),
+        ("l2", "T2V7", "T2V7", "T2", "饮水", "自来水停了。", t - pd.Timedelta(days=5)),
+        ("l3", "T4", None, "T4", "低保", "低保评定不公。", t - pd.Timedelta(days=5)),
+        ("l1", "T1", None, "T1", "道路", "路面坑洼。", t - pd.Timedelta(days=5)),
+    ], columns=cols)
+    assert level_skip.skipping(high, low, 30, 0.8).tolist() == [False, False, True, True]

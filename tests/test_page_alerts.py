@@ -132,3 +132,82 @@ def test_accepting_a_suggestion_maps_the_term_and_is_audited(monkeypatch, demo_c
         assert c.execute("SELECT mapped_to FROM vocab_map WHERE domain = 'category' AND term = ?", [term]).fetchone()[0] == cat
     log = store.audit_entries(demo_copy, action="vocab_map")
     assert log and term in log[0]["target"] and log[0]["rows"] == n
+
+
+def test_cli_a_warning_still_there_a_few_days_later_is_seen_before(demo_copy, demo_truth):
+    """The same groups on a later data date (their window slid by four days) are not 新 again."""
+    def run() -> dict:
+        r = CliRunner().invoke(main, ["--db", str(demo_copy), "alerts", "--json"])
+        assert r.exit_code == 0, r.output
+        return {(a["kind"], tuple(a["area_codes"])): a for a in json.loads(r.output)["alerts"]}
+
+    first = run()
+    plants = demo_truth["alerts"]
+    same = ("same_matter", (plants["same_matter"]["village"],))
+    group = ("cluster", tuple(plants["cluster"]["villages"]))
+    assert first[same]["new"] and first[group]["new"]
+    with connect(demo_copy) as c:
+        c.execute("UPDATE meta SET value = '2026-11-04' WHERE key = 'demo_as_of'")
+    later = run()
+    assert later[same]["case_ids"] != first[same]["case_ids"]  # the window moved past its first case
+    for k in (same, group):
+        assert not later[k]["new"] and later[k]["first_seen"] == "2026-10-31", k
+
+
+@pytest.mark.parametrize("var, value", [("MINQING_ALERT_Q", "1.5"), ("MINQING_ALERT_WINDOW_DAYS", "0"),
+                                        ("MINQING_ALERT_BASELINE_WEEKS", "0")])
+def test_cli_a_setting_out_of_range_is_a_usage_error(demo_db, monkeypatch, var, value):
+    monkeypatch.setenv(var, value)
+    r = CliRunner().invoke(main, ["--db", str(demo_db), "alerts"])
+    assert r.exit_code == 2 and f"{var}={value!r} 无效" in r.output and "Traceback" not in r.output, r.output
+
+
+def test_page_a_setting_out_of_range_is_a_message(monkeypatch, demo_db):
+    monkeypatch.setenv("MINQING_ALERT_Q", "1.5")
+    at = _page(monkeypatch, demo_db)
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("MINQING_ALERT_Q='1.5' 无效" in e.value for e in at.error)
+
+
+def test_cli_an_unwritable_seen_store_still_lists_the_warnings(demo_copy):
+    store = demo_copy.with_name(demo_copy.name + ".access.sqlite")
+    store.unlink(missing_ok=True)
+    store.mkdir()  # not a database: nothing can be read or written there
+    r = CliRunner().invoke(main, ["--db", str(demo_copy), "alerts"])
+    assert r.exit_code == 0, r.output + r.stderr
+    assert "未能读写预警的首次出现记录" in r.stderr and "诉求异常增多:" in r.output
+
+
+def test_a_case_received_at_province_level_is_not_shown_as_city_level():
+    """受理层级 省 is stored as city (above the district): the table says 市及以上, never just 市."""
+    import pandas as pd
+
+    from analysis.alerts import Alert
+    from dashboard import alerts_data as view
+
+    cases = pd.DataFrame([{c: "x" for c in view.CASE_COLUMNS} | {"case_id": "c1", "received_level": "city"}])
+    item = Alert("level_skip", "k", 1, "t", "w", "v", ["v"], ["c1"])
+    assert view.cases_table(cases, item)["受理层级"].tolist() == ["市及以上"]
+
+
+def test_the_map_reads_only_the_warned_towns_outlines(monkeypatch, demo_db, con):
+    """The page draws the first warning's towns from their own villages' outlines, never every village."""
+    import streamlit as st
+
+    from dashboard import data
+
+    def every_village(*a, **k):
+        raise AssertionError("every village's outline was read")
+    monkeypatch.setattr(data, "area_shapes", every_village)
+    read = []
+    original = data._outlines
+    monkeypatch.setattr(data, "_outlines", lambda *a, **k: read.append(original(*a, **k)) or read[-1])
+    st.cache_data.clear()  # outlines cached by an earlier page run would not be read again
+    at = _page(monkeypatch, demo_db)
+    assert not at.exception and not at.error, [e.value for e in [*at.exception, *at.error]]
+    first = current_alerts(con, as_of=AS_OF)[0]
+    towns = {c[:9] for c in first.area_codes}
+    want = {r[0] for r in con.execute("SELECT code FROM areas WHERE level = 'village' AND geom IS NOT NULL").fetchall()
+            if r[0][:9] in towns}
+    assert read and set(read[-1]["code"]) == want
+    assert not any("还没有村(社区)边界" in i.value for i in at.info)

@@ -3,6 +3,6 @@ demands, level-skipping, likely-the-same-matter) and category suggestions for un
 
 `current_alerts(con, scope)` is the one entry point for pages, the CLI and the digest."""
 
-from .ranked import KIND_LABELS, Alert, as_frame, current_alerts, cut
+from .ranked import KIND_LABELS, Alert, current_alerts, cut
 
-__all__ = ["Alert", "KIND_LABELS", "as_frame", "current_alerts", "cut"]
+__all__ = ["Alert", "KIND_LABELS", "current_alerts", "cut"]

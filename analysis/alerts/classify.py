@@ -2,7 +2,7 @@
 written at load time, etl/terms.py 'unmapped'), from their masked text, with a classifier trained
 on the warehouse's own categorised cases, offline (no network, no downloaded model).
 
-Model: character 2-3-gram tf-idf (as clusters.similarity) and a Complement Naive Bayes classifier
+Model: character 2-3-gram tf-idf (as clusters.vectors) and a Complement Naive Bayes classifier
 (Rennie, Shih, Teevan & Karger 2003, "Tackling the poor assumptions of naive Bayes text
 classifiers", ICML), scikit-learn. Its accuracy is estimated by stratified k-fold
 cross-validation on the same cases (k = 5, fewer when a category has fewer cases).
@@ -25,6 +25,7 @@ import pandas as pd
 from etl import vocab
 
 MIN_PER_CLASS = 2  # categories with fewer cases are left out of training (no stratified split)
+FOLDS = 5  # stratified cross-validation folds (fewer when a category has fewer cases)
 MAX_TRAIN = 20_000  # a stratified sample of at most this many cases trains the model (and is cross-validated)
 
 
@@ -57,11 +58,12 @@ def training_cases(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def pipeline():
-    from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.naive_bayes import ComplementNB
     from sklearn.pipeline import make_pipeline
 
-    return make_pipeline(TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 3), sublinear_tf=True), ComplementNB(alpha=0.3))
+    from .clusters import vectorizer
+
+    return make_pipeline(vectorizer(sublinear_tf=True), ComplementNB(alpha=0.3))
 
 
 def train(df: pd.DataFrame, *, seed: int = 0) -> Model:
@@ -74,13 +76,24 @@ def train(df: pd.DataFrame, *, seed: int = 0) -> Model:
     if df["category"].nunique() < 2:
         return Model(None, sorted(df["category"].unique()), None, 0, len(df), time.perf_counter() - t0)
     if len(df) > MAX_TRAIN:
-        df = df.groupby("category", group_keys=False).sample(frac=MAX_TRAIN / len(df), random_state=seed)
-    folds = int(min(5, df["category"].value_counts().min()))
+        df = sample(df, MAX_TRAIN, seed)
+    folds = int(min(FOLDS, df["category"].value_counts().min()))
+    if folds < 2 or df["category"].nunique() < 2:  # not reached after sample(); kept so no split can fail
+        return Model(None, sorted(df["category"].unique()), None, 0, len(df), time.perf_counter() - t0)
     texts, labels = df["content"].astype(str).tolist(), df["category"].to_numpy()
     scores = cross_val_score(pipeline(), texts, labels, cv=StratifiedKFold(folds, shuffle=True, random_state=seed))
     model = pipeline().fit(texts, labels)
     return Model(model, list(model.classes_), float(scores.mean()), folds, len(df), time.perf_counter() - t0,
                  [float(s) for s in scores])
+
+
+def sample(df: pd.DataFrame, size: int, seed: int = 0) -> pd.DataFrame:
+    """A stratified sample of about `size` cases of `df`: each category in proportion, but never
+    fewer than FOLDS cases (or all it has), so a rare category can still be cross-validated."""
+    frac = size / len(df)
+    parts = [part.sample(n=min(len(part), max(FOLDS, round(frac * len(part)))), random_state=seed)
+             for _, part in df.groupby("category", sort=True)]
+    return pd.concat(parts)
 
 
 def unmapped_cases(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

@@ -38,31 +38,64 @@ def recent_cases(con: duckdb.DuckDBPyConnection, as_of: dt.date, days: int | Non
     channel, received_level, content (masked), keyed (a petitioner key exists), petitioner_hash."""
     days = int(days or settings.get("alert_cluster_days"))
     start = as_of - dt.timedelta(days=days - 1)
-    return con.execute("""
-        SELECT f.case_id, f.received_at, coalesce(f.village_code, f.town_code, f.area_code) AS place,
-               f.village_code, f.town_code, f.category, f.channel, f.received_level, c.content,
-               c.petitioner_hash IS NOT NULL AS keyed, c.petitioner_hash
-        FROM case_facts f JOIN cases c USING (case_id)
+    return con.execute(_CASES + """
         WHERE f.received_date >= ? AND f.received_date <= ? AND nullif(trim(c.content), '') IS NOT NULL
         ORDER BY f.received_at, f.case_id""", [start, as_of]).df()
 
 
-def vectors(texts: list[str]) -> sparse.csr_matrix:
-    """The texts' character 2-3-gram tf-idf vectors, L2-normalised (idf from these texts)."""
+def cases_by_id(con: duckdb.DuckDBPyConnection, ids: list[str]) -> pd.DataFrame:
+    """The cases `ids` with the columns of recent_cases (a group's cases, to summarise part of it)."""
+    return con.execute(_CASES + " WHERE list_contains(?, f.case_id) ORDER BY f.received_at, f.case_id", [list(ids)]).df()
+
+
+_CASES = """
+        SELECT f.case_id, f.received_at, coalesce(f.village_code, f.town_code, f.area_code) AS place,
+               f.village_code, f.town_code, f.category, f.channel, f.received_level, c.content,
+               c.petitioner_hash IS NOT NULL AS keyed, c.petitioner_hash
+        FROM case_facts f JOIN cases c USING (case_id)"""
+
+
+def vectorizer(**options):
+    """The one text representation of 抓苗头: character 2-3-grams within word boundaries, tf-idf,
+    L2-normalised (scikit-learn TfidfVectorizer; `options` add to it, e.g. sublinear_tf)."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
+    return TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 3), **options)
+
+
+def vectors(texts: list[str]) -> sparse.csr_matrix:
+    """The texts' character 2-3-gram tf-idf vectors, L2-normalised (idf from these texts)."""
     if not texts:
         return sparse.csr_matrix((0, 0))
     try:
-        return TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 3)).fit_transform(texts).tocsr()
+        return vectorizer().fit_transform(texts).tocsr()
     except ValueError:  # no text has two characters: nothing is similar
         return sparse.csr_matrix((len(texts), 0))
 
 
-def similarity(texts: list[str]) -> sparse.csr_matrix:
-    """Cosine similarity of the texts' vectors (sparse, n x n)."""
+CHUNK_CELLS = 4_000_000  # similarities computed at once (rows x texts): bounds the memory whatever the number of texts
+
+
+def similar_pairs(texts: list[str], threshold: float, chunk_cells: int = CHUNK_CELLS) -> tuple[np.ndarray, np.ndarray]:
+    """(i, j) with i < j for every pair of texts whose cosine similarity is at least `threshold`.
+
+    Character n-gram vectors of Chinese texts share n-grams with almost every other text, so the
+    full n x n product is nearly dense: it is computed a block of rows at a time (at most
+    `chunk_cells` similarities held), keeping only the pairs at the threshold."""
     x = vectors(texts)
-    return (x @ x.T).tocsr()  # rows are L2-normalised: the product is the cosine
+    n = x.shape[0]
+    if n < 2 or x.shape[1] == 0:
+        return np.zeros(0, dtype=int), np.zeros(0, dtype=int)
+    xt = x.T.tocsc()
+    step = max(1, int(chunk_cells) // n)
+    rows, cols = [], []
+    for lo in range(0, n, step):
+        s = (x[lo:lo + step] @ xt).tocoo()  # rows are L2-normalised: the product is the cosine
+        i = s.row + lo
+        keep = (i < s.col) & (s.data >= threshold - 1e-9)
+        rows.append(i[keep])
+        cols.append(s.col[keep])
+    return np.concatenate(rows).astype(int), np.concatenate(cols).astype(int)
 
 
 def neighbours(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
@@ -84,9 +117,7 @@ def group(cases: pd.DataFrame, threshold: float | None = None, near: dict[str, s
     n = len(cases)
     if n == 0:
         return np.zeros(0, dtype=int)
-    sim = similarity(cases["content"].astype(str).tolist()).tocoo()
-    keep = (sim.row < sim.col) & (sim.data >= threshold - 1e-9)
-    a, b = sim.row[keep], sim.col[keep]
+    a, b = similar_pairs(cases["content"].astype(str).tolist(), threshold)
     places = cases["place"].astype(str).to_numpy()
     near = near or {}
     ok = places[a] == places[b]
@@ -96,16 +127,18 @@ def group(cases: pd.DataFrame, threshold: float | None = None, near: dict[str, s
     return connected_components(g, directed=False)[1]
 
 
-def summarise(cases: pd.DataFrame, labels: np.ndarray) -> pd.DataFrame:
-    """One row per group of two or more cases: case_ids, places, n, channels (distinct),
+def summarise(cases: pd.DataFrame, labels: np.ndarray, min_size: int = 2) -> pd.DataFrame:
+    """One row per group of `min_size` or more cases: case_ids, places, n, channels (distinct),
     keyless (cases without a petitioner key), petitioners (distinct keys), categories,
-    first and last received_at, text (the earliest case's masked text)."""
-    cols = ["case_ids", "places", "n", "channels", "keyless", "petitioners", "categories", "first", "last", "text"]
+    first and last received_at, text (the earliest case's masked text), main_place and
+    main_category (the most frequent, the smallest on a tie: what the warning's key names)."""
+    cols = ["case_ids", "places", "n", "channels", "keyless", "petitioners", "categories", "first", "last", "text",
+            "main_place", "main_category"]
     if cases.empty:
         return pd.DataFrame(columns=cols)
     df = cases.assign(_g=labels)
     sizes = df["_g"].value_counts()
-    df = df[df["_g"].isin(sizes[sizes >= 2].index)]
+    df = df[df["_g"].isin(sizes[sizes >= min_size].index)]
     rows = []
     for _, part in df.groupby("_g", sort=False):
         rows.append({
@@ -113,8 +146,14 @@ def summarise(cases: pd.DataFrame, labels: np.ndarray) -> pd.DataFrame:
             "n": len(part), "channels": sorted(part["channel"].unique()), "keyless": int((~part["keyed"]).sum()),
             "petitioners": int(part["petitioner_hash"].nunique()), "categories": sorted(part["category"].unique()),
             "first": part["received_at"].min(), "last": part["received_at"].max(), "text": part["content"].iloc[0],
+            "main_place": _mode(part["place"].astype(str)), "main_category": _mode(part["category"].astype(str)),
         })
     return pd.DataFrame(rows, columns=cols)
+
+
+def _mode(values: pd.Series) -> str:
+    counts = values.value_counts()
+    return str(min(counts.index, key=lambda v: (-counts[v], v)))
 
 
 def clusters(con: duckdb.DuckDBPyConnection, as_of: dt.date, cases: pd.DataFrame | None = None) -> pd.DataFrame:

@@ -14,10 +14,12 @@ access.seen.first_seen, which keeps the data date a warning key first appeared o
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from etl import settings, views
@@ -65,21 +67,24 @@ def current_alerts(con: duckdb.DuckDBPyConnection, scope: str = "", *,
              + _clusters(groups, names)
              + _skips(level_skip.level_skips(con, day), names)
              + _same(clusters.same_matter(con, day, recent, exclude=in_groups), names))
-    if scope:
-        items = cut(con, items, scope, names)
-    if seen is not None and items:
+    _distinct_keys(items)
+    if seen is not None and items:  # district-wide keys, whoever looks: a town's view is cut afterwards
         first = seen([a.key for a in items], day.isoformat())
         for a in items:
             a.first_seen = first.get(a.key, day.isoformat())
             a.new = a.first_seen == day.isoformat()
+    if scope:
+        items = cut(con, items, scope, names)
     return items
 
 
-def as_frame(items: list[Alert]) -> pd.DataFrame:
-    """One row per warning (kind, 类型, rank, title, why, where, cases, first_seen, new, key, area_code)."""
-    cols = ["kind", "kind_label", "rank", "title", "why", "where", "cases", "first_seen", "new", "key", "area_code"]
-    return pd.DataFrame([{**a.as_dict(), "cases": len(a.case_ids), "area_code": (a.area_codes or [""])[0]} for a in items],
-                        columns=cols)
+def _distinct_keys(items: list[Alert]) -> None:
+    """Two warnings of one kind, place and category (two groups of a village) get :2, :3, ..."""
+    count: dict[str, int] = {}
+    for a in items:
+        count[a.key] = count.get(a.key, 0) + 1
+        if count[a.key] > 1:
+            a.key = f"{a.key}:{count[a.key]}"
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -117,7 +122,7 @@ def _clusters(df: pd.DataFrame, names) -> list[Alert]:
         where = _where(r.places, names)
         cat = "、".join(r.categories)
         out.append(Alert(
-            "cluster", f"cluster:{'+'.join(r.places)}:{r.categories[0]}", i, f"{where} 相近诉求 {r.n} 件 ({cat})",
+            "cluster", f"cluster:{r.main_place}:{r.main_category}", i, f"{where} 相近诉求 {r.n} 件 ({cat})",
             f"近{days}天 {r.n} 件内容相近的诉求 (文本相似度 ≥ {s}), 来自 {len(r.places)} 个相同或相邻的村(社区)、"
             f"{len(r.channels)} 种渠道、{r.petitioners} 个可识别的反映人; 集体访苗头标准 ≥ {settings.get('alert_group_size')} 件",
             where, list(r.places), list(r.case_ids),
@@ -145,7 +150,7 @@ def _same(df: pd.DataFrame, names) -> list[Alert]:
     for i, r in enumerate(df.itertuples(), 1):
         where = _where(r.places, names)
         out.append(Alert(
-            "same_matter", f"same_matter:{r.places[0]}:{r.case_ids[0]}", i,
+            "same_matter", f"same_matter:{r.main_place}:{r.main_category}", i,
             f"{where} 疑似同一事项经 {len(r.channels)} 种渠道反映 {r.n} 件",
             f"近{days}天 内容相近, 渠道: {'、'.join(r.channels)}; 其中 {r.keyless} 件无姓名、电话、身份证号可关联",
             where, list(r.places), list(r.case_ids),
@@ -156,7 +161,9 @@ def _same(df: pd.DataFrame, names) -> list[Alert]:
 
 def cut(con, items: list[Alert], scope: str, names: dict[str, str] | None = None) -> list[Alert]:
     """The warnings touching `scope` (an area-code prefix), with only its areas and cases; ranks
-    renumbered per kind. `items` are changed in place."""
+    renumbered per kind. A warning that also lies outside the scope (a group spanning two towns)
+    is rebuilt from its cases in the scope: title, why and numbers count only those, and its key
+    is a hash of the district-wide one, naming no other town's area. `items` are not changed."""
     names = _names(con) if names is None else names
     ids = sorted({c for a in items for c in a.case_ids})
     area = dict(con.execute("SELECT case_id, area_code FROM cases WHERE list_contains(?, case_id)", [ids]).fetchall()) if ids else {}
@@ -165,10 +172,23 @@ def cut(con, items: list[Alert], scope: str, names: dict[str, str] | None = None
         codes = [c for c in a.area_codes if c.startswith(scope)]
         if not codes:
             continue
-        a.area_codes = codes
-        a.where = _where(codes, names)
-        a.case_ids = [c for c in a.case_ids if str(area.get(c, "")).startswith(scope)]
+        mine = [c for c in a.case_ids if str(area.get(c, "")).startswith(scope)]
+        if codes == a.area_codes:
+            a = replace(a, area_codes=codes, where=_where(codes, names), case_ids=mine)
+        else:
+            a = _rebuilt(con, a, mine, names)
         rank[a.kind] = rank.get(a.kind, 0) + 1
         a.rank = rank[a.kind]
         out.append(a)
     return out
+
+
+def _rebuilt(con, a: Alert, case_ids: list[str], names: dict[str, str]) -> Alert:
+    """A group warning from only its cases `case_ids` (those in a scope), by its kind's own formatter."""
+    cases = clusters.cases_by_id(con, case_ids)
+    row = clusters.summarise(cases, np.zeros(len(cases), dtype=int), min_size=1)
+    b = {"cluster": _clusters, "same_matter": _same}[a.kind](row, names)[0]
+    b.why += "; 另有其他乡镇(街道)的相近诉求, 不在本账号范围内"
+    b.key = f"{a.kind}:{hashlib.sha256(a.key.encode()).hexdigest()[:16]}"
+    b.first_seen, b.new = a.first_seen, a.new
+    return b

@@ -36,9 +36,6 @@ from scipy import stats
 from etl import settings
 from geo import fdr
 
-LEVEL_LABELS = {"village": "村(社区)", "town": "乡镇(街道)"}
-
-
 def windows(as_of: dt.date, window_days: int | None = None, baseline_weeks: int | None = None) -> tuple[dt.date, dt.date]:
     """(first day of the alert window, first day of the baseline) for the data's date `as_of`;
     the window ends at `as_of` inclusive, the baseline ends the day before the window."""

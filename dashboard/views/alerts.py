@@ -13,19 +13,26 @@ from etl.db import Busy
 from etl.terms import map_term_in
 
 page_start("预警 · 抓苗头")
-st.caption(settings.fill(
-    "诉求异常增多: 各村(社区)、乡镇每类诉求近{alert_window_days}天的件数, 与本地此前{alert_baseline_weeks}周的基线"
-    "(按全区同类诉求的升降调整)比较, 用两个泊松率的精确条件检验 (Przyborowski & Wilenski 1940) 计算 p 值, "
-    "对全部 地点×类别 用 Benjamini-Hochberg 方法控制错误发现率, q ≤ {alert_q} 即预警。"
-    "集体访苗头: 近{alert_cluster_days}天相同或相邻村(社区)内容相近 (字符 2-3 元组 TF-IDF 余弦 ≥ {alert_similarity}) 的诉求"
-    "达到 {alert_group_size} 件。越级访苗头: 市级受理或区级接访、而此前{alert_level_skip_days}天本地没有村、镇级受理的同类或相近诉求。"
-    "疑似同一事项: 同一村(社区)内容相近、经两种以上渠道反映、没有同一身份信息可关联的诉求。"))
+try:
+    method = settings.fill(
+        "诉求异常增多: 各村(社区)、乡镇每类诉求近{alert_window_days}天的件数, 与本地此前{alert_baseline_weeks}周的基线"
+        "(按全区同类诉求的升降调整)比较, 用两个泊松率的精确条件检验 (Przyborowski & Wilenski 1940) 计算 p 值, "
+        "对全部 地点×类别 用 Benjamini-Hochberg 方法控制错误发现率, q ≤ {alert_q} 即预警。"
+        "集体访苗头: 近{alert_cluster_days}天相同或相邻村(社区)内容相近 (字符 2-3 元组 TF-IDF 余弦 ≥ {alert_similarity}) 的诉求"
+        "达到 {alert_group_size} 件。越级访苗头: 市级受理或区级接访、而此前{alert_level_skip_days}天本地没有村、镇级受理的同类或相近诉求。"
+        "疑似同一事项: 同一村(社区)内容相近、经两种以上渠道反映、没有同一身份信息可关联的诉求。")
+except settings.SettingError as e:  # bad MINQING_ALERT_* value
+    st.error(str(e))
+    st.stop()
+st.caption(method)
 
 try:
     result = view.alerts()
 except Exception as e:  # noqa: BLE001 - an analysis failure is a message, not a traceback
     st.error(f"预警分析未能完成: {e}")
     st.stop()
+for problem in result["problems"]:
+    st.warning(problem)
 items = result["items"]
 
 cols = st.columns(len(view.counts_by_kind(items)))
@@ -51,7 +58,7 @@ else:
             + ("首次出现 (本数据日期)" if item.new else f"此前已出现, 首次出现于数据日期 {item.first_seen}"))
 
     st.subheader("地图")
-    shapes = data.village_shapes("")
+    shapes = data.town_village_shapes(view.map_towns(item))
     gdf = view.map_frame(shapes, item)
     if gdf.empty:
         st.info(NO_SHAPES)

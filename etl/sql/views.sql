@@ -92,9 +92,8 @@ SELECT
     -- and online channels are run by the district for everyone and are not 越级访
     coalesce(b.received_level = 'district' AND b.channel = mq_term_reception()
              AND NOT coalesce(e.had_local_case, false), false) AS is_level_skipping_district,
-    coalesce(b.received_level = 'city'
-        OR (b.received_level = 'district' AND b.channel = mq_term_reception()
-            AND NOT coalesce(e.had_local_case, false)), false) AS is_level_skipping,
+    mq_higher_level(b.received_level, b.channel)
+        AND NOT (b.received_level = 'district' AND coalesce(e.had_local_case, false)) AS is_level_skipping,
     b.group_size >= mq_group_min_size() AS is_group,
     CASE WHEN b.group_size >= mq_group_min_size() THEN b.group_size ELSE 0 END AS group_people
 FROM base b
