@@ -96,3 +96,11 @@ def test_the_same_phone_in_many_rows_gets_one_pseudonym_and_ids_stay():
     got = pseudonymise_array(pa.chunked_array([ids[:2], ids[2:]], pa.string()), KEY).to_pylist()
     assert got[0] == got[2] == got[4] and got[0].startswith("ID") and "139" not in got[0]
     assert got[1] == "HE0000000001" and got[3] is None
+
+
+@pytest.mark.parametrize("space", [c for c in map(chr, range(0x110000)) if c.isspace()])
+def test_names_split_at_any_whitespace_are_each_masked_in_the_column(space):
+    texts = ["找李四办事", "王小明来过", "路灯不亮"]
+    cols = [[f"王小明{space}李四", f"{space}王小明{space}", f"李四{space}"]]
+    got = mask_array(pa.array(texts), [pa.array(c) for c in cols]).to_pylist()
+    assert got == expected(texts, cols) == ["找李*办事", "王**来过", "路灯不亮"]
