@@ -27,9 +27,12 @@ What `mask_text` masks, and how (the rule, defined only here):
 - A masked name keeps its first character (王**); masked output never matches again:
   mask_text(mask_text(x)) == mask_text(x).
 
-`mask_array` applies the same rule to a pyarrow column: a cheap RE2 prefilter
-(pyarrow.compute.match_substring_regex) picks the cells that can hold something to mask, and
-only those go through the Python rule. `pseudonymise` replaces an identifier (a field ending in
+`mask_array` applies the same rule to a pyarrow column with exactly mask_text's result
+(tests/test_privacy_arrays.py): an RE2 prefilter (pyarrow.compute.match_substring_regex) derived
+from the patterns below picks, among the column's distinct cells, those that can hold something
+to mask, a vectorised search (DuckDB `contains`) the cells holding their row's own name
+(`RowNames`: split once per file), and only those go through the Python rule, each distinct
+text once. `pseudonymise` replaces an identifier (a field ending in
 `_id`) that holds a phone or ID number by a stable keyed pseudonym, so the same value links
 across files and different ones stay apart.
 """
