@@ -27,9 +27,12 @@ What `mask_text` masks, and how (the rule, defined only here):
 - A masked name keeps its first character (王**); masked output never matches again:
   mask_text(mask_text(x)) == mask_text(x).
 
-`mask_array` applies the same rule to a pyarrow column: a cheap RE2 prefilter
-(pyarrow.compute.match_substring_regex) picks the cells that can hold something to mask, and
-only those go through the Python rule. `pseudonymise` replaces an identifier (a field ending in
+`mask_array` applies the same rule to a pyarrow column with exactly mask_text's result
+(tests/test_privacy_arrays.py): an RE2 prefilter (pyarrow.compute.match_substring_regex) derived
+from the patterns below picks, among the column's distinct cells, those that can hold something
+to mask, a vectorised search (DuckDB `contains`) the cells holding their row's own name
+(`RowNames`: split once per file), and only those go through the Python rule, each distinct
+text once. `pseudonymise` replaces an identifier (a field ending in
 `_id`) that holds a phone or ID number by a stable keyed pseudonym, so the same value links
 across files and different ones stay apart.
 """
@@ -50,47 +53,91 @@ def mask_text(text: str | None, names: Iterable[str] = ()) -> str | None:
     """`text` with phone, ID and bank-card numbers and personal names masked (module docstring)."""
     if not text:
         return text
-    norm = text.translate(_FULL_WIDTH) if _ANY_FULL_WIDTH.search(text) else text  # one for one: positions stay
-    for _ in range(4):  # to a fixed point: digits kept by one mask may start a number with the next
-        if not _ANY_RUN.search(norm):
-            break
-        masked = _mask_numbers(text, norm)
-        if masked == text:
-            break
-        text = masked
-        norm = text.translate(_FULL_WIDTH) if _ANY_FULL_WIDTH.search(text) else text
-    for cell in names:
-        for name in _NAME_SPLIT.split((cell or "").strip()):  # a cell may hold several: 王小明、李四
-            if len(name) >= 2 and name in text:
-                text = text.replace(name, mask_name(name))
-    if _ANY_TRIGGER.search(text) or "****" in text:
-        text = _NAME_PATTERN.sub(_name_replacement, text)
-    return text
+    return _mask_surnamed(_mask_own_names(_mask_all_numbers(text), names))
 
 
-def mask_array(values: pa.Array | pa.ChunkedArray, names: Sequence[pa.Array | pa.ChunkedArray] = ()) -> pa.Array:
-    """mask_text over a string column; `names`: columns of the same length with each row's names.
-    Only the cells the RE2 prefilter picks (or that contain their row's name) reach Python."""
+def mask_array(values: pa.Array | pa.ChunkedArray,
+               names: RowNames | Sequence[pa.Array | pa.ChunkedArray] = ()) -> pa.Array:
+    """mask_text over a string column; `names`: the columns (of the same length) with each row's
+    names, or their RowNames (split once for all the columns of a file).
+    The same result as mask_text cell by cell, faster: only the cells the RE2 prefilter picks
+    (`_may_change`) or that contain their row's own name reach Python, and each distinct text
+    among them is masked once."""
     arr = _strings(values)
     if len(arr) == 0:
         return arr
-    hit = pc.fill_null(pc.match_substring_regex(arr, _PREFILTER), False).to_numpy(zero_copy_only=False).copy()
-    row_names = [_strings(n) for n in names]
-    for col in row_names:
-        hit |= _contains_own_name(arr, col)
-    idx = np.flatnonzero(hit)
+    names = names if isinstance(names, RowNames) else RowNames(names)
+    row_names = names.columns
+    own = names.found_in(arr)
+    idx = np.flatnonzero(_may_change(arr) | own)
     if not len(idx):
         return arr
     take = pa.array(idx)
-    cells = arr.take(take).to_pylist()
-    cell_names = list(zip(*(c.take(take).to_pylist() for c in row_names))) if row_names else [()] * len(idx)
-    masked = [mask_text(t, [n for n in ns if n]) for t, ns in zip(cells, cell_names)]
-    changed = [k for k, (a, b) in enumerate(zip(cells, masked)) if a != b]
-    if not changed:
+    enc = arr.take(take).dictionary_encode()
+    codes = enc.indices.to_numpy(zero_copy_only=False)
+    distinct = enc.dictionary.to_pylist()
+    numbered = [_mask_all_numbers(t) for t in distinct]
+    plain = [_mask_surnamed(n) for n in numbered]  # the result when none of the row's names is in the text
+    renumbered = np.array([n != t for n, t in zip(numbered, distinct)], dtype=bool)
+    # a row's names matter where the text holds one, or may after its numbers were masked
+    with_names = np.flatnonzero(own[idx] | renumbered[codes])
+    masked = [plain[c] for c in codes]
+    if len(with_names):
+        sub = pa.array(idx[with_names])
+        cell_names = list(zip(*(c.take(sub).to_pylist() for c in row_names))) if row_names else [()] * len(with_names)
+        for k, ns in zip(with_names, cell_names):
+            masked[k] = _mask_surnamed(_mask_own_names(numbered[codes[k]], [n for n in ns if n]))
+    changed = np.flatnonzero(np.array([a != b for a, b in zip((distinct[c] for c in codes), masked)], dtype=bool))
+    if not len(changed):
         return arr
     mask = np.zeros(len(arr), dtype=bool)
     mask[idx[changed]] = True
     return pc.replace_with_mask(arr, pa.array(mask), pa.array([masked[k] for k in changed], pa.string()))
+
+
+class RowNames:
+    """Each row's own names as mask_text splits them (pieces of two characters or more), split
+    once per distinct names cell and kept as (row, piece) pairs for a vectorised search."""
+
+    def __init__(self, columns: Sequence[pa.Array | pa.ChunkedArray]):
+        self.columns = [_strings(c) for c in columns]
+        rows, pieces = [], []
+        for col in self.columns:
+            enc = col.dictionary_encode()
+            distinct = enc.dictionary
+            # most cells hold one name and nothing the split or strip could act on
+            whole = pc.invert(pc.match_substring_regex(distinct, _RE2_SPLIT_CHARS)).to_numpy(zero_copy_only=False)
+            short = pc.less(pc.utf8_length(distinct), 2).to_numpy(zero_copy_only=False)
+            keep = np.flatnonzero(whole & ~short)  # one piece: the cell itself
+            odd = np.flatnonzero(~whole)
+            odd_pieces = [[p for p in _NAME_SPLIT.split(u.strip()) if len(p) >= 2]
+                          for u in distinct.take(pa.array(odd, pa.int64())).to_pylist()]
+            owner = np.concatenate((keep, np.repeat(odd, [len(ps) for ps in odd_pieces]).astype(np.int64)))
+            values = pa.concat_arrays([distinct.take(pa.array(keep, pa.int64())),
+                                       pa.array([p for ps in odd_pieces for p in ps], pa.string())])
+            order = np.argsort(owner, kind="stable")
+            offsets = np.concatenate(([0], np.cumsum(np.bincount(owner, minlength=len(distinct)))))
+            split = pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), values.take(pa.array(order)))
+            per_row = split.take(enc.indices)
+            rows.append(pc.list_parent_indices(per_row).to_numpy(zero_copy_only=False))
+            pieces.append(pc.list_flatten(per_row))
+        self.rows = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+        self.pieces = pa.concat_arrays(pieces) if pieces else pa.array([], pa.string())
+
+    def found_in(self, texts: pa.Array) -> np.ndarray:
+        """Per row: the text contains one of the row's names, in DuckDB's vectorised `contains`
+        (a Python loop over a million rows would take longer than the masking)."""
+        own = np.zeros(len(texts), dtype=bool)
+        if not len(self.rows):
+            return own
+        con = _duckdb()
+        try:
+            con.register("pairs", pa.table({"t": texts.take(pa.array(self.rows)), "p": self.pieces}))
+            got = con.execute("SELECT coalesce(contains(t, p), false) AS c FROM pairs").fetchnumpy()["c"]
+        finally:
+            con.close()
+        own[self.rows[np.asarray(got, dtype=bool)]] = True
+        return own
 
 
 def pseudonymise(value: str | None, key: str | None) -> str | None:
@@ -106,18 +153,24 @@ def pseudonymise(value: str | None, key: str | None) -> str | None:
 
 
 def pseudonymise_array(values: pa.Array | pa.ChunkedArray, key: str | None) -> pa.Array:
-    """pseudonymise over a string column, with the same prefilter as mask_array."""
+    """pseudonymise over a string column, with mask_array's prefilter; each distinct value once."""
     arr = _strings(values)
     if len(arr) == 0:
         return arr
-    hit = pc.fill_null(pc.match_substring_regex(arr, _PREFILTER), False)
-    if not pc.any(hit).as_py():
+    idx = np.flatnonzero(_may_change(arr))
+    if not len(idx):
         return arr
-    idx = np.flatnonzero(hit.to_numpy(zero_copy_only=False))
-    out = arr.to_pylist()
-    for i in idx:
-        out[i] = pseudonymise(out[i], key)
-    return pa.array(out, pa.string())
+    enc = arr.take(pa.array(idx)).dictionary_encode()
+    distinct = enc.dictionary.to_pylist()
+    done = [pseudonymise(v, key) for v in distinct]
+    moved = np.array([a != b for a, b in zip(distinct, done)], dtype=bool)
+    codes = enc.indices.to_numpy(zero_copy_only=False)
+    rows = np.flatnonzero(moved[codes])
+    if not len(rows):
+        return arr
+    mask = np.zeros(len(arr), dtype=bool)
+    mask[idx[rows]] = True
+    return pc.replace_with_mask(arr, pa.array(mask), pa.array([done[c] for c in codes[rows]], pa.string()))
 
 
 def is_identifier(field_name: str) -> bool:
@@ -176,10 +229,37 @@ _COMMON_WORDS = frozenset(
     "钱款 钟点 甘心 兰州 关心 关注 章程 鲁莽 申请 申报 申诉 耿直 焦急 包干 包片 方便 段落 雷雨 曾经 邓小平 江西 苏州 "
     "程序上 文明 安置 安排 常年 常住 夏季 夏天 石材 严重 高层 高楼 高考 高温 韩国 金融 向我 向其 向他 向她 向你".split())
 
-_PREFILTER = (
-    "[0-9０-９](?:[ \\t\\x{a0}\\x{3000}\\-._·/\\x{2010}-\\x{2014}()（）－．]{0,3}[0-9０-９]){9}"
-    "|[０-９]"
-    f"|(?:{'|'.join(_COMPOUND)}|[{_SINGLE}])\\p{{Han}}{{1,2}}(?:{'|'.join(_TRIGGERS)})")
+
+
+def _mask_all_numbers(text: str) -> str:
+    """mask_text's first step: numbers masked, repeated to a fixed point (digits kept by one mask
+    may start a number with the next)."""
+    norm = text.translate(_FULL_WIDTH) if _ANY_FULL_WIDTH.search(text) else text  # one for one: positions stay
+    for _ in range(4):
+        if not _ANY_RUN.search(norm):
+            break
+        masked = _mask_numbers(text, norm)
+        if masked == text:
+            break
+        text = masked
+        norm = text.translate(_FULL_WIDTH) if _ANY_FULL_WIDTH.search(text) else text
+    return text
+
+
+def _mask_own_names(text: str, names: Iterable[str]) -> str:
+    """mask_text's second step: the row's own names, wherever they occur."""
+    for cell in names:
+        for name in _NAME_SPLIT.split((cell or "").strip()):  # a cell may hold several: 王小明、李四
+            if len(name) >= 2 and name in text:
+                text = text.replace(name, mask_name(name))
+    return text
+
+
+def _mask_surnamed(text: str) -> str:
+    """mask_text's last step: surname-shaped names before a trigger word or a phone number."""
+    if _ANY_TRIGGER.search(text) or "****" in text:
+        text = _NAME_PATTERN.sub(_name_replacement, text)
+    return text
 
 
 def _mask_numbers(text: str, norm: str) -> str:
@@ -239,17 +319,65 @@ def _strings(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     return arr.cast(pa.string())
 
 
-def _contains_own_name(texts: pa.Array, names: pa.Array) -> np.ndarray:
-    """Per row: the text contains the row's name (two characters or more), in DuckDB's vectorised
-    `contains` (a Python loop over a million rows would take longer than the masking)."""
+# ---------------------------------------------------------------- the prefilter of the arrays
+# Derived from the patterns above, never written twice, and conservative: a cell the prefilter
+# leaves out is one mask_text returns unchanged. A number is masked only where _NUMBER matches
+# the text with ASCII digits (`norm`), and a surname-shaped name only where _NAME_PATTERN matches;
+# RE2 (pyarrow) has no lookarounds, so the prefilter drops the digit lookarounds and reads the
+# trailing lookahead as part of the match: each can only match where the original can.
+
+
+def _re2_superset(pattern: str) -> str:
+    """`pattern` (Python re) as an RE2 pattern matching wherever it matches (and perhaps more)."""
+    out = pattern.replace("(?<![0-9])", "").replace("(?![0-9])", "")
+    if "(?=" in out:  # a lookahead is accepted only as the pattern's last group
+        start = out.index("(?=")
+        depth = 0
+        for end in range(start, len(out)):
+            depth += {"(": 1, ")": -1}.get(out[end], 0) if out[end - 1] != "\\" else 0
+            if depth == 0:
+                break
+        if end != len(out) - 1:
+            raise ValueError(f"lookahead not at the end of {pattern!r}")
+        out = out[:start] + "(?:" + out[start + 3:]
+    for look in ("(?=", "(?!", "(?<=", "(?<!"):
+        if look in out:
+            raise ValueError(f"RE2 has no {look}: {pattern!r}")
+    return re.sub(r"\\u([0-9a-fA-F]{4})", r"\\x{\1}", out)
+
+
+_RE2_NUMBER = _re2_superset(_NUMBER.pattern)
+_RE2_NAME = _re2_superset(_NAME_PATTERN.pattern)
+# a names cell without these is one piece as it stands: _NAME_SPLIT's separators and every
+# character str.strip() and \s take for whitespace (all below U+3001)
+_RE2_SPLIT_CHARS = ("[、,，;；/和及" + "".join(f"\\x{{{c:04x}}}" for c in range(0x3001) if chr(c).isspace()) + "]")
+_RE2_FULL_WIDTH = "[" + "".join(f"\\x{{{c:04x}}}" for c in _FULL_WIDTH) + "]"
+
+
+def _may_change(arr: pa.Array) -> np.ndarray:
+    """Per cell: mask_text(cell) (without the row's names) may differ from the cell; each
+    distinct cell looked at once."""
+    enc = arr.dictionary_encode()
+    hit = _may_change_distinct(enc.dictionary)
+    return pc.fill_null(pc.take(pa.array(hit), enc.indices), False).to_numpy(zero_copy_only=False).copy()
+
+
+def _may_change_distinct(arr: pa.Array) -> np.ndarray:
+    norm = arr
+    full = pc.fill_null(pc.match_substring_regex(arr, _RE2_FULL_WIDTH), False)
+    if pc.any(full).as_py():  # the digits and marks as ASCII, as mask_text reads them
+        for wide, ascii_ in ((chr(c), chr(a)) for c, a in _FULL_WIDTH.items()):
+            norm = pc.replace_substring(norm, wide, ascii_)
+    hit = pc.or_(pc.match_substring_regex(norm, _RE2_NUMBER), pc.match_substring_regex(arr, _RE2_NAME))
+    return pc.fill_null(hit, False).to_numpy(zero_copy_only=False).copy()
+
+
+_DUCKDB: list = []  # one in-memory DuckDB for the name searches, a cursor for each
+
+
+def _duckdb():
     import duckdb
 
-    con = duckdb.connect()
-    try:
-        tbl = pa.table({"t": texts, "n": names})  # noqa: F841 - read by the query below
-        got = con.execute(r"""SELECT coalesce(list_bool_or(list_transform(
-                regexp_split_to_array(trim(n), '[、,，;；/\s]+|和|及'), x -> length(x) >= 2 AND contains(t, x))), false) AS c
-            FROM tbl""").fetchnumpy()["c"]
-    finally:
-        con.close()
-    return np.asarray(got, dtype=bool)
+    if not _DUCKDB:
+        _DUCKDB.append(duckdb.connect())
+    return _DUCKDB[0].cursor()

@@ -160,13 +160,14 @@ def _cell_rules(spec: Kind, names: list[str], columns: dict[str, int]) -> dict[s
     return rules
 
 
-def _row_names(spec: Kind, t: pa.Table, names: list[str], columns: dict[str, int]) -> list:
-    """The row's own names (petitioner, household head, cadre), masked wherever they appear."""
-    return [t.column(names[columns[f.name]]) for f in spec.fields
-            if f.personal and f.name not in ("phone", "id_number") and f.name in columns]
+def _row_names(spec: Kind, t: pa.Table, names: list[str], columns: dict[str, int]) -> privacy.RowNames:
+    """The row's own names (petitioner, household head, cadre), masked wherever they appear;
+    split once for every column of the file."""
+    return privacy.RowNames([t.column(names[columns[f.name]]) for f in spec.fields
+                             if f.personal and f.name not in ("phone", "id_number") and f.name in columns])
 
 
-def _masked(col, rule: str, own: list, key: str | None):
+def _masked(col, rule: str, own: privacy.RowNames, key: str | None):
     if rule == "id":
         return privacy.pseudonymise_array(col, key)
     if rule == "text":
