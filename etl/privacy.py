@@ -185,8 +185,14 @@ def mask_name(name: str) -> str:
 
 # ---------------------------------------------------------------- helpers
 
-_FULL_WIDTH = str.maketrans("０１２３４５６７８９＋－．（）　", "0123456789+-.() ")
-_ANY_FULL_WIDTH = re.compile("[０-９＋－．（）　]")
+# Read one for one as ASCII before matching (positions stay): full-width digits and marks, and the
+# invisible or look-alike spaces and dashes that copying from web pages and PDFs leaves between digits.
+_WIDE, _NARROW = "０１２３４５６７８９＋－．（）　", "0123456789+-.() "
+_LOOKALIKE_SPACES = "\u200b\u200c\u200d\u2060\ufeff\u202f\u2009\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u200a"
+_LOOKALIKE_DASHES = "\u00ad\u2011\u2212\u2015\u2043\ufe63\uff5e\u301c"
+_FULL_WIDTH = str.maketrans(_WIDE + _LOOKALIKE_SPACES + _LOOKALIKE_DASHES,
+                            _NARROW + " " * len(_LOOKALIKE_SPACES) + "-" * len(_LOOKALIKE_DASHES))
+_ANY_FULL_WIDTH = re.compile("[" + re.escape("".join(map(chr, _FULL_WIDTH))) + "]")
 _LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
 _SEP = r"[ \t\u00a0\u3000\-._·/()\u2013\u2014\u2012\u2010]{0,3}"
 _D = "[0-9]"
@@ -213,7 +219,8 @@ _SINGLE = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁�
 _TRIGGERS = "反映 反应 来电 来访 来信 投诉 举报 咨询 诉称 声称 称 要求 表示 家 等人 夫妇 一家".split()
 _HAN = "\u4e00-\u9fff"
 # after the name: a trigger word (perhaps after a space or 同志), or a phone number (masked first)
-_AFTER_NAME = rf"(?:[ \u3000]{{0,2}}(?:同志)?(?:{'|'.join(_TRIGGERS)})|[ :：\u3000]{{0,2}}1[3-9][0-9](?:\*{{4}}|[0-9]{{4}})[0-9]{{4}})"
+_AFTER_NAME = (rf"(?:[ \u3000{_LOOKALIKE_SPACES}]{{0,2}}(?:同志)?(?:{'|'.join(_TRIGGERS)})"
+               rf"|[ :：\u3000{_LOOKALIKE_SPACES}]{{0,2}}1[3-9][0-9](?:\*{{4}}|[0-9]{{4}})[0-9]{{4}})")
 _NAME_PATTERN = re.compile(
     rf"(?P<surname>{'|'.join(_COMPOUND)}|[{_SINGLE}])(?P<given>[{_HAN}]{{1,2}}?)(?={_AFTER_NAME})")
 _NAME_SPLIT = re.compile(r"[、,，;；/\s]+|和|及")
@@ -327,16 +334,20 @@ def _strings(values: pa.Array | pa.ChunkedArray) -> pa.Array:
 # trailing lookahead as part of the match: each can only match where the original can.
 
 
-def _re2_superset(pattern: str) -> str:
-    """`pattern` (Python re) as an RE2 pattern matching wherever it matches (and perhaps more)."""
+# Constructs whose RE2 meaning is narrower than Python's (\d, \s, \w are ASCII-only in RE2) or
+# that RE2 lacks (back references): a pattern using one cannot be turned into a safe prefilter.
+_NOT_RE2_SAFE = re.compile(r"\\[dDwWsSbBZA1-9]")
+
+
+def _re2_superset(compiled: re.Pattern) -> str:
+    """`compiled` (Python re) as an RE2 pattern matching wherever it matches (and perhaps more)."""
+    pattern = compiled.pattern
+    if compiled.flags != re.UNICODE or _NOT_RE2_SAFE.search(pattern.replace("\\\\", "")):
+        raise ValueError(f"no safe RE2 prefilter for {pattern!r}: use explicit classes and no flags")
     out = pattern.replace("(?<![0-9])", "").replace("(?![0-9])", "")
     if "(?=" in out:  # a lookahead is accepted only as the pattern's last group
         start = out.index("(?=")
-        depth = 0
-        for end in range(start, len(out)):
-            depth += {"(": 1, ")": -1}.get(out[end], 0) if out[end - 1] != "\\" else 0
-            if depth == 0:
-                break
+        end = _group_end(out, start)
         if end != len(out) - 1:
             raise ValueError(f"lookahead not at the end of {pattern!r}")
         out = out[:start] + "(?:" + out[start + 3:]
@@ -346,8 +357,30 @@ def _re2_superset(pattern: str) -> str:
     return re.sub(r"\\u([0-9a-fA-F]{4})", r"\\x{\1}", out)
 
 
-_RE2_NUMBER = _re2_superset(_NUMBER.pattern)
-_RE2_NAME = _re2_superset(_NAME_PATTERN.pattern)
+def _group_end(pattern: str, start: int) -> int:
+    """Index of the ')' closing the group opened at `start`: escapes and [...] classes skipped."""
+    depth, i, in_class = 0, start, False
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+            if pattern[i + 1:i + 2] == "]":  # a ']' first in a class is a character
+                i += 1
+        elif c in "()":
+            depth += 1 if c == "(" else -1
+            if depth == 0:
+                return i
+        i += 1
+    raise ValueError(f"unbalanced group in {pattern!r}")
+
+
+_RE2_NUMBER = _re2_superset(_NUMBER)
+_RE2_NAME = _re2_superset(_NAME_PATTERN)
 # a names cell without these is one piece as it stands: _NAME_SPLIT's separators and every
 # character str.strip() and \s take for whitespace (all below U+3001)
 _RE2_SPLIT_CHARS = ("[、,，;；/和及" + "".join(f"\\x{{{c:04x}}}" for c in range(0x3001) if chr(c).isspace()) + "]")

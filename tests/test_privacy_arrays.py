@@ -104,3 +104,22 @@ def test_names_split_at_any_whitespace_are_each_masked_in_the_column(space):
     cols = [[f"王小明{space}李四", f"{space}王小明{space}", f"李四{space}"]]
     got = mask_array(pa.array(texts), [pa.array(c) for c in cols]).to_pylist()
     assert got == expected(texts, cols) == ["找李*办事", "王**来过", "路灯不亮"]
+
+
+@pytest.mark.parametrize("sep", ["\u200b", "\ufeff", "\u202f", "\u2009", "\u00ad", "\u2011", "\u2212", "\u2015"])
+def test_a_phone_split_by_invisible_spaces_or_lookalike_dashes_is_masked(sep):
+    space = sep if sep.isspace() or sep in "\u200b\ufeff" else " "  # a name is followed by a space, not a dash
+    text = f"来电人电话139{sep}1234{sep}5678, 王小明{space}反映"
+    masked = mask_text(text)
+    assert "1234" not in masked and "5678" in masked and "小明" not in masked
+    assert mask_array(pa.array([text])).to_pylist() == [masked]
+
+
+@pytest.mark.parametrize("pattern", [r"\d{11}", r"王\s?反映", r"(a)\1", r"X(?=[(]?Y)Y"])
+def test_a_pattern_re2_would_read_more_narrowly_gets_no_prefilter(pattern):
+    import re
+
+    from etl.privacy import _re2_superset
+
+    with pytest.raises(ValueError):
+        _re2_superset(re.compile(pattern))
