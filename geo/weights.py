@@ -94,6 +94,8 @@ def _queen_neighbours(geoms, ids: list[str]) -> dict:
     pairs = pairs.loc[pairs["g_x"] != pairs["g_y"], ["g_x", "g_y"]].drop_duplicates().sort_values(["g_x", "g_y"])
     idx = np.asarray(ids, dtype=object)
     a, b = pairs["g_x"].to_numpy(), pairs["g_y"].to_numpy()
+    if not len(a):  # no outline shares a vertex with another: every one an island
+        return out
     cuts = np.flatnonzero(np.r_[True, a[1:] != a[:-1]])
     for start, end in zip(cuts, np.r_[cuts[1:], len(a)]):
         out[idx[a[start]]] = list(idx[b[start:end]])

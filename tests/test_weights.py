@@ -51,3 +51,11 @@ def test_holes_islands_corners_and_multipolygons():
     assert ours == _libpysal(geoms, ids)
     assert ours["a"] == {"b", "c"} and ours["e"] == set() and ours["d"] == {"f"}
     assert contiguity(geoms, ids).neighbors["c"] == ["a"]
+
+
+def test_outlines_that_touch_nowhere_are_all_islands():
+    box = shapely.box
+    for geoms in ([box(0, 0, 1, 1)], [box(0, 0, 1, 1), box(1.0001, 0, 2, 1)], [box(0, 0, 1, 1), box(5, 5, 6, 6), box(9, 0, 10, 1)]):
+        ids = [f"v{i}" for i in range(len(geoms))]
+        ours = _ours(geoms, ids)
+        assert ours == _libpysal(geoms, ids) == {i: set() for i in ids}
