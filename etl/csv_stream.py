@@ -144,18 +144,26 @@ class _Utf8Stream(io.RawIOBase):
         return True
 
     def readinto(self, b) -> int:
-        while not len(self._buf):
-            try:
-                self._buf = memoryview(next(self._pieces))
-            except StopIteration:
-                return 0
-            except DecodeFailure as e:
-                self.failure = e
-                raise
-        n = min(len(b), len(self._buf))
-        b[:n] = self._buf[:n]
-        self._buf = self._buf[n:]
-        return n
+        """Fills `b` across pieces: a short read only at the end of the file (pyarrow 26's streaming
+        reader can stop early, without an error, on a short read ending in CR before one of LF)."""
+        filled = 0
+        while filled < len(b):
+            if not len(self._buf):
+                try:
+                    self._buf = memoryview(next(self._pieces))
+                except StopIteration:
+                    self.exhausted = True
+                    break
+                except DecodeFailure as e:
+                    self.failure = e
+                    raise
+            n = min(len(b) - filled, len(self._buf))
+            b[filled:filled + n] = self._buf[:n]
+            self._buf = self._buf[n:]
+            filled += n
+        return filled
+
+    exhausted = False  # the last piece was handed over: the line count covers the whole file
 
 
 def read_stream(data, start: int, encoding: str, delimiter: str, first_line: str, *, decode: bool = True):
@@ -198,7 +206,7 @@ def read_stream(data, start: int, encoding: str, delimiter: str, first_line: str
     if bad or stats.odd_quotes or table.num_rows == 0:
         return None
     lines = stats.filled_lines()
-    if len(lines) != table.num_rows:
+    if not stream.exhausted or len(lines) != table.num_rows:  # pyarrow stopped early, or lines were miscounted
         return None
     headers = [str(v) for v in table.slice(0, 1).to_pylist()[0].values()]
     return headers, table.slice(1), lines[1:]

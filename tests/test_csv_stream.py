@@ -154,3 +154,19 @@ def test_bad_byte_in_a_file_with_a_bom_or_a_given_encoding_names_its_line(tmp_pa
         read_csv(plain, encoding="utf-8")
     with pytest.raises(ReadError, match=r"第 352 行: 无法按 utf-8-sig 编码读取"):
         read_csv(bom)
+
+
+def test_no_row_is_lost_at_any_block_size_with_crlf_gb18030(tmp_path, monkeypatch):
+    """Re-encoded GB18030 pieces are longer than a block: pyarrow must never see a short read
+    (in pyarrow 26 one ending in CR before one of LF ended the file early, silently)."""
+    text = HEADER + "\n".join(_rows(12)) + "\n"
+    path = tmp_path / "工单.csv"
+    path.write_bytes(text.replace("\n", "\r\n").encode("gb18030"))
+    reference = _whole_file(path, "gb18030")
+    monkeypatch.setattr(readers, "_read_csv_text", lambda *a: pytest.fail("fell back to the whole-file reader"))
+    for block in range(150, 330):  # from twice the longest line (a smaller block is read whole)
+        monkeypatch.setattr(csv_stream, "BLOCK", block)
+        for _ in range(3):
+            got = read_csv(path)
+            assert got.table.num_rows == 12, block
+            assert got.table.to_pydict() == reference.table.to_pydict(), block
