@@ -69,4 +69,13 @@ def _expand(args: tuple[str, ...], *, quiet: bool) -> list[Path]:
         if not quiet:
             click.echo(f"文件夹 {p}: 按文件名顺序导入 {len(found)} 个文件: {', '.join(f.name for f in found)}")
         paths.extend(found)
-    return paths
+    unique, seen = [], set()
+    for p in paths:  # a file named twice (or a folder and a file in it) is loaded once
+        real = p.resolve()
+        if real in seen:
+            if not quiet:
+                click.echo(f"{p} 已在本次导入之列, 不再重复导入", err=True)
+            continue
+        seen.add(real)
+        unique.append(p)
+    return unique

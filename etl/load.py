@@ -24,7 +24,7 @@ from .kinds import Kind, MergeContext, kind as kind_of
 from .merge import merge
 from .placement import place
 from .privacy import mask_text
-from .readers import XLSX_SUFFIXES, RawTable, ReadError, check_type, read_file
+from .readers import CSV_SUFFIXES, XLSX_SUFFIXES, RawTable, ReadError, check_type, read_file
 from .terms import kept_fields, load_report
 from .staging import record_rejects, reject_unreadable_rows, stage
 from .views import create_views
@@ -141,7 +141,7 @@ def load_file(db: str | Path, kind: str, path: str | Path, *, sheet: str | None 
 
 
 # What a folder given to `minqing load` contributes: its ledger files, in name order.
-FOLDER_SUFFIXES = (".csv", ".xlsx", ".xlsm", ".xls")
+FOLDER_SUFFIXES = (*CSV_SUFFIXES, *XLSX_SUFFIXES, ".xls")  # what a single file may be (an .xls is refused by name)
 
 
 def folder_files(folder: str | Path) -> list[Path]:

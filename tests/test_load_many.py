@@ -109,6 +109,18 @@ def test_a_folder_loads_its_ledgers_in_name_order_and_says_which(wh, tmp_path):
     assert "rejected --batch 2" in r.output  # the rejects of the second file, by its own batch
 
 
+def test_a_file_named_twice_is_loaded_once_and_text_ledgers_count(wh, tmp_path):
+    folder = tmp_path / "四月"
+    folder.mkdir()
+    first = _csv(folder / "1_上旬.csv", FIRST)
+    (folder / "2_中旬.txt").write_bytes((folder / "1_上旬.csv").read_bytes())  # a .txt export loads as a single file does
+    r = _cli(wh, folder, first)
+    assert r.exit_code == 0, r.output
+    assert "按文件名顺序导入 2 个文件: 1_上旬.csv, 2_中旬.txt" in r.output
+    assert "不再重复导入" in r.output
+    assert "合计 2 个文件: 读入 6 行" in r.output
+
+
 def test_an_empty_folder_is_a_chinese_message(wh, tmp_path):
     (tmp_path / "空").mkdir()
     r = _cli(wh, tmp_path / "空")
