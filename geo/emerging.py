@@ -269,6 +269,15 @@ def _trend(z: np.ndarray, alpha: float):
     trend = np.full(n_loc, "none", dtype=object)
     if n < 2:  # no trend in a single bin (pymannkendall divides by zero)
         return tz, tp, trend
+    gaps = np.isnan(z).any(axis=1)  # Gi* is NaN where a star neighbourhood holds every location
+    if gaps.any():  # those rows over their other bins, as pymannkendall drops missing values
+        whole = ~gaps
+        if whole.any():
+            tz[whole], tp[whole], trend[whole] = _trend(z[whole], alpha)
+        for i in np.flatnonzero(gaps):
+            row = z[i][~np.isnan(z[i])]
+            (tz[i],), (tp[i],), (trend[i],) = _trend(row[None, :], alpha)
+        return tz, tp, trend
     s = np.zeros(n_loc)
     for k in range(n - 1):
         later = z[:, k + 1:]

@@ -10,6 +10,7 @@ import warnings
 import esda
 import libpysal
 import numpy as np
+import pytest
 import pandas as pd
 import pymannkendall as mk
 
@@ -69,6 +70,23 @@ def test_mann_kendall_of_every_row_equals_pymannkendall():
         assert tz[i] == float(r.z) and tp[i] == float(r.p), i
         assert trend[i] == {"increasing": "up", "decreasing": "down", "no trend": "none"}[r.trend], i
     assert {"up", "none"} <= set(trend)
+
+
+def test_mann_kendall_leaves_out_missing_bins_as_pymannkendall_does():
+    """Gi* is NaN where a star neighbourhood holds every location: those bins are left out."""
+    rng = np.random.default_rng(3)
+    z = np.round(rng.normal(size=(30, 24)).cumsum(axis=1), 1)
+    z[2, 4] = z[7, [0, 9, 20]] = np.nan
+    z[11] = np.nan  # nothing left: no trend
+    z[12, 1:] = np.nan  # one bin left: no trend
+    tz, tp, trend = _trend(z, 0.05)
+    for i in range(len(z)):
+        if np.isnan(z[i]).sum() >= 23:
+            assert (tz[i], tp[i], trend[i]) == (0.0, 1.0, "none"), i
+            continue
+        r = mk.original_test(z[i], alpha=0.05)
+        assert tz[i] == pytest.approx(float(r.z), abs=1e-12) and tp[i] == pytest.approx(float(r.p), abs=1e-12), i
+        assert trend[i] == {"increasing": "up", "decreasing": "down", "no trend": "none"}[r.trend], i
 
 
 def test_emerging_categories_equal_the_per_bin_pipeline(monkeypatch):
