@@ -86,12 +86,9 @@ def read_csv(path: Path, encoding: str | None = None) -> RawTable:
         try:
             fast = csv_stream.read_stream(data, start, enc, delimiter, first, decode=not checked)
         except csv_stream.DecodeFailure as e:
-            if encoding is None and enc == "gb18030":  # detected as GB18030 from the first bytes
-                raise ReadError(f"{path}: 第 {e.line} 行: 既不是 UTF-8、UTF-16, 也不是 GBK/GB18030 "
-                                f"编码; 请另存为 UTF-8 CSV 后重新导入") from None
-            raise ReadError(f"{path}: 第 {e.line} 行: 无法按 {enc} 编码读取 ({e.reason})") from None
+            raise _undecodable(path, e.line, enc, detected=encoding is None) from None
         if fast is None:
-            return _read_csv_text(path, bytes(data), enc)
+            return _read_csv_text(path, bytes(data), enc, detected=encoding is None)
         headers, body, lines = fast
         body = body.rename_columns(_unique(headers)).append_column("_line", pa.array(lines, pa.int32()))
         return RawTable(_with_errors(body, pa.nulls(body.num_rows, pa.string()),
@@ -113,17 +110,24 @@ def _first_line(data, start: int, enc: str, path: Path) -> str | None:
     try:
         return raw.decode(enc).lstrip("\ufeff").rstrip("\r")
     except UnicodeDecodeError as e:
-        raise ReadError(f"{path}: 第 {line_at(data, lo)} 行: 无法按 {enc} 编码读取 ({e.reason})") from None
+        raise _undecodable(path, line_at(data, lo), enc, detected=False) from None
 
 
-def _read_csv_text(path: Path, data: bytes, enc: str) -> RawTable:
+def _undecodable(path: Path, line: int, enc: str, *, detected: bool) -> ReadError:
+    """A byte at `line` that `enc` cannot decode: the one message, whichever reader found it."""
+    if detected and enc == "gb18030":  # detected as GB18030 from the first bytes
+        return ReadError(f"{path}: 第 {line} 行: 既不是 UTF-8、UTF-16, 也不是 GBK/GB18030 "
+                         f"编码; 请另存为 UTF-8 CSV 后重新导入")
+    return ReadError(f"{path}: 第 {line} 行: 无法按 {enc} 编码读取 (有无法解码的字节)")
+
+
+def _read_csv_text(path: Path, data: bytes, enc: str, *, detected: bool = False) -> RawTable:
     """The whole file as one string, read by Python's csv module (UTF-16, lone CR line breaks,
     ragged rows, cells spanning lines)."""
     try:
         text = data.decode(enc)
     except UnicodeDecodeError as e:
-        line = data[: e.start].count(b"\n") + 1
-        raise ReadError(f"{path}: 第 {line} 行: 无法按 {enc} 编码读取 ({e.reason})") from None
+        raise _undecodable(path, data[: e.start].count(b"\n") + 1, enc, detected=detected) from None
     text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise ReadError(f"{path}: 文件是空的")
