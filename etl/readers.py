@@ -109,7 +109,7 @@ def _first_line(data, start: int, enc: str, path: Path) -> str | None:
     raw = data[lo: hi if hi >= 0 else len(data)]
     try:
         return raw.decode(enc).lstrip("\ufeff").rstrip("\r")
-    except UnicodeDecodeError as e:
+    except UnicodeDecodeError:
         raise _undecodable(path, line_at(data, lo), enc, detected=False) from None
 
 
