@@ -91,6 +91,30 @@ def pinned_from_wheels(wheels: list[str]) -> list[str]:
     return [pins[k] for k in sorted(pins)]
 
 
+def refused_constraints(pip_error: str) -> set[str]:
+    """The constraints pip names as the cause of a failed resolution ("The user requested
+    (constraint) soupsieve==4.1.3"): e.g. a release needing a newer Python 3.11.x than the
+    oldest 3.11 the bundle is for."""
+    return set(re.findall(r"The user requested \(constraint\) (\S+==\S+)", pip_error))
+
+
+def _download(direct: Path, wheels: Path, constraints: Path) -> subprocess.CompletedProcess:
+    """pip download with the tested versions as constraints; a constraint pip cannot meet for
+    Python 3.11 on Linux (the tested venv may run a later 3.11.x) is dropped, said, and retried."""
+    for _ in range(20):
+        got = subprocess.run(download_command(direct, wheels, constraints), capture_output=True, text=True)
+        if got.returncode == 0:
+            return got
+        refused = refused_constraints(got.stderr)
+        if not refused:
+            sys.stderr.write(got.stderr)
+            raise SystemExit(f"pip download failed (exit {got.returncode})")
+        sys.stderr.write(f"constraints pip cannot meet for Python {PYTHON} (left to pip): {', '.join(sorted(refused))}\n")
+        kept = [c for c in constraints.read_text(encoding="utf-8").splitlines() if c.strip() not in refused]
+        constraints.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    raise SystemExit("pip download: too many refused constraints")
+
+
 def _norm(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
@@ -129,7 +153,7 @@ def build(out_dir: Path, *, wheels_cache: Path | None = None) -> Path:
         constraints.write_text("\n".join(freeze_constraints(freeze)) + "\n", encoding="utf-8")
         wheels = wheels_cache or stage / "wheels"
         wheels.mkdir(parents=True, exist_ok=True)
-        got = subprocess.run(download_command(direct, wheels, constraints), check=True, capture_output=True, text=True)
+        got = _download(direct, wheels, constraints)
         sys.stdout.write(got.stdout)
         runtime = downloaded_wheels(got.stdout)
         pinned = pinned_from_wheels(runtime)

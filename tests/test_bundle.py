@@ -89,3 +89,14 @@ def test_indirect_dependencies_are_constrained_to_the_tested_venv_and_pinned():
     out = ("Collecting numpy==2.3.1\n  Saved ./wheels/numpy-2.3.1-cp311-cp311-manylinux_2_28_x86_64.whl\n"
            "File was already downloaded /c/Typing_Extensions-4.15.0-py3-none-any.whl\nSuccessfully downloaded numpy\n")
     assert bundle.pinned_from_wheels(bundle.downloaded_wheels(out)) == ["numpy==2.3.1", "typing-extensions==4.15.0"]
+
+
+def test_a_constraint_pip_cannot_meet_is_named_from_its_error():
+    err = """ERROR: Cannot install libpysal because these package versions have conflicting dependencies.
+The conflict is caused by:
+    beautifulsoup4 4.15.0 depends on soupsieve>=1.6.1
+    The user requested (constraint) soupsieve==4.1.3
+    The user requested (constraint) Foo_Bar==1.0.post2
+"""
+    assert bundle.refused_constraints(err) == {"soupsieve==4.1.3", "Foo_Bar==1.0.post2"}
+    assert bundle.refused_constraints("ERROR: Could not find a version") == set()
