@@ -105,7 +105,7 @@ def _download(direct: Path, wheels: Path, constraints: Path) -> subprocess.Compl
         got = subprocess.run(download_command(direct, wheels, constraints), capture_output=True, text=True)
         if got.returncode == 0:
             return got
-        refused = refused_constraints(got.stderr)
+        refused = refused_constraints(got.stdout + got.stderr)  # pip explains a conflict on stdout
         if not refused:
             sys.stderr.write(got.stderr)
             raise SystemExit(f"pip download failed (exit {got.returncode})")
