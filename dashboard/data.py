@@ -78,7 +78,7 @@ class _Holder:
 
     def get(self, path: str, mtime: float):
         with self.lock:
-            if self.key != (path, mtime):
+            if self.key != (path, mtime) or self.con is None:
                 if self.con is not None:
                     self.con.close()
                     self.con = None
@@ -94,8 +94,14 @@ def _holder() -> _Holder:
 
 def _con() -> duckdb.DuckDBPyConnection:
     path, mtime = _version()
+    holder = _holder()
     try:
-        return _holder().get(path, mtime)
+        return holder.get(path, mtime)
+    except Exception:  # once more on a fresh connection (the file may have been swapped meanwhile)
+        with holder.lock:
+            holder.key = None
+    try:
+        return holder.get(*_version())
     except Exception as e:  # a damaged or foreign file
         raise NoWarehouse(f"无法打开数据仓库 {path}: {e}") from None
 
