@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import hashlib
 import json
 import os
@@ -37,7 +38,13 @@ ACTION_LABELS = {
 }
 
 _HASHER = PasswordHasher()  # argon2id with the library's recommended parameters
-_DUMMY = _HASHER.hash("not a password of anyone")  # verified for unknown names: same time as a real check
+
+
+@functools.cache
+def _dummy() -> str:
+    """A hash verified for unknown names, so they take as long as a real check (made on first
+    use: an argon2 hash costs a third of a second, which every CLI command would pay at import)."""
+    return _HASHER.hash("not a password of anyone")
 
 
 class AccessError(ValueError):
@@ -155,7 +162,8 @@ def _attempt(con: sqlite3.Connection, name: str, password: str, now: dt.datetime
     if any(_locked(con, kind, key, now) for kind, key, _ in keys):
         _audit(con, who, "sign_in_failed", role=role, detail={**detail, "why": "locked"})
         return LOCKED
-    hashed = row[0] if row else _DUMMY
+    dummy = _dummy()  # made for known and unknown names alike, so the first check times the same
+    hashed = row[0] if row else dummy
     ok = _verify(hashed, password) and row is not None
     if ok and not row[1]:
         for kind, key, _ in keys[:1]:

@@ -12,7 +12,8 @@ RESULTS = Path(__file__).resolve().parent / "results.json"
 
 ROWS = [  # key, what, unit
     ("load_rows_per_s_1m", "`minqing load cases --crs gcj02`, 1M-row GB18030 CSV, end to end", "rows/s"),
-    ("load_rows_per_s_10m", "the same, 10M rows as ten 1M-row files", "rows/s"),
+    ("load_rows_per_s_10m", "the same, 10M rows as ten 1M-row files in one `minqing load`", "rows/s"),
+    ("load_floor_rows_per_s_1m", "the floor on this machine: read the same file and insert it into a `cases` table, no checks (bench/floor.py)", "rows/s"),
     ("load_vs_geopandas", "product speed / pandas+geopandas pipeline speed, same 1M file", "x"),
     ("filter_ms_1m", "filter change (case_summary + case_metrics_by village), 1M cases, median", "ms"),
     ("filter_ms_10m", "the same, 10M cases", "ms"),
@@ -41,6 +42,40 @@ def table(res: dict) -> str:
         met = "" if goal is None else "yes" if _met(v, *goal) else f"**no** ({_miss(v, *goal)})"
         target = f"{goal[0]} {_fmt(goal[1], unit)}" if goal else ""
         out.append(f"| {what} | {_fmt(v, unit)} | {target} | {met} |")
+    return "\n".join(out)
+
+
+# the steps of a load (etl.load.LoadResult.seconds), in order, with what each does
+STEPS = [
+    ("setup_s", "start-up (imports), copy of the warehouse, checkpoint and swap"),
+    ("read", "read and decode the file (etl/readers.py, etl/csv_stream.py)"),
+    ("stage", "mask text cells, cast, parse, validate (etl/staging.py, stg_cases.sql)"),
+    ("place", "datum conversion, point in polygon, names and codes (int_placement.sql)"),
+    ("merge", "fingerprints, outcomes, insert, case events (etl/merge.py, etl/history.py)"),
+    ("rejects", "rejected rows with their masked content, the terms report"),
+    ("views", "case_history and the views (etl/views.py), once per command"),
+]
+
+
+def profile_table(res: dict) -> str:
+    """Where a load's time goes: each step's wall and CPU seconds (all threads) at each size, and
+    the step's share of the wall time."""
+    loads = [(k.removeprefix("load_"), w) for k, w in res["workloads"].items()
+             if k.startswith("load_") and k != "load_areas" and "seconds" in w]
+    if not loads:
+        return ""
+    head = "| step | " + " | ".join(f"{tag} wall s | CPU s | share" for tag, _ in loads) + " |"
+    out = [head, "|---|" + "---|---|---|" * len(loads)]
+    for key, what in STEPS:
+        cells = []
+        for _tag, w in loads:
+            setup = key == "setup_s"
+            v = w.get(key) if setup else w["seconds"].get(key)
+            c = w.get("setup_cpu_s") if setup else w.get("cpu_seconds", {}).get(key)
+            cells += ["" if v is None else f"{v:,.1f}", "" if c is None else f"{c:,.1f}",
+                      "" if v is None else f"{v / w['wall_s']:.0%}"]
+        out.append(f"| {key.removesuffix('_s')}: {what} | " + " | ".join(cells) + " |")
+    out.append("| total | " + " | ".join(f"{w['wall_s']:,.1f} | {w['cpu_s']:,.1f} | 100%" for _t, w in loads) + " |")
     return "\n".join(out)
 
 
@@ -73,3 +108,5 @@ if __name__ == "__main__":
     print(machine_line(res))
     print()
     print(table(res))
+    print()
+    print(profile_table(res))

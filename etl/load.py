@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -57,6 +58,10 @@ class LoadResult:
     # terms of the file the vocabulary did not know as written (etl.terms.load_report):
     # {domain, term, mapped_to, how: 'containment' | 'unmapped', count}
     terms: list[dict] = field(default_factory=list)
+    # wall and CPU seconds (all threads) of each step (read, stage, place, merge, rejects, views):
+    # the load's own profile, in `minqing load --json` and the benchmark (bench/)
+    seconds: dict[str, float] = field(default_factory=dict)
+    cpu_seconds: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -75,6 +80,7 @@ def load(
     mapping: dict[str, str] | None = None,
     progress=None,
     as_of: dt.date | None = None,
+    refresh_views: bool = True,
 ) -> LoadResult:
     """Load one file of `kind` into the open warehouse `con` (caller owns the transaction).
 
@@ -82,9 +88,12 @@ def load(
     `mapping` maps a header of the file to a canonical field (name or Chinese label) for
     headers the built-in aliases do not know. `progress(step)` is told each step. `as_of`: the
     day the file was exported (load --as-of), kept with the load; the warehouse's 'today' is
-    the later of it and the latest time in its case records (etl.views.as_of).
+    the later of it and the latest time in its case records (etl.views.as_of). `refresh_views`:
+    rebuild the views and the tables they read (etl.views.create_views) after the merge; a caller
+    loading several files in one transaction (load_files) does it once after the last.
     """
     step = progress or (lambda name: None)
+    clock = _Clock()
     spec = kind_of(kind)
     path = Path(path)
     overrides = _check_mapping(spec, mapping or {}, path)
@@ -92,6 +101,7 @@ def load(
     _check_crs(spec, crs)
     raw = read_file(path, sheet=sheet)
     columns = _check_columns(spec, raw, overrides, path)
+    clock.lap("read")
     now = now or dt.datetime.now().replace(microsecond=0)
     params = _staging_params(spec, hash_key, now)
     batch_id = con.execute("SELECT coalesce(max(batch_id), 0) + 1 FROM load_batches").fetchone()[0]
@@ -100,16 +110,22 @@ def load(
     shapes = "_wkb" in raw.table.column_names
     geom_source = _source_crs(raw.crs if crs in ("wgs84", "cgcs2000") else crs) if shapes else None
     stage(con, spec, raw, columns, geom_source, params, hash_key)
+    clock.lap("stage")
     step("定位")
     place(con, spec, crs)
     reject_unreadable_rows(con)
+    clock.lap("place")
     step("入库")
     ctx = MergeContext(batch_id, now, as_of, tuple(raw.repaired))
     (result.loaded, result.updated, result.duplicates), result.notes = merge(con, spec, ctx, synthetic=synthetic)
+    clock.lap("merge")
     result.reasons = record_rejects(con, spec, raw, columns, batch_id, hash_key)
     result.rejected = sum(result.reasons.values())
     result.terms = load_report(con, kept_fields(spec))
-    create_views(con)  # refresh the stored views with this version's definitions
+    clock.lap("rejects")
+    if refresh_views:
+        create_views(con)  # refresh the stored views with this version's definitions
+        clock.lap("views")
     total = result.loaded + result.updated + result.duplicates + result.rejected
     if total != result.rows_read:  # an invariant of the loader, not a user error
         raise AssertionError(f"outcomes {total} do not add up to rows_read {result.rows_read}")
@@ -119,7 +135,23 @@ def load(
          result.duplicates, result.rejected, json.dumps({"crs": crs, "sheet": mask_text(sheet), "encoding": raw.encoding, "as_of": as_of and str(as_of),
                                                          "synthetic": synthetic}, ensure_ascii=False)],
     )
+    result.seconds, result.cpu_seconds = clock.steps, clock.cpu
     return result
+
+
+class _Clock:
+    """Wall and process CPU seconds per named step, each from the end of the previous one."""
+
+    def __init__(self) -> None:
+        self.steps: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
+        self._t, self._c = time.perf_counter(), time.process_time()
+
+    def lap(self, name: str) -> None:
+        now, cpu = time.perf_counter(), time.process_time()
+        self.steps[name] = round(self.steps.get(name, 0.0) + now - self._t, 3)
+        self.cpu[name] = round(self.cpu.get(name, 0.0) + cpu - self._c, 3)
+        self._t, self._c = now, cpu
 
 
 def load_file(db: str | Path, kind: str, path: str | Path, *, sheet: str | None = None, crs: str = "wgs84",
@@ -181,10 +213,15 @@ def load_files(db: str | Path, kind: str, paths: list[str | Path], *, sheet: str
         for p in paths:
             try:
                 results.append(load(con, kind, p, sheet=sheet if p.suffix.lower() in XLSX_SUFFIXES else None,
-                                    crs=crs, hash_key=key, mapping=mapping, as_of=as_of,
+                                    crs=crs, hash_key=key, mapping=mapping, as_of=as_of, refresh_views=False,
                                     progress=lambda name, p=p: step(p, name)))
             except (LoadError, ReadError) as e:
                 raise type(e)(_refused(p, str(e), len(paths))) from None
+        clock = _Clock()
+        create_views(con)  # once for all the files: case_history is rebuilt from every stored case
+        clock.lap("views")
+        results[-1].seconds.update(clock.steps)
+        results[-1].cpu_seconds.update(clock.cpu)
         return results
 
 

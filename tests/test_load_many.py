@@ -159,3 +159,32 @@ def test_the_files_are_written_in_one_copy_and_one_swap(wh, tmp_path, monkeypatc
     results = load_files(wh, "cases", [_csv(tmp_path / "a.csv", FIRST), _csv(tmp_path / "b.csv", SECOND)])
     assert len(opened) == 1
     assert [r.batch_id for r in results] == [1, 2] and [r.file for r in results] == [str(tmp_path / "a.csv"), str(tmp_path / "b.csv")]
+
+
+def test_repeat_visits_across_the_files_count_as_after_separate_loads(wh, tmp_path):
+    """The history (重复访) is rebuilt once after the last file, from every file's cases, and the
+    JSON gives each file's own profile: wall and CPU seconds per step."""
+    header = ["受理编号", "受理时间", "诉求来源", "问题类别", "诉求内容", "所属乡镇", "所属村(社区)", "办理状态", "反映人", "联系电话"]
+    first = [["R1", "2025-03-01 09:00", "12345", "道路", "路灯不亮", "老城街道", "西大街社区", "受理", "张三", "13800138000"]]
+    second = [["R2", "2025-03-20 09:00", "来信", "道路", "路灯还是不亮", "老城街道", "西大街社区", "受理", "张三", "13800138000"]]
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    for path, rows in ((a, first), (b, second)):
+        path.write_text("\n".join(",".join(r) for r in [header, *rows]) + "\n", encoding="utf-8")
+    one_by_one = tmp_path / "one_by_one.duckdb"
+    shutil.copyfile(wh, one_by_one)
+    shutil.copyfile(str(wh) + ".key", str(one_by_one) + ".key")
+    for f in (a, b):
+        assert _cli(one_by_one, f).exit_code == 0
+    r = _cli(wh, "--json", a, b)
+    assert r.exit_code == 0, r.output
+
+    def history(db):
+        with duckdb.connect(str(db), read_only=True) as con:
+            return con.execute("SELECT case_id, days_since_same, days_since_other_channel FROM case_history").fetchall()
+
+    assert history(wh) == history(one_by_one) == [("R2", 19, 19)]
+    files = json.loads(r.stdout)["files"]
+    steps = ["read", "stage", "place", "merge", "rejects"]
+    assert [list(f["seconds"]) for f in files] == [steps, [*steps, "views"]]  # the views once, after the last file
+    assert all(list(f["cpu_seconds"]) == list(f["seconds"]) for f in files)
+    assert all(v >= 0 for f in files for v in [*f["seconds"].values(), *f["cpu_seconds"].values()])
