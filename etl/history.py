@@ -71,8 +71,11 @@ def case_events(con: duckdb.DuckDBPyConnection, batch_id: int, now: dt.datetime)
     assigned, closed and visited at the ledger's times, any other status at the load time."""
     con.execute("""
         INSERT INTO case_events
-        WITH touched AS (
-            SELECT c.* FROM cases c JOIN outcome o ON o.k = c.case_id AND o.outcome IN ('loaded', 'updated')
+        WITH touched AS (  -- the rows just written, as written (the merge wrote them from `incoming`)
+            SELECT i.* FROM incoming i JOIN outcome o ON o._line = i._line AND o.outcome IN ('loaded', 'updated')
+        ),
+        known AS (  -- the stored events of these cases only: never a hash table of the whole log
+            SELECT e.case_id, e.status FROM case_events e WHERE e.case_id IN (SELECT case_id FROM touched)
         ),
         implied AS (
             SELECT case_id, received_at AS "at", $received AS status, NULL AS unit FROM touched
@@ -87,7 +90,7 @@ def case_events(con: duckdb.DuckDBPyConnection, batch_id: int, now: dt.datetime)
         )
         SELECT i.case_id, i."at", i.status, i.unit, NULL, $batch_id
         FROM implied i
-        WHERE NOT EXISTS (SELECT 1 FROM case_events e WHERE e.case_id = i.case_id AND e.status = i.status)
+        WHERE NOT EXISTS (SELECT 1 FROM known e WHERE e.case_id = i.case_id AND e.status = i.status)
         ORDER BY i.case_id, i."at"
         """, {"received": vocab.term("status", "received"), "assigned": vocab.term("status", "assigned"),
               "closed": vocab.term("status", "closed"), "visited": vocab.term("status", "visited"),
