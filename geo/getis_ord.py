@@ -123,9 +123,7 @@ def gi_star_columns(values: np.ndarray, w) -> tuple[np.ndarray, np.ndarray]:
     y = y[:, live]
     low = y.min(axis=0)
     y = np.where(low < 0, y - low + 1.0, y)  # esda divides by the sum (module docstring)
-    wb = w if is_binary_star(w) else binary_star(w)
-    wb.transform = "B"
-    m = wb.sparse
+    m = _star_matrix(w)
     by_bin = np.ascontiguousarray(y.T)  # sums along rows add up in esda's order (pairwise, per bin)
     total = by_bin.sum(axis=1)
     statistic = (m @ y) / total
@@ -157,6 +155,19 @@ def classify(z, p, *, fdr: bool = True) -> np.ndarray:
 # --------------------------------------------------------------------------------------
 # helpers
 # --------------------------------------------------------------------------------------
+
+
+def _star_matrix(w):
+    """Gi*'s binary star weights of `w` as a sparse matrix in `w.id_order`: `w`'s own (transform
+    "B") when it already is one, else 1 for each neighbour and for the location itself, read from
+    `w.sparse` without building a second W (a W of a province's villages takes a second)."""
+    from scipy import sparse
+
+    if is_binary_star(w):
+        w.transform = "B"
+        return w.sparse
+    m = sparse.csr_matrix(w.sparse != 0, dtype=float)
+    return sparse.csr_matrix(m - sparse.diags(m.diagonal()) + sparse.identity(m.shape[0], format="csr"))
 
 
 def _esda_gi_star(y: np.ndarray, wb, permutations: int, seed: int):
