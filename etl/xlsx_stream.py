@@ -21,6 +21,7 @@ import html
 import posixpath
 import re
 import zipfile
+import zlib
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -155,7 +156,8 @@ def _scan_sheet(path: Path, title: str) -> tuple[int | None, dict[int, dict[int,
                 return None, {}
             with zf.open(part) as f:
                 return _scan_xml(f)
-    except (OSError, KeyError, zipfile.BadZipFile, ElementTree.ParseError):
+    except (OSError, KeyError, ValueError, RuntimeError, NotImplementedError, zipfile.BadZipFile, zlib.error,
+            ElementTree.ParseError):  # an odd archive: its error cells read as calamine gives them (empty)
         return None, {}
 
 

@@ -181,3 +181,29 @@ def test_a_damaged_or_foreign_file_is_a_read_error_in_chinese(tmp_path, make):
     with pytest.raises(ReadError) as e:
         read_file(path)
     assert str(e.value).startswith(f"{path}: 不是可读取的 XLSX 工作簿 (")
+
+
+def test_error_cells_on_a_later_sheet_keep_their_text(tmp_path):
+    wb = openpyxl.Workbook()
+    wb.active.append(["编号"])
+    ws = wb.create_sheet("查找结果")
+    ws.append(["编号", "所属乡镇"])
+    ws.append(["A1", "#N/A"])  # openpyxl stores it as an error value, as a failed VLOOKUP leaves it
+    ws.append(["A2", "#REF!"])
+    wb.save(tmp_path / "l.xlsx")
+    raw = read_file(tmp_path / "l.xlsx", sheet="查找结果")
+    assert [(r["_line"], r["所属乡镇"]) for r in raw.table.to_pylist()] == [(2, "#N/A"), (3, "#REF!")]
+
+
+def test_a_chart_sheet_is_passed_over_or_refused(tmp_path):
+    wb = openpyxl.Workbook()
+    wb.active.title = "数据"
+    wb.active.append(["编号"])
+    wb.active.append(["A1"])
+    wb.create_chartsheet("图表", 0)
+    path = tmp_path / "l.xlsx"
+    wb.save(path)
+    assert [r["编号"] for r in read_file(path).table.to_pylist()] == ["A1"]  # the first worksheet
+    with pytest.raises(ReadError) as e:
+        read_file(path, sheet="图表")
+    assert str(e.value) == f"{path}: 工作表 '图表' 是图表或宏表, 没有可导入的数据"
