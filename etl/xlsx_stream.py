@@ -29,7 +29,7 @@ import pyarrow as pa
 
 from .encodings import ReadError
 
-CHUNK = 50_000
+CHUNK = 10_000  # rows per Arrow batch: Python holds at most this many rows of cells
 _SCAN_BLOCK = 1 << 22
 
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref=["\'][A-Z]*\d*:?([A-Z]*)\d*["\']')
