@@ -1,7 +1,9 @@
 """An XLSX worksheet as Arrow string columns, read by calamine (Rust) instead of openpyxl.
 
-python-calamine parses the sheet into a compact Rust range; rows are taken from it and turned
-into Arrow in chunks of `CHUNK` rows, so Python objects never hold more than one chunk. Cells
+python-calamine parses the whole sheet into a Rust range first (it has no row-by-row reader:
+python-calamine#42, calamine#27), so memory still grows with the sheet, but far less CPU is spent
+than by openpyxl. Rows are taken from that range and turned into Arrow in chunks of `CHUNK` rows,
+so Python objects never hold more than one chunk. Cells
 are turned into text by the readers' one rule (`readers._cell_text`), with what openpyxl
 (the reader this replaced) gave kept where calamine differs:
 - error cells (#N/A, #DIV/0! ...) come back from python-calamine as empty strings, so the
