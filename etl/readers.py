@@ -253,32 +253,12 @@ def _quoted_newline(text: str) -> bool:
 
 
 def read_xlsx(path: Path, sheet: str | None = None) -> RawTable:
-    import openpyxl
+    """The first worksheet (or the one named `sheet`), streamed by calamine (etl/xlsx_stream.py)."""
+    from .xlsx_stream import read_sheet
 
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as e:  # openpyxl raises many types for a damaged file
-        raise ReadError(f"{path}: 不是可读取的 XLSX 工作簿 ({e})") from None
-    if sheet is not None and sheet not in wb.sheetnames:
-        raise ReadError(f"{path}: 没有名为 {sheet!r} 的工作表; 现有工作表: {'、'.join(wb.sheetnames)}")
-    ws = wb[sheet] if sheet else wb.worksheets[0]
-    rows = ws.iter_rows(values_only=True)
-    headers = [("" if h is None else str(h)) for h in next(rows, [])]
-    if not any(headers):
-        raise ReadError(f"{path}: 工作表 {ws.title!r} 第 1 行没有表头")
-    cols: list[list[str]] = [[] for _ in headers]
-    lines: list[int] = []
-    for i, row in enumerate(rows, start=2):
-        if row is None or all(v is None or str(v).strip() == "" for v in row):
-            continue  # fully blank rows are not data
-        for j in range(len(headers)):
-            cols[j].append(_cell_text(row[j] if j < len(row) else None))
-        lines.append(i)
-    wb.close()
-    names = _unique(headers)
-    table = pa.table({n: pa.array(c, pa.string()) for n, c in zip(names, cols)})
-    table = table.append_column("_line", pa.array(lines, pa.int32()))
-    return RawTable(_with_errors(table, [None] * len(lines), [None] * len(lines)), headers, None)
+    headers, table = read_sheet(path, sheet, _cell_text, _unique)
+    nulls = pa.nulls(table.num_rows, pa.string())
+    return RawTable(_with_errors(table, nulls, nulls), headers, None)
 
 
 def read_geo(path: Path, encoding: str | None = None) -> RawTable:
