@@ -38,6 +38,7 @@ TARGETS = {
     "map_bytes_village": ("<=", 5 * 1024 * 1024),
     "map_bytes_town": ("<=", 5 * 1024 * 1024),
     "gi_star_s": ("<", 5.0),
+    "emerging_s": ("<=", 20.0),
     "peak_mem_gb_10m": ("<", 4.0),
 }
 
