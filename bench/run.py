@@ -35,7 +35,6 @@ TARGETS = {
     "filter_ms_10m": ("<", 1000),
     "overhead_ratio": ("<=", 3.0),
     "map_bytes_province_page": ("<=", 5 * 1024 * 1024),
-    "map_bytes_village": ("<=", 5 * 1024 * 1024),
     "map_bytes_town": ("<=", 5 * 1024 * 1024),
     "gi_star_s": ("<", 5.0),
     "emerging_s": ("<=", 20.0),

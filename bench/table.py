@@ -19,7 +19,7 @@ ROWS = [  # key, what, unit
     ("filter_ms_10m", "the same, 10M cases", "ms"),
     ("overhead_ratio", "filter change / bare DuckDB aggregates, 10M cases", "x"),
     ("map_bytes_province_page", "总览's map as a province warehouse opens it (level of detail: towns until a town is chosen)", "bytes"),
-    ("map_bytes_village", "map page, all 54,145 villages (as the dashboard builds it)", "bytes"),
+    ("map_bytes_village", "all 54,145 villages in one map (no page draws it: above `map_max_villages` pages show towns until one is chosen)", "bytes"),
     ("map_bytes_town", "map page, all 2,365 towns", "bytes"),
     ("map_bytes_county", "map page, all 190 counties", "bytes"),
     ("map_bytes_village_city", "map page, the villages of one city (保定市, 6,899)", "bytes"),
