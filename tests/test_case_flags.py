@@ -104,7 +104,7 @@ LEFT JOIN earlier e ON e.case_id = b.case_id;
 START, END = dt.date(2025, 11, 1), dt.date(2026, 10, 31)
 
 
-def _old(db) -> "duckdb.DuckDBPyConnection":  # noqa: F821
+def _old(db):
     """A read-only connection whose case_facts is the pre-case_flags derivation."""
     con = connect(db, read_only=True)
     views.ensure_views(con)  # this code's macros (the parameters the old view also reads)
