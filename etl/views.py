@@ -117,7 +117,8 @@ def create_views(con: duckdb.DuckDBPyConnection, *, temporary: bool = False) -> 
 
     Call it after init and after every load so the warehouse file carries the views for
     SQL users; it also rebuilds the tables case_history (etl/sql/case_history.sql) and
-    case_flags (etl/sql/case_flags.sql) that case_facts reads. `temporary=True` creates them for
+    case_flags (etl/sql/case_flags.sql) that case_facts reads, unless they were computed with the
+    same definitions from the same cases (`_flags_stamp`). `temporary=True` creates them for
     this connection only (works read-only): the stored tables are used when they are this
     version's (case_flags: computed with the same definitions), otherwise temporary ones are built.
     """
@@ -129,12 +130,18 @@ def create_views(con: duckdb.DuckDBPyConnection, *, temporary: bool = False) -> 
             """SELECT (SELECT count(*) FROM duckdb_tables() WHERE table_name = 'case_history'),
                       (SELECT count(*) FROM duckdb_tables() WHERE table_name = 'case_flags'),
                       (SELECT max(comment) FROM duckdb_tables() WHERE table_name = 'case_flags' AND NOT temporary)""").fetchone()
+        stored = (stored or "").split(":")[0]
         if not have_history:  # a warehouse written by an older version: compute both for this connection
             refresh_case_history(con, temporary=True)
         elif not have_flags or stored != _flags_fingerprint():  # older, or other settings or vocabularies
             _build_case_flags(con, temporary=True)
-    else:
-        refresh_case_history(con, temporary=False)
+    elif con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name IN ('case_history', 'case_flags') "
+                     "AND temporary").fetchone()[0]:
+        refresh_case_history(con)  # this connection's own copies
+    else:  # rebuilt unless the stored tables already hold these definitions over these very cases
+        stamp = _flags_stamp(con)
+        if _stored_flags_stamp(con) != stamp:
+            refresh_case_history(con, temporary=False, stamp=stamp)
     con.execute(sql)
     if not temporary:  # the stored views are this version's: read-only connections can use them as they are
         con.execute("INSERT OR REPLACE INTO meta VALUES ('views_fingerprint', ?)", [_views_fingerprint()])
@@ -151,7 +158,21 @@ def _flags_fingerprint() -> str:
     return hashlib.sha256((text + _macros_sql(False)).encode()).hexdigest()[:16]
 
 
-def refresh_case_history(con: duckdb.DuckDBPyConnection, *, temporary: bool | None = None) -> None:
+def _flags_stamp(con: duckdb.DuckDBPyConnection) -> str:
+    """What a stored case_flags is a function of: the definitions' fingerprint and a signature of
+    every row of `cases` (count and the sum of the rows' hashes; 0.7 s of CPU per million cases,
+    a fraction of a rebuild), so a load that changed no case (households, areas, a file of
+    duplicates) does not rebuild case_history and case_flags."""
+    n, h = con.execute("SELECT count(*), sum(hash(c)) FROM cases c").fetchone()
+    return f"{_flags_fingerprint()}:{n}-{h}"
+
+
+def _stored_flags_stamp(con: duckdb.DuckDBPyConnection) -> str | None:
+    return con.execute("""SELECT max(f.comment) FROM duckdb_tables() f WHERE f.table_name = 'case_flags' AND NOT f.temporary
+                          AND EXISTS (SELECT 1 FROM duckdb_tables() h WHERE h.table_name = 'case_history' AND NOT h.temporary)""").fetchone()[0]
+
+
+def refresh_case_history(con: duckdb.DuckDBPyConnection, *, temporary: bool | None = None, stamp: str | None = None) -> None:
     """Rebuild the tables case_history (etl/sql/case_history.sql) and case_flags
     (etl/sql/case_flags.sql) from `cases`. Loads do it through create_views; whoever writes
     `cases` another way calls this afterwards. `temporary`: build them for this connection only;
@@ -163,7 +184,7 @@ def refresh_case_history(con: duckdb.DuckDBPyConnection, *, temporary: bool | No
     if temporary:
         sql = sql.replace("CREATE OR REPLACE TABLE", "CREATE OR REPLACE TEMP TABLE")
     con.execute(sql)
-    _build_case_flags(con, temporary=temporary)
+    _build_case_flags(con, temporary=temporary, stamp=stamp)
 
 
 def refresh_case_flags(con: duckdb.DuckDBPyConnection) -> None:
@@ -172,15 +193,16 @@ def refresh_case_flags(con: duckdb.DuckDBPyConnection) -> None:
     _build_case_flags(con, temporary=False)
 
 
-def _build_case_flags(con: duckdb.DuckDBPyConnection, *, temporary: bool) -> None:
-    """case_flags with this code's macros; a stored one records its definitions' fingerprint as its comment."""
+def _build_case_flags(con: duckdb.DuckDBPyConnection, *, temporary: bool, stamp: str | None = None) -> None:
+    """case_flags with this code's macros; a stored one records what it was computed from
+    (`_flags_stamp`: the definitions' fingerprint, then the cases' signature) as its comment."""
     con.execute(_macros_sql(temporary))
     sql = (SQL_DIR / "case_flags.sql").read_text(encoding="utf-8")
     if temporary:
         sql = sql.replace("CREATE OR REPLACE TABLE", "CREATE OR REPLACE TEMP TABLE")
     con.execute(sql)
     if not temporary:  # the table carries its definitions' fingerprint (no meta row: migrations keep meta's rows)
-        con.execute(f"COMMENT ON TABLE case_flags IS '{_flags_fingerprint()}'")
+        con.execute(f"COMMENT ON TABLE case_flags IS '{stamp or _flags_stamp(con)}'")
 
 
 def ensure_views(con: duckdb.DuckDBPyConnection) -> None:
@@ -191,7 +213,7 @@ def ensure_views(con: duckdb.DuckDBPyConnection) -> None:
         """SELECT (SELECT count(*) FROM duckdb_views() WHERE database_name = 'temp' AND view_name = 'case_facts'),
                   (SELECT max(value) FROM meta WHERE key = 'views_fingerprint'),
                   (SELECT max(comment) FROM duckdb_tables() WHERE table_name = 'case_flags' AND NOT temporary)""").fetchone()
-    if not have and (views_fp, flags_fp) != _fingerprints_cached():
+    if not have and (views_fp, (flags_fp or "").split(":")[0]) != _fingerprints_cached():
         create_views(con, temporary=True)
 
 

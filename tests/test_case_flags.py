@@ -215,3 +215,25 @@ def test_a_warehouse_written_before_case_flags_reads_and_upgrades(tmp_path, demo
     # the stored table is this code's: no temporary copy was built
     assert not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'case_flags' AND temporary").fetchone()[0]
     con.close()
+
+
+def test_a_refresh_follows_any_change_to_the_cases_and_skips_when_there_is_none(tmp_path, demo_db):
+    """create_views after a write: case_flags follows a changed case (here one open case closed by
+    hand, the way etl/terms.py rewrites terms), and is left alone when no case changed."""
+    db = tmp_path / "w.duckdb"
+    shutil.copyfile(demo_db, db)
+    con = connect(db)
+    views.create_views(con)  # nothing changed since the demo's load: kept as it is
+    marker = con.execute("SELECT comment FROM duckdb_tables() WHERE table_name = 'case_flags'").fetchone()[0]
+    case_id = con.execute("SELECT case_id FROM case_flags WHERE is_open ORDER BY case_id LIMIT 1").fetchone()[0]
+    con.execute("UPDATE cases SET status = '办结', closed_at = received_at + INTERVAL 2 DAY WHERE case_id = ?", [case_id])
+    views.create_views(con)
+    assert con.execute("SELECT comment FROM duckdb_tables() WHERE table_name = 'case_flags'").fetchone()[0] != marker
+    con.close()
+    new, old = connect(db, read_only=True), _old(db)
+    cols = "case_id, is_open, is_closed, on_time, violation_any, is_overdue"
+    assert new.execute(f"SELECT {cols} FROM case_facts WHERE case_id = ?", [case_id]).fetchall() == \
+        old.execute(f"SELECT {cols} FROM case_facts WHERE case_id = ?", [case_id]).fetchall()
+    assert new.execute("SELECT is_closed FROM case_facts WHERE case_id = ?", [case_id]).fetchone()[0]
+    new.close()
+    old.close()
