@@ -1,8 +1,9 @@
 """Case metrics, one definition each, used by every page, export and command.
 
 The per-case rules live in SQL, in the view `case_facts` (etl/sql/views.sql, one row per
-case with its derived flags); the functions here only filter and aggregate that view in
-DuckDB. `create_views(con)` writes the views into a warehouse; every function below also
+case with its derived flags; those that do not depend on 'today' are computed at load time in
+the table case_flags, etl/sql/case_flags.sql); the functions here only filter and aggregate that
+view in DuckDB. `create_views(con)` writes the views into a warehouse; every function below also
 creates them as temporary views on its own connection when they are missing, so a
 read-only connection to any warehouse works.
 

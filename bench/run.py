@@ -214,6 +214,8 @@ def summarise(res: dict) -> dict:
             out[f"load_floor_rows_per_s_{tag}"] = w[f"load_floor_{tag}"]["rows_per_s"]
         out[f"filter_ms_{tag}"] = w[f"filter_{tag}"]["filter_ms"]
         out[f"overhead_ratio_{tag}"] = w[f"filter_{tag}"]["overhead_ratio"]
+        for k in ("filter_ms_worst", "filter_worst_page", "overhead_ratio_worst", "filter_ms_pages"):  # bench.pages
+            out[f"{k}_{tag}"] = w[f"filter_{tag}"].get(k)
         peaks = {k: v["peak_rss_gb"] for k, v in w.items()
                  if k.endswith("_" + tag) and not k.startswith(("geopandas", "load_floor"))}
         out[f"peak_mem_gb_{tag}"] = max(peaks.values())

@@ -4,7 +4,8 @@ memory is its own: `python -m bench.workloads NAME '{"arg": ...}'` prints one JS
 - geopandas_load: the usual pandas + geopandas pipeline on the hotline CSV (read_csv,
   GCJ-02 -> WGS84 with the product's geo.datum, sjoin to the villages, write GeoParquet).
 - filter: a dashboard filter change (analysis.metrics.case_summary + case_metrics_by by
-  village) against the bare DuckDB aggregate it needs.
+  village) against the bare DuckDB aggregate it needs; and what each case page really asks on a
+  filter change (bench.pages), whole province and one town, against bare aggregates of the same figures.
 - maps: bytes of the folium map the dashboard sends, at town and village level.
 - gi_star: Gi* on every village (Queen weights, esda), and the whole area_hotspots call.
 - emerging: emerging hot spots on 36 monthly bins.
@@ -102,8 +103,10 @@ def filter_change(db: str, repeats: int = 1) -> dict:
     def med(key, kind=None):
         return round(statistics.median(r[key] for r in rows if kind in (None, r["kind"])), 1)
 
+    pages = page_changes(con, [(kind, prefix, cat) for kind, prefix, cat in changes], repeats)
     return {
         "cases": con.execute("SELECT count(*) FROM cases").fetchone()[0],
+        **pages.pop("summary"), "pages": pages,
         "filter_ms": med("product_ms"), "bare_ms": med("bare_ms"),
         "overhead_ratio": round(med("product_ms") / med("bare_ms"), 2),
         "filter_ms_category": med("product_ms", "category"), "filter_ms_town": med("product_ms", "town"),
@@ -111,6 +114,53 @@ def filter_change(db: str, repeats: int = 1) -> dict:
         "overview_map_counts_ms": round(by_village_map_ms, 1),
         "warm_up_s": round(t.steps["warm_up"], 2), "changes": rows,
     }
+
+
+def page_changes(con, changes, repeats: int = 1) -> dict:
+    """Each case page's server time on a filter change (bench.pages: the data calls the page
+    makes, with the measures it asks for), per change; the bare DuckDB aggregates of the same
+    figures over the same rows (bench.pages.bare_page); the medians per page and area
+    ('whole' = the province with a category filter, 'town' = one town), and the worst page."""
+    from bench import pages as pg
+
+    start, end = PERIOD
+    out: dict = {}
+    for name in pg.PAGES:
+        rows = []
+        for kind, prefix, cat in changes:
+            flt = _filter_of(start, end, prefix, cat)
+            calls = pg.recorded(con, name, flt)  # the first call also warms this page's queries
+            bad = pg.differences(calls, pg.bare_page(con, calls))
+            assert not bad, bad  # the bare aggregates compute the same figures
+            for _ in range(repeats):
+                t0, c0 = time.perf_counter(), time.process_time()
+                pg.PAGES[name](con, flt)
+                t1, c1 = time.perf_counter(), time.process_time()
+                pg.bare_page(con, calls)
+                t2 = time.perf_counter()
+                rows.append({"kind": kind, "ms": (t1 - t0) * 1e3, "cpu_ms": (c1 - c0) * 1e3, "bare_ms": (t2 - t1) * 1e3})
+
+        def med(key, kind=None):
+            return round(statistics.median(r[key] for r in rows if kind in (None, r["kind"])), 1)
+
+        out[name] = {"ms": med("ms"), "ms_whole": med("ms", "category"), "ms_town": med("ms", "town"),
+                     "cpu_ms": med("cpu_ms"), "bare_ms": med("bare_ms"), "overhead_ratio": round(med("ms") / med("bare_ms"), 2),
+                     "calls": [c.describe() for c in pg.recorded(con, name, _filter_of(start, end, "", None))]}
+    worst = max(out, key=lambda n: out[n]["ms"])
+    out["summary"] = {
+        "filter_ms_pages": round(statistics.median(p["ms"] for p in out.values()), 1),
+        "filter_ms_worst": out[worst]["ms"], "filter_worst_page": worst,
+        "filter_ms_worst_whole": max(p["ms_whole"] for p in out.values()),
+        "filter_ms_worst_town": max(p["ms_town"] for p in out.values()),
+        "overhead_ratio_worst": out[worst]["overhead_ratio"],
+    }
+    return out
+
+
+def _filter_of(start, end, prefix, category):
+    from analysis.filters import CaseFilter
+
+    return CaseFilter.of(start, end, area_prefix=prefix, category=category)
 
 
 def _bare(con, start, end, prefix, category, open_statuses):

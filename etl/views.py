@@ -1,10 +1,12 @@
-"""The warehouse's views: case_facts and household_facts (etl/sql/views.sql), the table
-case_history they read (etl/sql/case_history.sql), and the macros both use: the area-code
-rule (etl.codes.sql_macros) and the parameters.
+"""The warehouse's views: case_facts and household_facts (etl/sql/views.sql), the tables
+case_history (etl/sql/case_history.sql) and case_flags (etl/sql/case_flags.sql: every per-case
+rule that does not depend on 'today') that case_facts reads, and the macros all of them use:
+the area-code rule (etl.codes.sql_macros) and the parameters.
 
 They are part of the warehouse's schema: `init` and every load write them (`create_views`),
 so SQL users of the file see the current definitions; `ensure_views` gives a read-only
-connection this version's views when the file's are older. The analyses (analysis/) only
+connection this version's views when the file's are older, and its own temporary case_flags
+when the stored one was computed with other definitions (vocabularies, settings). The analyses (analysis/) only
 read them. Parameters come from etl/settings.py and the vocabularies (etl/vocab.toml).
 """
 
@@ -54,6 +56,10 @@ def _macros_sql(temp: bool) -> str:
         "mq_response_hours()": repr(float(settings.get("metric_response_hours"))),
         "mq_group_min_size()": str(int(settings.get("metric_group_min_size"))),
         "mq_overdue_edges()": "[" + ", ".join(str(int(e)) for e in OVERDUE_BUCKET_EDGES) + "]::INTEGER[]",
+        # the aging bucket of `days` overdue: how many edges lie below it (a CASE, not a lambda over
+        # mq_overdue_edges(): it is evaluated for every overdue case of every query)
+        "mq_overdue_bucket(days)": "CASE " + " ".join(f"WHEN days <= {int(e)} THEN {i}" for i, e in enumerate(OVERDUE_BUCKET_EDGES))
+                                   + f" ELSE {len(OVERDUE_BUCKET_EDGES)} END",
         # cases per 1,000 households (每千户诉求): NULL when there are no households (0 or NULL)
         "mq_per_1000(n, households)": "CASE WHEN households > 0 THEN CAST(n AS DOUBLE) / households * 1000 END",
     }
@@ -110,56 +116,111 @@ def create_views(con: duckdb.DuckDBPyConnection, *, temporary: bool = False) -> 
     """Define the macros and run etl/sql/views.sql (case_facts, household_facts).
 
     Call it after init and after every load so the warehouse file carries the views for
-    SQL users; it also rebuilds the table case_history (etl/sql/case_history.sql) that
-    case_facts reads. `temporary=True` creates them for this connection only (works read-only).
+    SQL users; it also rebuilds the tables case_history (etl/sql/case_history.sql) and
+    case_flags (etl/sql/case_flags.sql) that case_facts reads, unless they were computed with the
+    same definitions from the same cases (`_flags_stamp`). `temporary=True` creates them for
+    this connection only (works read-only): the stored tables are used when they are this
+    version's (case_flags: computed with the same definitions), otherwise temporary ones are built.
     """
     sql = (SQL_DIR / "views.sql").read_text(encoding="utf-8")
+    con.execute(_macros_sql(temporary))
     if temporary:
         sql = sql.replace("CREATE OR REPLACE VIEW", "CREATE OR REPLACE TEMP VIEW")
-        have = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'case_history'").fetchone()[0]
-        if not have:  # a warehouse written by an older version: compute it for this connection
+        have_history, have_flags, stored = con.execute(
+            """SELECT (SELECT count(*) FROM duckdb_tables() WHERE table_name = 'case_history'),
+                      (SELECT count(*) FROM duckdb_tables() WHERE table_name = 'case_flags'),
+                      (SELECT max(comment) FROM duckdb_tables() WHERE table_name = 'case_flags' AND NOT temporary)""").fetchone()
+        stored = (stored or "").split(":")[0]
+        if not have_history:  # a warehouse written by an older version: compute both for this connection
             refresh_case_history(con, temporary=True)
-    else:
-        refresh_case_history(con)
-    con.execute(_macros_sql(temporary))
+        elif not have_flags or stored != _flags_fingerprint():  # older, or other settings or vocabularies
+            _build_case_flags(con, temporary=True)
+    elif con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name IN ('case_history', 'case_flags') "
+                     "AND temporary").fetchone()[0]:
+        refresh_case_history(con)  # this connection's own copies
+    else:  # rebuilt unless the stored tables already hold these definitions over these very cases
+        stamp = _flags_stamp(con)
+        if _stored_flags_stamp(con) != stamp:
+            refresh_case_history(con, temporary=False, stamp=stamp)
     con.execute(sql)
     if not temporary:  # the stored views are this version's: read-only connections can use them as they are
         con.execute("INSERT OR REPLACE INTO meta VALUES ('views_fingerprint', ?)", [_views_fingerprint()])
 
 
 def _views_fingerprint() -> str:
-    text = "".join((SQL_DIR / f).read_text(encoding="utf-8") for f in ("views.sql", "case_history.sql"))
+    text = "".join((SQL_DIR / f).read_text(encoding="utf-8") for f in ("views.sql", "case_history.sql", "case_flags.sql"))
     return hashlib.sha256((text + _macros_sql(False)).encode()).hexdigest()[:16]
 
 
-def refresh_case_history(con: duckdb.DuckDBPyConnection, *, temporary: bool | None = None) -> None:
-    """Rebuild the table case_history from `cases` (etl/sql/case_history.sql). Loads do it
-    through create_views; whoever writes `cases` another way calls this afterwards.
-    `temporary`: build it for this connection only; None: temporary if a temporary one exists."""
+def _flags_fingerprint() -> str:
+    """The definitions case_flags is computed with: its SQL, case_history's and the macros."""
+    text = "".join((SQL_DIR / f).read_text(encoding="utf-8") for f in ("case_history.sql", "case_flags.sql"))
+    return hashlib.sha256((text + _macros_sql(False)).encode()).hexdigest()[:16]
+
+
+def _flags_stamp(con: duckdb.DuckDBPyConnection) -> str:
+    """What a stored case_flags is a function of: the definitions' fingerprint and a signature of
+    every row of `cases` (count and the sum of the rows' hashes; 0.7 s of CPU per million cases,
+    a fraction of a rebuild), so a load that changed no case (households, areas, a file of
+    duplicates) does not rebuild case_history and case_flags."""
+    n, h = con.execute("SELECT count(*), sum(hash(c)) FROM cases c").fetchone()
+    return f"{_flags_fingerprint()}:{n}-{h}"
+
+
+def _stored_flags_stamp(con: duckdb.DuckDBPyConnection) -> str | None:
+    return con.execute("""SELECT max(f.comment) FROM duckdb_tables() f WHERE f.table_name = 'case_flags' AND NOT f.temporary
+                          AND EXISTS (SELECT 1 FROM duckdb_tables() h WHERE h.table_name = 'case_history' AND NOT h.temporary)""").fetchone()[0]
+
+
+def refresh_case_history(con: duckdb.DuckDBPyConnection, *, temporary: bool | None = None, stamp: str | None = None) -> None:
+    """Rebuild the tables case_history (etl/sql/case_history.sql) and case_flags
+    (etl/sql/case_flags.sql) from `cases`. Loads do it through create_views; whoever writes
+    `cases` another way calls this afterwards. `temporary`: build them for this connection only;
+    None: temporary if a temporary one exists."""
     if temporary is None:
-        temporary = bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'case_history' "
+        temporary = bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name IN ('case_history', 'case_flags') "
                                      "AND temporary").fetchone()[0])
     sql = (SQL_DIR / "case_history.sql").read_text(encoding="utf-8")
     if temporary:
         sql = sql.replace("CREATE OR REPLACE TABLE", "CREATE OR REPLACE TEMP TABLE")
     con.execute(sql)
+    _build_case_flags(con, temporary=temporary, stamp=stamp)
+
+
+def refresh_case_flags(con: duckdb.DuckDBPyConnection) -> None:
+    """Rebuild the stored table case_flags from `cases` and the stored case_history (etl/migrations
+    m0003 creates it so in a warehouse written before it existed)."""
+    _build_case_flags(con, temporary=False)
+
+
+def _build_case_flags(con: duckdb.DuckDBPyConnection, *, temporary: bool, stamp: str | None = None) -> None:
+    """case_flags with this code's macros; a stored one records what it was computed from
+    (`_flags_stamp`: the definitions' fingerprint, then the cases' signature) as its comment."""
+    con.execute(_macros_sql(temporary))
+    sql = (SQL_DIR / "case_flags.sql").read_text(encoding="utf-8")
+    if temporary:
+        sql = sql.replace("CREATE OR REPLACE TABLE", "CREATE OR REPLACE TEMP TABLE")
+    con.execute(sql)
+    if not temporary:  # the table carries its definitions' fingerprint (no meta row: migrations keep meta's rows)
+        con.execute(f"COMMENT ON TABLE case_flags IS '{stamp or _flags_stamp(con)}'")
 
 
 def ensure_views(con: duckdb.DuckDBPyConnection) -> None:
     """Make sure this connection sees the current code's views: the ones stored in the file
-    when they were written by this version (same definitions, vocabularies and settings),
-    otherwise temporary ones (they take precedence over the stored ones)."""
-    have, stored = con.execute(
+    when they and case_flags were written by this version (same definitions, vocabularies and
+    settings), otherwise temporary ones (they take precedence over the stored ones)."""
+    have, views_fp, flags_fp = con.execute(
         """SELECT (SELECT count(*) FROM duckdb_views() WHERE database_name = 'temp' AND view_name = 'case_facts'),
-                  (SELECT max(value) FROM meta WHERE key = 'views_fingerprint')""").fetchone()
-    if not have and stored != _fingerprint_cached():
+                  (SELECT max(value) FROM meta WHERE key = 'views_fingerprint'),
+                  (SELECT max(comment) FROM duckdb_tables() WHERE table_name = 'case_flags' AND NOT temporary)""").fetchone()
+    if not have and (views_fp, (flags_fp or "").split(":")[0]) != _fingerprints_cached():
         create_views(con, temporary=True)
 
 
-_FINGERPRINT: list[str] = []
+_FINGERPRINTS: list[tuple[str, str]] = []
 
 
-def _fingerprint_cached() -> str:
-    if not _FINGERPRINT:
-        _FINGERPRINT.append(_views_fingerprint())
-    return _FINGERPRINT[0]
+def _fingerprints_cached() -> tuple[str, str]:
+    if not _FINGERPRINTS:
+        _FINGERPRINTS.append((_views_fingerprint(), _flags_fingerprint()))
+    return _FINGERPRINTS[0]

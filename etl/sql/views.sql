@@ -1,4 +1,5 @@
--- Derived views: every case and household metric is defined here once; analysis/metrics.py and
+-- Derived views: every case and household metric is defined here once (a case's rules that do not
+-- depend on 'today' in etl/sql/case_flags.sql, which case_facts reads); analysis/metrics.py and
 -- analysis/households.py only filter and aggregate these views. Run by etl.views.create_views(),
 -- which first defines the macros the views use: the area-code rule (etl/codes.py)
 --   mq_area_codes(code)     {village_code, town_code, district_code} of an area code
@@ -17,36 +18,30 @@
 --   mq_response_hours()     assigned within this many hours counts as responded (24)
 --   mq_group_min_size()     people from which a petition is a group petition (5)
 --   mq_overdue_edges()      upper bounds (days) of the overdue aging buckets ([7, 14, 30, 90])
+--   mq_overdue_bucket(days) the aging bucket of `days` overdue: how many edges are below it (0 to 4)
 --   mq_per_1000(n, households)  n per 1,000 households (每千户诉求), NULL without households (for the analyses)
--- A view is bound when it is queried, so redefining a macro changes every view at once.
+-- A view is bound when it is queried, so redefining a macro changes every view at once; the table
+-- case_flags is computed with them at load time (a connection with other settings or vocabularies
+-- builds its own temporary copy: etl.views.ensure_views).
 
--- One row per case with its derived flags. Flags of closed-case rules are false on open cases.
+-- One row per case with its derived flags. Every rule that does not depend on 'today' is
+-- computed at load time into the table case_flags (etl/sql/case_flags.sql, rebuilt after every
+-- load); this view adds the ones that do: overdue, days overdue and the aging bucket at as-of.
 CREATE OR REPLACE VIEW case_facts AS
-WITH earlier AS (
-    -- What the same petitioner did earlier on the same category, from the table case_history
-    -- (etl/sql/case_history.sql, rebuilt after every load): the windows are applied here, so a
-    -- changed setting takes effect without a rebuild.
-    SELECT h.case_id,
-        h.days_since_same <= mq_repeat_days() AS is_repeat,
-        h.days_since_other_channel <= mq_multichannel_days() AS is_multichannel,
-        h.had_local_case
-    FROM case_history h
-),
-base AS (
-    SELECT c.*,
-        mq_as_of() AS as_of,
-        NOT list_contains(mq_closed_statuses(), c.status) AS is_open
-    FROM cases c
+WITH base AS (
+    SELECT f.*, mq_as_of() AS as_of FROM case_flags f
 )
 SELECT
     b.case_id,
     b.received_at,
-    CAST(b.received_at AS DATE) AS received_date,
+    b.received_date,
     b.channel,
     b.category,
     b.status,
     b.area_code,
-    unnest(mq_area_codes(b.area_code)),  -- village_code, town_code, district_code
+    b.village_code,
+    b.town_code,
+    b.district_code,
     b.handling_unit,
     b.leader_in_charge,
     b.tier,
@@ -61,43 +56,31 @@ SELECT
     b.satisfaction,
     b.as_of,
     b.is_open,
-    NOT b.is_open AS is_closed,
+    b.is_closed,
     -- overdue: still open and the deadline has passed at as-of; days counted in started days
     b.is_open AND b.deadline < b.as_of AS is_overdue,
     CASE WHEN b.is_open AND b.deadline < b.as_of
         THEN CAST(ceil(epoch(b.as_of - b.deadline) / 86400.0) AS INTEGER) END AS days_overdue,
     CASE WHEN b.is_open AND b.deadline < b.as_of
-        THEN len(list_filter(mq_overdue_edges(), lambda x: x < ceil(epoch(b.as_of - b.deadline) / 86400.0))) END
-        AS overdue_bucket,
-    -- closed by the deadline; a closed case without a closing time is not on time
-    (NOT b.is_open) AND b.closed_at IS NOT NULL AND b.closed_at <= b.deadline AS on_time,
-    epoch(b.assigned_at - b.received_at) / 3600.0 AS response_hours,
-    b.assigned_at IS NOT NULL AND epoch(b.assigned_at - b.received_at) <= mq_response_hours() * 3600
-        AS responded_on_time,
-    b.satisfaction IS NOT NULL AS rated,
-    coalesce(list_contains(mq_satisfied_terms(), b.satisfaction), false) AS satisfied,
-    (NOT b.is_open) AND b.followup_at IS NOT NULL AS has_followup,
-    -- 三不结案: a closed case needs a handling opinion, a follow-up record and both signatures
-    (NOT b.is_open) AND (b.handling_opinion IS NULL OR trim(b.handling_opinion) = '') AS violation_opinion,
-    (NOT b.is_open) AND b.followup_at IS NULL AS violation_followup,
-    (NOT b.is_open) AND NOT (coalesce(b.signed_handler, false) AND coalesce(b.signed_leader, false))
-        AS violation_signature,
-    (NOT b.is_open) AND ((b.handling_opinion IS NULL OR trim(b.handling_opinion) = '') OR b.followup_at IS NULL
-        OR NOT (coalesce(b.signed_handler, false) AND coalesce(b.signed_leader, false))) AS violation_any,
-    -- 重复访 / 多头访 / 越级访 / 集体访
-    coalesce(e.is_repeat, false) AS is_repeat,
-    coalesce(e.is_multichannel, false) AS is_multichannel,
-    coalesce(b.received_level = 'city', false) AS is_level_skipping_city,
-    -- at district level only a petition lodged in person (接访日) skips levels: hotline, mailbox
-    -- and online channels are run by the district for everyone and are not 越级访
-    coalesce(b.received_level = 'district' AND b.channel = mq_term_reception()
-             AND NOT coalesce(e.had_local_case, false), false) AS is_level_skipping_district,
-    mq_higher_level(b.received_level, b.channel)
-        AND NOT (b.received_level = 'district' AND coalesce(e.had_local_case, false)) AS is_level_skipping,
-    b.group_size >= mq_group_min_size() AS is_group,
-    CASE WHEN b.group_size >= mq_group_min_size() THEN b.group_size ELSE 0 END AS group_people
-FROM base b
-LEFT JOIN earlier e ON e.case_id = b.case_id;
+        THEN mq_overdue_bucket(ceil(epoch(b.as_of - b.deadline) / 86400.0)) END AS overdue_bucket,
+    b.on_time,
+    b.response_hours,
+    b.responded_on_time,
+    b.rated,
+    b.satisfied,
+    b.has_followup,
+    b.violation_opinion,
+    b.violation_followup,
+    b.violation_signature,
+    b.violation_any,
+    b.is_repeat,
+    b.is_multichannel,
+    b.is_level_skipping_city,
+    b.is_level_skipping_district,
+    b.is_level_skipping,
+    b.is_group,
+    b.group_people
+FROM base b;
 
 -- One row per household, latest state, without names, hashes, income or debt (aggregates only).
 CREATE OR REPLACE VIEW household_facts AS
