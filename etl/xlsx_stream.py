@@ -6,9 +6,10 @@ than by openpyxl. Rows are taken from that range and turned into Arrow in chunks
 so Python objects never hold more than one chunk. Cells
 are turned into text by the readers' one rule (`readers._cell_text`), with what openpyxl
 (the reader this replaced) gave kept where calamine differs:
-- error cells (#N/A, #DIV/0! ...) come back from python-calamine as empty strings, so the
-  sheet's XML is scanned (streamed, only decompressed) for cells of type "e" and their text
-  is put back;
+- error cells (#N/A, #DIV/0! ...) come back from python-calamine as empty strings, and
+  integers of 16 digits or more (a case number or ID a script wrote as a number) as floats
+  without their last digits, so the sheet's XML is scanned (streamed, only decompressed) for
+  such cells and their text is put back as written;
 - openpyxl read every row as wide as the sheet's <dimension> and from column A, so columns
   left of the data and styled but empty columns right of it are empty columns here too;
 - a header cell holding a date reads as openpyxl's datetime ("2024-01-01 00:00:00") and an
@@ -39,6 +40,10 @@ _ERROR_CELL = re.compile(rb'<(?:\w+:)?c\b([^>]*?)\st=["\']e["\']([^>]*?)(/?)>')
 _CELL_END = re.compile(rb"</(?:\w+:)?c>")
 _REF = re.compile(rb'\br=["\']([A-Z]+)(\d+)["\']')
 _VALUE = re.compile(rb"<(?:\w+:)?v>([^<]*)</")
+# a number written with more digits than a double keeps (an 18-digit case number or ID written
+# by a script): calamine gives it as a float, its last digits lost
+_LONG_NUMBER = re.compile(rb"<(?:\w+:)?v>(-?\d{16,})</")
+_TYPE = re.compile(rb'\st=["\']([A-Za-z]+)["\']')
 _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 
 
@@ -131,7 +136,7 @@ def _blank(row: list) -> bool:
 
 
 def _patched(row: list, r: int, lead: int, errors: dict[int, dict[int, str]]) -> list:
-    """The row with its error cells' text (#N/A ...) put back; `r` is the 0-based sheet row."""
+    """The row with the text calamine lost put back (#N/A ..., long integers); `r` is the 0-based sheet row."""
     for c, text in errors.get(r, {}).items():
         if 0 <= c - lead < len(row):
             row[c - lead] = text
@@ -148,7 +153,7 @@ def _header_text(v: object) -> str:
 
 
 def _scan_sheet(path: Path, title: str) -> tuple[int | None, dict[int, dict[int, str]]]:
-    """(the number of columns the sheet's <dimension> spans, {row: {column: error text}},
+    """(the number of columns the sheet's <dimension> spans, {row: {column: text calamine loses}},
     0-based), from the sheet's XML streamed out of the archive. (None, {}) when the part
     cannot be found; calamine has read the file by then, so it is not damaged."""
     try:
@@ -182,12 +187,34 @@ def _scan_xml(f) -> tuple[int | None, dict[int, dict[int, str]]]:
         if cut < 4:
             tail = buf
             continue
-        if b'"e"' in buf[:cut] or b"'e'" in buf[:cut]:
-            _errors_in(buf[:cut], errors)
+        _lost_in(buf[:cut], errors)
         tail = buf[cut:]
-    if b'"e"' in tail or b"'e'" in tail:
-        _errors_in(tail, errors)
+    _lost_in(tail, errors)
     return dim_cols, errors
+
+
+def _lost_in(xml: bytes, cells: dict[int, dict[int, str]]) -> None:
+    """The cells of `xml` whose text calamine loses, as written: error cells and long integers."""
+    if b'"e"' in xml or b"'e'" in xml:
+        _errors_in(xml, cells)
+    if _LONG_NUMBER.search(xml):
+        _long_numbers_in(xml, cells)
+
+
+def _long_numbers_in(xml: bytes, cells: dict[int, dict[int, str]]) -> None:
+    """Numeric cells holding an integer of 16 digits or more keep their digits (openpyxl read them
+    as exact integers): two 18-digit case numbers must not become one."""
+    for m in _LONG_NUMBER.finditer(xml):
+        at = max(xml.rfind(b"<c ", 0, m.start()), xml.rfind(b":c ", 0, m.start()))
+        if at < 0:
+            continue
+        tag = xml[at:xml.find(b">", at)]
+        kind = _TYPE.search(tag)
+        ref = _REF.search(tag)
+        if ref is None or (kind is not None and kind.group(1) != b"n"):  # text, shared string, error, boolean
+            continue
+        row, col = int(ref.group(2)) - 1, _column_number(ref.group(1)) - 1
+        cells.setdefault(row, {})[col] = m.group(1).decode("ascii")
 
 
 def _errors_in(xml: bytes, errors: dict[int, dict[int, str]]) -> None:

@@ -207,3 +207,86 @@ def test_a_chart_sheet_is_passed_over_or_refused(tmp_path):
     with pytest.raises(ReadError) as e:
         read_file(path, sheet="图表")
     assert str(e.value) == f"{path}: 工作表 '图表' 是图表或宏表, 没有可导入的数据"
+
+
+def _sheet_xml_workbook(path, rows_xml: str):
+    """A workbook whose first sheet's XML is `rows_xml` (inside <sheetData>), as writers other than
+    Excel (excelize, EPPlus, scripts) write it: numbers with every digit, inline strings."""
+    wb = openpyxl.Workbook()
+    wb.active.append(["x"])
+    tmp = path.with_suffix(".tmp")
+    wb.save(tmp)
+    with zipfile.ZipFile(tmp) as zin, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = re.sub(rb"<sheetData>.*</sheetData>|<sheetData\s*/>", f"<sheetData>{rows_xml}</sheetData>".encode(),
+                              re.sub(rb"<dimension[^>]*/>", b"", data), flags=re.S)
+            zout.writestr(item, data)
+    tmp.unlink()
+    return path
+
+
+def _inline(ref: str, text: str) -> str:
+    return f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>'
+
+
+LONG_ROWS = (
+    f'<row r="1">{_inline("A1", "受理编号")}{_inline("B1", "身份证号")}{_inline("C1", "备注")}</row>'
+    '<row r="2"><c r="A2"><v>202503010000000001</v></c><c r="B2" t="n"><v>110101199001011234</v></c>'
+    '<c r="C2"><v>12345678901234</v></c></row>'
+    '<row r="3"><c r="A3"><v>202503010000000002</v></c><c r="B3"><v>-1101011990010112345</v></c>'
+    f'{_inline("C3", "9999999999999999999")}</row>'
+)
+
+
+def test_integers_with_more_digits_than_a_double_keeps_are_read_as_written(tmp_path):
+    """Two 18-digit case numbers written as numbers by a script stay two case numbers, an ID keeps
+    its last digits (its keyed hash links the petitioner's cases); shorter numbers and text as before."""
+    raw = read_file(_sheet_xml_workbook(tmp_path / "l.xlsx", LONG_ROWS))
+    assert [(r["_line"], r["受理编号"], r["身份证号"], r["备注"]) for r in raw.table.to_pylist()] == [
+        (2, "202503010000000001", "110101199001011234", "12345678901234"),
+        (3, "202503010000000002", "-1101011990010112345", "9999999999999999999"),
+    ]
+
+
+@pytest.mark.parametrize("block", [7, 64, 333])
+def test_the_sheet_is_scanned_in_blocks_without_losing_a_cell(tmp_path, monkeypatch, block):
+    """Error cells and long integers are found wherever the scan's blocks cut the sheet's XML."""
+    monkeypatch.setattr(xlsx_stream, "_SCAN_BLOCK", block)
+    rows = LONG_ROWS + "".join(
+        f'<row r="{r}"><c r="A{r}"><v>2025030100000000{r:02d}</v></c><c r="B{r}" t="e"><v>#N/A</v></c></row>'
+        for r in range(4, 30))
+    raw = read_file(_sheet_xml_workbook(tmp_path / "l.xlsx", rows))
+    got = [(r["受理编号"], r["身份证号"]) for r in raw.table.to_pylist()]
+    assert got[:2] == [("202503010000000001", "110101199001011234"), ("202503010000000002", "-1101011990010112345")]
+    assert got[2:] == [(f"2025030100000000{r:02d}", "#N/A") for r in range(4, 30)]
+
+
+def test_a_chinese_date_format_reads_as_a_date_and_a_carriage_return_as_itself(tmp_path):
+    """What changed from the reader before (openpyxl): a cell in a built-in Chinese date format
+    (numFmtId 31, yyyy"年"m"月"d"日") reads as the date a person sees, not its serial number, and
+    Excel's escaped carriage return (_x000D_) as the character it stands for."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["受理时间", "诉求内容"])
+    ws.append([45000, "第一行_x000D_\n第二行"])
+    wb.save(tmp_path / "l.xlsx")
+    with zipfile.ZipFile(tmp_path / "l.xlsx") as z:
+        styles = z.read("xl/styles.xml").decode()
+    # point A2 at a cell format using built-in number format 31
+    styles = re.sub(r'<cellXfs count="(\d+)">(.*?)</cellXfs>',
+                    lambda m: f'<cellXfs count="{int(m.group(1)) + 1}">{m.group(2)}<xf numFmtId="31" fontId="0" fillId="0" '
+                              f'borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs>', styles, flags=re.S)
+    xf = int(re.search(r'<cellXfs count="(\d+)"', styles).group(1)) - 1
+    src, out = tmp_path / "l.xlsx", tmp_path / "m.xlsx"
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "xl/styles.xml":
+                data = styles.encode()
+            elif item.filename == "xl/worksheets/sheet1.xml":
+                data = re.sub(rb'<c r="A2"( s="\d+")?( t="n")?>', f'<c r="A2" s="{xf}">'.encode(), data)
+            zout.writestr(item, data)
+    row = read_file(out).table.to_pylist()[0]
+    assert (row["受理时间"], row["诉求内容"]) == ("2023-03-15", "第一行\r\n第二行")
