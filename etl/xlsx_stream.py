@@ -81,6 +81,25 @@ def read_sheet(path: Path, sheet: str | None, cell_text, unique) -> tuple[list[s
         wb.close()
 
 
+def worksheet_names(path: Path) -> list[str]:
+    """The names of the workbook's data sheets, in order (chart and macro sheets left out), as
+    read_sheet can read them. ReadError for a damaged file or one without a data sheet."""
+    import python_calamine
+
+    try:
+        wb = python_calamine.CalamineWorkbook.from_path(path)
+    except Exception as e:  # calamine raises its own error types for a damaged or foreign file
+        raise ReadError(f"{path}: 不是可读取的 XLSX 工作簿 ({e})") from None
+    try:
+        work = python_calamine.SheetTypeEnum.WorkSheet
+        names = [m.name for m in wb.sheets_metadata if m.typ == work]
+    finally:
+        wb.close()
+    if not names:
+        raise ReadError(f"{path}: 工作簿中没有数据工作表")
+    return names
+
+
 def _rows_to_arrow(path, title, ws, dim_cols, errors, cell_text, unique) -> tuple[list[str], pa.Table]:
     start = ws.start
     if start is None or start[0] != 0:  # nothing in the sheet, or row 1 is empty

@@ -107,17 +107,17 @@ def gi_star_by_bin(values: pd.DataFrame, w, *, time_col: str = "bin", location_c
     no Gi*: its `Zs` is 0 and its p-values 1 (two-sided), so it is never significant.
     """
     ids, bins, y = _cube(values, w, time_col, location_col, value_col)
-    wb = binary_star(w)  # once, not per bin: gi_star takes binary star weights as they are
     n_loc, n_bin = y.shape
     cols = {k: np.empty((n_loc, n_bin)) for k in ("Zs", "p_norm", "p_sim", "p", "p_cutoff")}
     sig = np.zeros((n_loc, n_bin), dtype=bool)
     if permutations:
+        wb = binary_star(w)  # once, not per bin: gi_star takes binary star weights as they are
         for k in range(n_bin):
             g = gi_star(y[:, k], wb, permutations=permutations, seed=seed + k)
             for c in ("Zs", "p_norm", "p_sim", "p"):
                 cols[c][:, k] = g[c].to_numpy()
     else:  # every bin in one sparse product
-        cols["Zs"], cols["p_norm"] = gi_star_columns(y, wb)
+        cols["Zs"], cols["p_norm"] = gi_star_columns(y, w)
         cols["p_sim"][:] = np.nan
         cols["p"] = np.minimum(1.0, 2.0 * cols["p_norm"])
     for k in range(n_bin):

@@ -159,14 +159,16 @@ def classify(z, p, *, fdr: bool = True) -> np.ndarray:
 
 def _star_matrix(w):
     """Gi*'s binary star weights of `w` as a sparse matrix in `w.id_order`: `w`'s own (transform
-    "B") when it already is one, else 1 for each neighbour and for the location itself, read from
-    `w.sparse` without building a second W (a W of a province's villages takes a second)."""
+    "B") when it already is one, else 1 for each neighbour (whatever its weight) and for the
+    location itself, from `w.sparse`'s structure without building a second W (a W of a
+    province's villages takes a second)."""
     from scipy import sparse
 
     if is_binary_star(w):
         w.transform = "B"
         return w.sparse
-    m = sparse.csr_matrix(w.sparse != 0, dtype=float)
+    m = sparse.csr_matrix(w.sparse, dtype=float, copy=True)  # its structure: every neighbour, even of weight 0
+    m.data[:] = 1.0
     return sparse.csr_matrix(m - sparse.diags(m.diagonal()) + sparse.identity(m.shape[0], format="csr"))
 
 

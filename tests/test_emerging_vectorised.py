@@ -59,6 +59,22 @@ def test_gi_star_of_all_bins_equals_esda_bin_by_bin():
     assert z[:9, -1].min() > 2  # the planted hot spot is found
 
 
+def test_gi_star_reads_who_neighbours_whom_not_the_weights():
+    """Weights of any values (row-standardised, zero, a location its own neighbour) give esda's
+    Gi* on their binary star weights: only the neighbour structure counts."""
+    base = _lattice(8)
+    weights = {i: [0.0 if k == 0 else 0.5 + k for k, _ in enumerate(base.neighbors[i])] for i in base.id_order}
+    neighbours = {i: list(base.neighbors[i]) for i in base.id_order}
+    neighbours[0], weights[0] = [0, *neighbours[0]], [2.0, *weights[0]]  # location 0 its own neighbour, weight 2
+    w = libpysal.weights.W(neighbours, weights, id_order=list(reversed(base.id_order)), silence_warnings=True)
+    w.transform = "R"
+    y = _counts(w.n, 6)
+    z, p = gi_star_columns(y, w)
+    ez, ep = _esda(y, w)
+    np.testing.assert_allclose(z, ez, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(p, ep, rtol=0, atol=1e-12)
+
+
 def test_mann_kendall_of_every_row_equals_pymannkendall():
     w = _lattice()
     z, _ = gi_star_columns(_counts(w.n, 24), w)

@@ -79,6 +79,22 @@ def test_xlsx_sheets_are_listed_in_order(tmp_path):
     assert imports.xlsx_sheets(tmp_path / "t.xlsx") == ["说明", "三月台账"]
 
 
+def test_a_chart_sheet_is_not_offered_and_a_damaged_workbook_is_a_chinese_message(tmp_path):
+    """The sheets offered are those the loader can read (a chart sheet is not), and a file that
+    is no workbook is a ReadError naming it, never an English library error."""
+    from etl.readers import ReadError
+
+    wb = openpyxl.Workbook()
+    wb.active.title = "台账"
+    wb.active.append(["编号"])
+    wb.create_chartsheet("图表", 0)
+    wb.save(tmp_path / "c.xlsx")
+    assert imports.xlsx_sheets(tmp_path / "c.xlsx") == ["台账"]
+    (tmp_path / "bad.xlsx").write_bytes(b"PK\x03\x04 not really a workbook")
+    with pytest.raises(ReadError, match="bad.xlsx: 不是可读取的 XLSX 工作簿"):
+        imports.xlsx_sheets(tmp_path / "bad.xlsx")
+
+
 def test_an_upload_keeps_its_name_and_suffix(tmp_path):
     p = imports.save_upload("../三月 台账.csv", b"a,b\n", folder=tmp_path)
     assert p.name == "三月 台账.csv" and p.read_bytes() == b"a,b\n" and p.parent.parent == tmp_path

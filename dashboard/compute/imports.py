@@ -73,14 +73,11 @@ def _remove_stale_uploads(folder: str | Path | None) -> None:
 
 
 def xlsx_sheets(path: str | Path) -> list[str]:
-    """The sheet names of an XLSX workbook, in order (read-only: large workbooks open fast)."""
-    import openpyxl
+    """The data sheets of an XLSX workbook, in order, as the loader reads them (etl.xlsx_stream:
+    chart sheets left out). ReadError (a Chinese message naming the file) for a damaged one."""
+    from etl.xlsx_stream import worksheet_names
 
-    wb = openpyxl.load_workbook(path, read_only=True)
-    try:
-        return list(wb.sheetnames)
-    finally:
-        wb.close()
+    return worksheet_names(Path(path))
 
 
 @dataclass

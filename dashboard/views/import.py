@@ -47,8 +47,8 @@ def _options(path: str):
     if path.lower().endswith((".xlsx", ".xlsm")):
         try:
             sheets = imports.xlsx_sheets(path)
-        except Exception as e:  # noqa: BLE001 - a damaged workbook is a message
-            st.error(mask_text(f"无法打开工作簿: {e}"))
+        except ReadError as e:  # a damaged workbook, or one without a data sheet
+            st.error(mask_text(str(e)))
             st.stop()
         sheet = st.selectbox("工作表", sheets, key="im_sheet") if len(sheets) > 1 else sheets[0]
     cols = st.columns(2)
