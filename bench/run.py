@@ -31,9 +31,10 @@ BIN = Path(sys.executable).parent
 TARGETS = {
     "load_rows_per_s": (">=", 200_000),
     "load_vs_geopandas": (">=", 2.0),
-    "filter_ms_1m": ("<", 300),
-    "filter_ms_10m": ("<", 1000),
-    "overhead_ratio": ("<=", 3.0),
+    # the dashboard's real filter changes: the slowest case page's (bench/pages.py)
+    "filter_ms_worst_1m": ("<=", 300),
+    "filter_ms_worst_10m": ("<=", 1000),
+    "overhead_ratio_worst_10m": ("<=", 3.0),
     "map_bytes_province_page": ("<=", 5 * 1024 * 1024),
     "map_bytes_town": ("<=", 5 * 1024 * 1024),
     "gi_star_s": ("<", 5.0),
@@ -232,6 +233,7 @@ def summarise(res: dict) -> dict:
         out[k] = m.get(k)
     g = w.get(f"gi_star_{top}", {})
     out["gi_star_s"] = g.get("gi_star_s")
+    out["gi_import_s"] = g.get("import_s")
     out["area_hotspots_s"] = g.get("area_hotspots_s")
     out["emerging_s"] = w.get(f"emerging_{top}", {}).get("emerging_s")
     return out
