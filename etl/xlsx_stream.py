@@ -15,6 +15,8 @@ are turned into text by the readers' one rule (`readers._cell_text`), with what 
 - a header cell holding a date reads as openpyxl's datetime ("2024-01-01 00:00:00") and an
   integral number as an integer ("2024").
 `_line` is the row's number as Excel shows it (header = row 1).
+Not put back: an error cell or long integer in XML that gives its cells no position (`r=`
+omitted, which some streaming writers do) reads as calamine gives it.
 """
 
 from __future__ import annotations
