@@ -49,6 +49,16 @@ def _cli(db, *args):
     return CliRunner().invoke(main, ["--db", str(db), "load", "cases", *map(str, args)])
 
 
+def _loaded_one_by_one(wh, tmp_path, *files):
+    """A copy of the warehouse `wh` with `files` loaded one command each (the reference)."""
+    one_by_one = tmp_path / "one_by_one.duckdb"
+    shutil.copyfile(wh, one_by_one)
+    shutil.copyfile(str(wh) + ".key", str(one_by_one) + ".key")
+    for f in files:
+        assert _cli(one_by_one, f).exit_code == 0
+    return one_by_one
+
+
 def _dump(db) -> dict[str, list]:
     """Every table's rows, sorted, but the load time (which differs between two runs)."""
     con = duckdb.connect(str(db), read_only=True)
@@ -67,11 +77,7 @@ def _dump(db) -> dict[str, list]:
 
 def test_several_files_in_one_load_equal_loading_them_one_by_one(wh, tmp_path):
     a, b = _csv(tmp_path / "a.csv", FIRST), _xlsx(tmp_path / "b.xlsx", SECOND)
-    one_by_one = tmp_path / "one_by_one.duckdb"
-    shutil.copyfile(wh, one_by_one)
-    shutil.copyfile(str(wh) + ".key", str(one_by_one) + ".key")
-    for f in (a, b):
-        assert _cli(one_by_one, f).exit_code == 0
+    one_by_one = _loaded_one_by_one(wh, tmp_path, a, b)
 
     r = _cli(wh, "--json", a, b)
     assert r.exit_code == 0, r.output
@@ -170,11 +176,7 @@ def test_repeat_visits_across_the_files_count_as_after_separate_loads(wh, tmp_pa
     a, b = tmp_path / "a.csv", tmp_path / "b.csv"
     for path, rows in ((a, first), (b, second)):
         path.write_text("\n".join(",".join(r) for r in [header, *rows]) + "\n", encoding="utf-8")
-    one_by_one = tmp_path / "one_by_one.duckdb"
-    shutil.copyfile(wh, one_by_one)
-    shutil.copyfile(str(wh) + ".key", str(one_by_one) + ".key")
-    for f in (a, b):
-        assert _cli(one_by_one, f).exit_code == 0
+    one_by_one = _loaded_one_by_one(wh, tmp_path, a, b)
     r = _cli(wh, "--json", a, b)
     assert r.exit_code == 0, r.output
 
