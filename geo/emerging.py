@@ -35,7 +35,6 @@ import pandas as pd
 
 from .fdr import significance
 from .getis_ord import gi_star, gi_star_columns
-from .weights import binary_star
 
 CATEGORY_LABELS = {
     "new_hot": "新增热点",
@@ -110,10 +109,9 @@ def gi_star_by_bin(values: pd.DataFrame, w, *, time_col: str = "bin", location_c
     n_loc, n_bin = y.shape
     cols = {k: np.empty((n_loc, n_bin)) for k in ("Zs", "p_norm", "p_sim", "p", "p_cutoff")}
     sig = np.zeros((n_loc, n_bin), dtype=bool)
-    if permutations:
-        wb = binary_star(w)  # once, not per bin: gi_star takes binary star weights as they are
+    if permutations:  # gi_star gives esda new star weights per bin (its permutations alter them)
         for k in range(n_bin):
-            g = gi_star(y[:, k], wb, permutations=permutations, seed=seed + k)
+            g = gi_star(y[:, k], w, permutations=permutations, seed=seed + k)
             for c in ("Zs", "p_norm", "p_sim", "p"):
                 cols[c][:, k] = g[c].to_numpy()
     else:  # every bin in one sparse product

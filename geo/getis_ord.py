@@ -14,10 +14,10 @@ the binary formula (cardinality times (n - cardinality)), so its `Zs` is not the
 z (it is smaller, off by up to 2.4 on Columbus CRIME); the z-score is invariant to scaling a
 row, so "B" loses nothing. Any weights given are reduced to their binary neighbour
 structure, each location its own neighbour (geo.weights.binary_star), before esda sees
-them, so each area's own count counts towards its neighbourhood, as in Esri's tool. Weights
-already in that form are used as they are when there are no permutations (esda then only
-sets their transform to "B", which changes none of their weights); otherwise esda gets a
-copy, as its permutation engine zeroes the diagonal of the sparse matrix it is given.
+them, so each area's own count counts towards its neighbourhood, as in Esri's tool. Without
+permutations only the sparse matrix of that structure is made (the weights given are not
+touched); with them esda gets a new W, as its permutation engine zeroes the diagonal of the
+sparse matrix it is given.
 Without numba esda also reseeds NumPy's global random state, which we restore.
 
 esda computes Zs through the ratio G = sum_j w_ij y_j / sum_j y_j, so with values that sum
@@ -71,7 +71,7 @@ import numpy as np
 import pandas as pd
 
 from .fdr import significance
-from .weights import binary_star, is_binary_star
+from .weights import binary_star
 
 LEVELS = (0.99, 0.95, 0.90)
 CLASS_LABELS = {
@@ -158,15 +158,11 @@ def classify(z, p, *, fdr: bool = True) -> np.ndarray:
 
 
 def _star_matrix(w):
-    """Gi*'s binary star weights of `w` as a sparse matrix in `w.id_order`: `w`'s own (transform
-    "B") when it already is one, else 1 for each neighbour (whatever its weight) and for the
-    location itself, from `w.sparse`'s structure without building a second W (a W of a
-    province's villages takes a second)."""
+    """Gi*'s binary star weights of `w` as a sparse matrix in `w.id_order`: 1 for each neighbour
+    (whatever its weight) and for the location itself, from `w.sparse`'s structure without
+    building a second W (a W of a province's villages takes a second). `w` is left as it is."""
     from scipy import sparse
 
-    if is_binary_star(w):
-        w.transform = "B"
-        return w.sparse
     m = sparse.csr_matrix(w.sparse, dtype=float, copy=True)  # its structure: every neighbour, even of weight 0
     m.data[:] = 1.0
     return sparse.csr_matrix(m - sparse.diags(m.diagonal()) + sparse.identity(m.shape[0], format="csr"))

@@ -5,8 +5,7 @@ esda sets the transform of the weights it is given and, with permutations, zeroe
 diagonal of their sparse matrix; so each function returns a new `W`, except Gi*'s weights
 of a set of outlines (`contiguity(..., star=True)`), which are shared between calls: a
 dashboard reruns Gi* on the same villages for every filter, and geo.getis_ord.gi_star
-uses binary star weights without permutations as they are (esda then only sets their
-transform to "B", which changes none of their weights) and copies them otherwise.
+only reads their sparse matrix without permutations and builds its own W otherwise.
 
 Queen neighbours are found with numpy (`_queen_neighbours`: the vertices libpysal's `Queen`
 compares, sorted once), the same neighbours as libpysal's several times faster.
@@ -59,12 +58,6 @@ def binary_star(w):
     """Gi* weights from `w`: a new W with its neighbour structure, binary, and each location
     its own neighbour (weight 1), in `w.id_order`. Only who neighbours whom is read from `w`."""
     return _star(w.neighbors, w.id_order)
-
-
-def is_binary_star(w) -> bool:
-    """Whether `w` already is Gi*'s weights: every location its own neighbour, every weight 1."""
-    return (all(i in w.neighbors[i] for i in w.id_order)
-            and all(x == 1 for weights in w.weights.values() for x in weights))
 
 
 # --------------------------------------------------------------------------------------
