@@ -43,9 +43,12 @@ class Model:
         """Per text: suggested category and its probability."""
         if self.pipeline is None or not texts:
             return pd.DataFrame({"suggested": pd.Series(dtype=str), "probability": pd.Series(dtype=float)})
-        proba = self.pipeline.predict_proba(texts)
-        best = proba.argmax(axis=1)
-        return pd.DataFrame({"suggested": np.asarray(self.pipeline.classes_)[best], "probability": proba.max(axis=1)})
+        return self.best(self.pipeline.predict_proba(texts))
+
+    def best(self, proba: np.ndarray) -> pd.DataFrame:
+        """Per row of class probabilities (the pipeline's predict_proba): the most likely category and its probability."""
+        return pd.DataFrame({"suggested": np.asarray(self.pipeline.classes_)[proba.argmax(axis=1)],
+                             "probability": proba.max(axis=1)})
 
 
 def training_cases(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -119,14 +122,14 @@ def suggestions(con: duckdb.DuckDBPyConnection, model: Model | None = None) -> t
     if cases.empty or model.pipeline is None:
         return pd.DataFrame(columns=terms_cols), cases.assign(suggested=None, probability=np.nan), model
     texts = cases["content"].astype(str).tolist()
-    proba = model.pipeline.predict_proba(texts)
-    pred = model.predict(texts)
-    per_case = pd.concat([cases.reset_index(drop=True), pred], axis=1)
+    proba = model.pipeline.predict_proba(texts)  # once: the per-case and per-term suggestions both read it
+    per_case = pd.concat([cases.reset_index(drop=True), model.best(proba)], axis=1)
+    suggested = per_case["suggested"].to_numpy()
     rows = []
     for term, idx in per_case.groupby("category_raw").indices.items():
         mean = proba[idx].mean(axis=0)
         best = int(mean.argmax())
-        agree = float((per_case["suggested"].to_numpy()[idx] == model.classes[best]).mean())
+        agree = float((suggested[idx] == model.classes[best]).mean())
         rows.append({"category_raw": term, "cases": len(idx), "suggested": model.classes[best], "probability": float(mean[best]),
                      "agree": agree})
     per_term = pd.DataFrame(rows, columns=terms_cols).sort_values(["cases", "category_raw"], ascending=[False, True])

@@ -40,9 +40,9 @@ def window_months(window: tuple[dt.date, dt.date]) -> int:
     return (window[1].year - window[0].year) * 12 + window[1].month - window[0].month + 1
 
 
-def hot_spots(ctx: Context) -> dict[str, list[str]]:
-    """{'新增热点': ['大河镇新村', ...], '加剧热点': [...]} of villages in the document's area."""
-    window = hot_window(ctx)
+def hot_spots(ctx: Context, window: tuple[dt.date, dt.date] | None) -> dict[str, list[str]]:
+    """{'新增热点': ['大河镇新村', ...], '加剧热点': [...]} of villages in the document's area, over
+    `window` (hot_window(ctx))."""
     if window is None:
         return {}
     flt = dataclasses.replace(ctx.flt.without_area(), start=window[0], end=window[1])

@@ -35,7 +35,7 @@ def analysis(ctx: Context) -> list:
             f"近{len(months)}个月共受理诉求{sentences.n(months['received'].sum())}件，月均{sentences.n(months['received'].mean())}件；"
             f"受理最多的是{periods.cn_month(peak['month'])}（{sentences.n(peak['received'])}件）；"
             f"{periods.cn_month(last['month'])}受理{sentences.n(last['received'])}件，{compared}。"))
-    out.append(sections.trend_chart(ctx, 2))
+    out.append(sections.trend_chart(ctx, 2, months))
     out.append(model.Table(["月份", "受理", "办结", "办结率"],
                            [[r.month, formats.count(r.received), formats.count(r.closed), formats.rate(r.closure_rate)]
                             for r in months.itertuples()], f"表4 近{len(months)}个月受理与办结"))

@@ -147,8 +147,9 @@ def trend_months(ctx: Context, months: int = 12) -> pd.DataFrame:
     return df
 
 
-def trend_chart(ctx: Context, figure_no: int = 2) -> model.Image | None:
-    df = trend_months(ctx)
+def trend_chart(ctx: Context, figure_no: int = 2, df: pd.DataFrame | None = None) -> model.Image | None:
+    """The chart of `df` (trend_months(ctx) when not given: a caller that has them passes them)."""
+    df = trend_months(ctx) if df is None else df
     if df.empty:
         return None
     return model.Image(charts.trend(df, f"{ctx.where}近{len(df)}个月受理与办结"),
@@ -161,10 +162,10 @@ def attention(ctx: Context, summary: dict, warnings: Sequence[EarlyWarning] | No
     early warnings. Returns the blocks and what the suggestions need."""
     out: list = [model.Heading(title)]
     facts: dict = {}
-    hot = hot_spots(ctx)
+    window = hot_window(ctx)
+    hot = hot_spots(ctx, window)
     facts["hot"] = hot
     out.append(model.Heading("（一）新出现、连续和加剧的热点", 2))
-    window = hot_window(ctx)
     span = f"{periods.cn_month(f'{window[0]:%Y-%m}')}至{periods.cn_month(f'{window[1]:%Y-%m}')}" if window else ""
     if hot:
         out.append(model.Paragraph(f"时空热点分析（{span}共{window_months(window)}个月逐月Gi*，按Esri分类）显示："
