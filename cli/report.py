@@ -30,17 +30,13 @@ _output = click.option("-o", "--output", type=click.Path(dir_okay=False),
 
 
 def _run(ctx: click.Context, kind: str, flt, output: str | None) -> None:
-    from reports.documents.build import KINDS, BadPeriod, NoCases, build, file_name
-    from reports.documents.docx_writer import TemplateError
+    from reports.documents import KINDS
+    from reports.documents.build import REFUSALS, build, file_name
 
     con = _open(ctx)
     try:
         data, doc = build(con, kind, flt)
-    except NoCases as e:
-        raise click.UsageError(str(e)) from None
-    except BadPeriod as e:
-        raise click.UsageError(str(e)) from None
-    except TemplateError as e:
+    except REFUSALS as e:
         raise click.UsageError(str(e)) from None
     path = Path(output) if output else Path(file_name(kind, doc))
     try:

@@ -9,7 +9,7 @@ import datetime as dt
 
 from analysis.filters import CaseFilter
 from reports.documents import periods
-from reports.documents.build import KINDS
+from reports.documents import KINDS
 
 HELP = {
     "digest": "十日信息摘报: 总体情况 (环比、同比)、分领域、分区域、需关注事项、下一步工作建议, 附分布图和走势图。",
@@ -32,10 +32,9 @@ def period_options(kind: str, as_of: dt.date, first: dt.date | None = None) -> d
 def error_message(e: Exception) -> str | None:
     """The Chinese message of a report's own refusal (no cases, a period without data, a template
     that cannot be opened); None for anything else (a fault: logged, and a general message shown)."""
-    from reports.documents.build import BadPeriod, NoCases
-    from reports.documents.docx_writer import TemplateError
+    from reports.documents.build import REFUSALS
 
-    return f"报告未能生成: {e}" if isinstance(e, NoCases | BadPeriod | TemplateError) else None
+    return f"报告未能生成: {e}" if isinstance(e, REFUSALS) else None
 
 
 def request(kind: str, flt: CaseFilter, chosen: tuple[dt.date, dt.date] | None) -> CaseFilter:

@@ -10,7 +10,7 @@ import streamlit as st
 from dashboard import data, filters, report_data
 from dashboard.compute import report as view
 from dashboard.ui import audited, case_page
-from reports.documents.build import KINDS
+from reports.documents import KINDS
 
 log = logging.getLogger(__name__)
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"

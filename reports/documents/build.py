@@ -15,11 +15,9 @@ from analysis.filters import CaseFilter
 from etl import views
 from reports.export import safe_name
 
-from . import area, digest, docx_writer, model, monthly, periods
+from . import KINDS, area, digest, docx_writer, model, monthly, periods
 from .context import context
 from .sections import EarlyWarning
-
-KINDS = {"digest": "十日信息摘报", "monthly": "月度分析", "area": "一区一报"}
 
 
 class NoCases(ValueError):
@@ -29,6 +27,10 @@ class NoCases(ValueError):
 class BadPeriod(ValueError):
     """A period the warehouse has nothing for: its start after its end, after the data's date,
     or its end before the first case."""
+
+
+# a report's own refusals, each with its Chinese message (anything else is a fault)
+REFUSALS = (NoCases, BadPeriod, docx_writer.TemplateError)
 
 
 def period(con: duckdb.DuckDBPyConnection, kind: str, start: dt.date | None = None,

@@ -27,7 +27,7 @@ class Context:
     as_of: dt.date
     area_name: str  # '' for the district
     visible: str = ""  # an area-code prefix: rows of areas outside it are left out (a town account's scope)
-    kind: str = ""  # digest, monthly, area (build.KINDS)
+    kind: str = ""  # digest, monthly, area (reports.documents.KINDS)
     full_end: dt.date | None = None  # the period's own end when it runs past the data's date (then end = as_of)
 
     @property
