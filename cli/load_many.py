@@ -17,13 +17,12 @@ import click
 from etl.db import Busy
 from etl.keys import KeyError_
 
-_STEPS = ("读取文件", "校验", "定位", "入库")
 _COUNTS = ("rows_read", "loaded", "updated", "duplicates", "rejected")
 
 
 def load_many(db: Path, kind: str, args: tuple[str, ...], *, sheet: str | None, crs: str,
               mapping: dict[str, str] | None, as_of: dt.date | None, as_json: bool) -> None:
-    from etl.load import LoadError, XLSX_SUFFIXES, load_files
+    from etl.load import STEPS, XLSX_SUFFIXES, LoadError, load_files
     from etl.readers import ReadError
 
     from .warehouse import audit_load, echo_result
@@ -35,7 +34,7 @@ def load_many(db: Path, kind: str, args: tuple[str, ...], *, sheet: str | None, 
     if sheet and not any(p.suffix.lower() in XLSX_SUFFIXES for p in paths):
         raise click.BadParameter("--sheet 只适用于 .xlsx 文件, 而所给文件中没有 .xlsx 文件", param_hint="--sheet")
     try:
-        bar = click.progressbar(length=len(_STEPS) * len(paths), label=f"导入 {len(paths)} 个文件", file=sys.stderr,
+        bar = click.progressbar(length=len(STEPS) * len(paths), label=f"导入 {len(paths)} 个文件", file=sys.stderr,
                                 item_show_func=lambda s: s)
         with contextlib.nullcontext() if as_json else bar:
             results = load_files(db, kind, paths, sheet=sheet, crs=crs, mapping=mapping, as_of=as_of,

@@ -120,15 +120,14 @@ def load_cmd(ctx: click.Context, kind: str, files: tuple[str, ...], sheet: str |
 def _load_one(db: Path, kind: str, file: str, sheet: str | None, crs: str, mapping: str | None,
               as_of: dt.datetime | None, as_json: bool) -> None:
     """One file: `minqing load KIND FILE`."""
-    from etl.load import LoadError, load_file
+    from etl.load import STEPS, XLSX_SUFFIXES, LoadError, load_file
     from etl.readers import ReadError
 
-    if sheet and not file.lower().endswith((".xlsx", ".xlsm")):
+    if sheet and Path(file).suffix.lower() not in XLSX_SUFFIXES:
         raise click.BadParameter(f"--sheet 只适用于 .xlsx 文件, 而 {file} 不是", param_hint="--sheet")
     columns = _read_mapping(mapping) if mapping else None
     try:
-        steps = ["读取文件", "校验", "定位", "入库"]
-        bar = click.progressbar(length=len(steps), label="导入", file=sys.stderr, item_show_func=lambda s: s)
+        bar = click.progressbar(length=len(STEPS), label="导入", file=sys.stderr, item_show_func=lambda s: s)
         with contextlib.nullcontext() if as_json else bar:
             r = load_file(db, kind, file, sheet=sheet, crs=crs, mapping=columns, as_of=as_of and as_of.date(),
                           progress=None if as_json else (lambda s: bar.update(1, s)))

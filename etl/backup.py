@@ -138,7 +138,7 @@ def _make(db: Path, work: Path, place: Callable[[], Path], wait: float) -> tuple
             store = access_store_path(db)
             if store.exists():
                 with file_errors("无法复制账号库", store):
-                    _sqlite_copy(store, work / store.name)
+                    _sqlite_into(store, work / store.name)
             for f in work.iterdir():
                 os.chmod(f, 0o600)
                 _fsync(f)
@@ -184,12 +184,9 @@ def _move_up(work: Path, out: Path) -> Path:
 
 def _remove_stale_partials(folder: Path) -> None:
     """`.partial` folders left in `folder` by a backup that was killed (its process no longer exists)."""
-    from .db import _alive
+    from .db import remove_orphans
 
-    for p in folder.glob(".*.partial"):
-        pid = p.name.rsplit(".", 2)[-2]
-        if pid.isdigit() and not _alive(int(pid)):
-            shutil.rmtree(p, ignore_errors=True)
+    remove_orphans(folder.glob(".*.partial"))
 
 
 def restore(folder: str | os.PathLike, db: str | os.PathLike, *, wait: float = WAIT_SECONDS,
@@ -264,20 +261,12 @@ def _keep_current(db: Path, store: Path) -> Path | None:
     for p in present:
         _copy_synced(p, dest / p.name)
     if store.exists():
-        _sqlite_copy(store, dest / store.name)
+        _sqlite_into(store, dest / store.name)
     _fsync(dest)
     return dest
 
 
 # ---------------------------------------------------------------------------- helpers
-
-def _sqlite_copy(src: Path, dst: Path) -> None:
-    """A consistent copy of a SQLite database while others may write it (SQLite's backup API)."""
-    with contextlib.suppress(FileNotFoundError):
-        dst.unlink()
-    os.close(os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    _sqlite_into(src, dst)
-
 
 def _sqlite_into(src: Path, dst: Path) -> None:
     """The database `src` written into `dst` with SQLite's backup API (a live file stays a valid

@@ -199,10 +199,16 @@ writer_lock = _exclusive  # the writer's lock, for what must hold it without wri
 def _remove_stale_copies(path: Path) -> None:
     """Copies left by a writer or a restore (etl.backup) that was killed (its process no longer exists):
     `.<file>.<pid>.tmp`, `.<file>.<pid>.restore` and `.<file>.access.sqlite.<pid>.restore`."""
-    for tmp in [*path.parent.glob(f".{path.name}.*.tmp"), *path.parent.glob(f".{path.name}.*.restore")]:
-        pid = tmp.name.rsplit(".", 2)[-2]
+    remove_orphans([*path.parent.glob(f".{path.name}.*.tmp"), *path.parent.glob(f".{path.name}.*.restore")])
+
+
+def remove_orphans(paths) -> None:
+    """Remove each of `paths` (`<name>.<pid>.<suffix>`, a file or a folder) whose process no
+    longer exists: what a killed writer, restore or backup left."""
+    for p in paths:
+        pid = p.name.rsplit(".", 2)[-2]
         if pid.isdigit() and not _alive(int(pid)):
-            _remove(tmp)
+            _remove(p)
 
 
 def _alive(pid: int) -> bool:

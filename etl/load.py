@@ -36,6 +36,10 @@ from geo.datum import DATUMS
 NOTE_LABELS = {"repaired_geometry": "几何图形无效、已自动修复的要素", "derived_outlines": "由下属村(社区)边界合并生成的乡镇(街道)/区县边界"}
 
 
+# the steps a load tells its `progress`, in order (the CLI's and the import page's progress bars)
+STEPS = ("读取文件", "校验", "定位", "入库")
+
+
 class LoadError(ValueError):
     """The file as a whole cannot be loaded (missing field, unreadable); nothing was written."""
 
@@ -97,7 +101,7 @@ def load(
     spec = kind_of(kind)
     path = Path(path)
     overrides = _check_mapping(spec, mapping or {}, path)
-    step("读取文件")
+    step(STEPS[0])
     _check_crs(spec, crs)
     raw = read_file(path, sheet=sheet)
     columns = _check_columns(spec, raw, overrides, path)
@@ -106,16 +110,16 @@ def load(
     params = _staging_params(spec, hash_key, now)
     batch_id = con.execute("SELECT coalesce(max(batch_id), 0) + 1 FROM load_batches").fetchone()[0]
     result = LoadResult(kind, str(path), batch_id, rows_read=raw.table.num_rows, encoding=raw.encoding)
-    step("校验")
+    step(STEPS[1])
     shapes = "_wkb" in raw.table.column_names
     geom_source = _source_crs(raw.crs if crs in ("wgs84", "cgcs2000") else crs) if shapes else None
     stage(con, spec, raw, columns, geom_source, params, hash_key)
     clock.lap("stage")
-    step("定位")
+    step(STEPS[2])
     place(con, spec, crs)
     reject_unreadable_rows(con)
     clock.lap("place")
-    step("入库")
+    step(STEPS[3])
     ctx = MergeContext(batch_id, now, as_of, tuple(raw.repaired))
     (result.loaded, result.updated, result.duplicates), result.notes = merge(con, spec, ctx, synthetic=synthetic)
     clock.lap("merge")

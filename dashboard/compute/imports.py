@@ -20,7 +20,6 @@ from geo.datum import DATUMS
 SUFFIXES = ("csv", "txt", "tsv", "xlsx", "xlsm", "geojson", "json", "zip", "gpkg")
 DATUM_LABELS = {"wgs84": "WGS84 (GPS 原始坐标)", "cgcs2000": "CGCS2000 (国家2000)",
                 "gcj02": "GCJ-02 (高德、腾讯地图)", "bd09": "BD-09 (百度地图)"}
-STEPS = ("读取文件", "校验", "定位", "入库")
 OUTCOMES = (("rows_read", "读入"), ("loaded", "新增"), ("updated", "更新"), ("duplicates", "重复"), ("rejected", "拒收"))
 
 
