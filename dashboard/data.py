@@ -12,6 +12,7 @@ filter whatever area a page shows.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import datetime as dt
 import functools
@@ -76,15 +77,30 @@ class _Holder:
         self.key: tuple[str, float] | None = None
         self.con = None
 
-    def get(self, path: str, mtime: float):
+    def get(self, version):
+        """A cursor of the connection to the warehouse `version()` names ((path, mtime)), opened
+        anew when it changed; once more on a fresh connection when that fails (the file may have
+        been swapped meanwhile), then the error is raised."""
         with self.lock:
-            if self.key != (path, mtime) or self.con is None:
-                if self.con is not None:
-                    self.con.close()
-                    self.con = None
-                self.con = connect(path, read_only=True)
-                self.key = (path, mtime)
-            return cursor(self.con)  # a cursor per query: safe across Streamlit's threads
+            try:
+                return self._cursor(version())
+            except Exception:
+                self._close()
+            return self._cursor(version())
+
+    def _cursor(self, key: tuple[str, float]):
+        if self.key != key:
+            self._close()
+            self.con = connect(key[0], read_only=True)
+            self.key = key
+        return cursor(self.con)  # a cursor per query: safe across Streamlit's threads
+
+    def _close(self) -> None:
+        """No connection and no key: the next call opens one (also when closing fails)."""
+        con, self.con, self.key = self.con, None, None
+        if con is not None:
+            with contextlib.suppress(Exception):
+                con.close()
 
 
 @st.cache_resource
@@ -93,17 +109,12 @@ def _holder() -> _Holder:
 
 
 def _con() -> duckdb.DuckDBPyConnection:
-    path, mtime = _version()
-    holder = _holder()
     try:
-        return holder.get(path, mtime)
-    except Exception:  # once more on a fresh connection (the file may have been swapped meanwhile)
-        with holder.lock:
-            holder.key = None
-    try:
-        return holder.get(*_version())
+        return _holder().get(_version)
+    except NoWarehouse:
+        raise
     except Exception as e:  # a damaged or foreign file
-        raise NoWarehouse(f"无法打开数据仓库 {path}: {e}") from None
+        raise NoWarehouse(f"无法打开数据仓库 {db_path()}: {e}") from None
 
 
 _QUERIES: dict[str, object] = {}
