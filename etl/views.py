@@ -130,14 +130,13 @@ def create_views(con: duckdb.DuckDBPyConnection, *, temporary: bool = False) -> 
             """SELECT (SELECT count(*) FROM duckdb_tables() WHERE table_name = 'case_history'),
                       (SELECT count(*) FROM duckdb_tables() WHERE table_name = 'case_flags'),
                       (SELECT max(comment) FROM duckdb_tables() WHERE table_name = 'case_flags' AND NOT temporary)""").fetchone()
-        stored = (stored or "").split(":")[0]
         if not have_history:  # a warehouse written by an older version: compute both for this connection
             refresh_case_history(con, temporary=True)
-        elif not have_flags or stored != _flags_fingerprint():  # older, or other settings or vocabularies
+        elif not have_flags or _definitions_of(stored) != _flags_fingerprint():  # older, or other settings or vocabularies
             _build_case_flags(con, temporary=True)
     elif con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name IN ('case_history', 'case_flags') "
                      "AND temporary").fetchone()[0]:
-        refresh_case_history(con)  # this connection's own copies
+        refresh_case_history(con, temporary=True)  # this connection's own copies
     else:  # rebuilt unless the stored tables already hold these definitions over these very cases
         stamp = _flags_stamp(con)
         if _stored_flags_stamp(con) != stamp:
@@ -165,6 +164,11 @@ def _flags_stamp(con: duckdb.DuckDBPyConnection) -> str:
     duplicates) does not rebuild case_history and case_flags."""
     n, h = con.execute("SELECT count(*), sum(hash(c)) FROM cases c").fetchone()
     return f"{_flags_fingerprint()}:{n}-{h}"
+
+
+def _definitions_of(stamp: str | None) -> str:
+    """The definitions' fingerprint of a stored case_flags' stamp (`_flags_stamp`); '' without one."""
+    return (stamp or "").split(":")[0]
 
 
 def _stored_flags_stamp(con: duckdb.DuckDBPyConnection) -> str | None:
@@ -213,7 +217,7 @@ def ensure_views(con: duckdb.DuckDBPyConnection) -> None:
         """SELECT (SELECT count(*) FROM duckdb_views() WHERE database_name = 'temp' AND view_name = 'case_facts'),
                   (SELECT max(value) FROM meta WHERE key = 'views_fingerprint'),
                   (SELECT max(comment) FROM duckdb_tables() WHERE table_name = 'case_flags' AND NOT temporary)""").fetchone()
-    if not have and (views_fp, (flags_fp or "").split(":")[0]) != _fingerprints_cached():
+    if not have and (views_fp, _definitions_of(flags_fp)) != _fingerprints_cached():
         create_views(con, temporary=True)
 
 
