@@ -21,6 +21,7 @@ omitted, which some streaming writers do) reads as calamine gives it.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import html
 import posixpath
@@ -53,39 +54,38 @@ def read_sheet(path: Path, sheet: str | None, cell_text, unique) -> tuple[list[s
     """(the header row as text, the data rows as string columns named by `unique(headers)`
     plus `_line`). Fully blank rows are skipped. ReadError for a damaged file, an unknown
     sheet or a first row without headers."""
-    import python_calamine
-
-    try:
-        wb = python_calamine.CalamineWorkbook.from_path(path)
-    except Exception as e:  # calamine raises its own error types for a damaged or foreign file
-        raise ReadError(f"{path}: 不是可读取的 XLSX 工作簿 ({e})") from None
-    try:
-        names = wb.sheet_names
+    with _workbook(path) as wb:
+        names, data = wb.sheet_names, _data_sheets(wb)
         if sheet is not None and sheet not in names:
             raise ReadError(f"{path}: 没有名为 {sheet!r} 的工作表; 现有工作表: {'、'.join(names)}")
-        kinds = [m.typ for m in wb.sheets_metadata]
-        work = python_calamine.SheetTypeEnum.WorkSheet
         if sheet is None:
-            index = next((i for i, k in enumerate(kinds) if k == work), None)
-            if index is None:
+            if not data:
                 raise ReadError(f"{path}: 工作簿中没有数据工作表")
-        else:
-            index = names.index(sheet)
-            if kinds[index] != work:
-                raise ReadError(f"{path}: 工作表 {sheet!r} 是图表或宏表, 没有可导入的数据")
+            sheet = data[0]
+        elif sheet not in data:
+            raise ReadError(f"{path}: 工作表 {sheet!r} 是图表或宏表, 没有可导入的数据")
+        index = names.index(sheet)
         try:
             ws = wb.get_sheet_by_index(index)
         except Exception as e:
             raise ReadError(f"{path}: 不是可读取的 XLSX 工作簿 ({e})") from None
-        dim_cols, errors = _scan_sheet(path, names[index])
-        return _rows_to_arrow(path, names[index], ws, dim_cols, errors, cell_text, unique)
-    finally:
-        wb.close()
+        dim_cols, errors = _scan_sheet(path, sheet)
+        return _rows_to_arrow(path, sheet, ws, dim_cols, errors, cell_text, unique)
 
 
 def worksheet_names(path: Path) -> list[str]:
     """The names of the workbook's data sheets, in order (chart and macro sheets left out), as
     read_sheet can read them. ReadError for a damaged file or one without a data sheet."""
+    with _workbook(path) as wb:
+        names = _data_sheets(wb)
+    if not names:
+        raise ReadError(f"{path}: 工作簿中没有数据工作表")
+    return names
+
+
+@contextlib.contextmanager
+def _workbook(path: Path):
+    """The workbook open in calamine (closed after); ReadError for a damaged or foreign file."""
     import python_calamine
 
     try:
@@ -93,13 +93,17 @@ def worksheet_names(path: Path) -> list[str]:
     except Exception as e:  # calamine raises its own error types for a damaged or foreign file
         raise ReadError(f"{path}: 不是可读取的 XLSX 工作簿 ({e})") from None
     try:
-        work = python_calamine.SheetTypeEnum.WorkSheet
-        names = [m.name for m in wb.sheets_metadata if m.typ == work]
+        yield wb
     finally:
         wb.close()
-    if not names:
-        raise ReadError(f"{path}: 工作簿中没有数据工作表")
-    return names
+
+
+def _data_sheets(wb) -> list[str]:
+    """The names of the worksheets, in order: not chart or macro sheets."""
+    import python_calamine
+
+    work = python_calamine.SheetTypeEnum.WorkSheet
+    return [m.name for m in wb.sheets_metadata if m.typ == work]
 
 
 def _rows_to_arrow(path, title, ws, dim_cols, errors, cell_text, unique) -> tuple[list[str], pa.Table]:
