@@ -156,17 +156,10 @@ def serve(ctx: click.Context, address: str, port: int) -> None:
 
 def _upgrade_first(ctx: click.Context, db: Path) -> None:
     """A warehouse written by an earlier release is upgraded before the dashboard opens it."""
-    from etl.db import Busy
-    from etl.migrations import SchemaError
+    from .ops import upgrade_audited
 
-    from .ops import upgrade_warehouse
-
-    try:
-        done = upgrade_warehouse(db)
-    except (SchemaError, Busy) as e:
-        raise click.UsageError(str(e)) from None
+    done = upgrade_audited(db)
     if done is not None:
-        audit(db, "upgrade", target=str(db), detail={"from": done[0], "to": done[1]})
         click.echo(f"已将 {db} 从结构版本 {done[0]} 升级到 {done[1]}")
 
 

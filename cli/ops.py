@@ -144,15 +144,23 @@ def upgrade(ctx: click.Context) -> None:
     升级后第一次写入 (导入数据等) 也会自动升级; minqing serve 启动时同样如此。
     """
     db = existing_db(ctx)
+    done = upgrade_audited(db)
+    if done is None:
+        click.echo(f"{db} 已是最新的结构版本, 无需升级")
+        return
+    click.echo(f"已将 {db} 从结构版本 {done[0]} 升级到 {done[1]}, 各表行数不变")
+
+
+def upgrade_audited(db: Path) -> tuple[int, int] | None:
+    """`minqing upgrade` and `serve`'s upgrade: upgrade_warehouse with its audit entry, a refusal
+    (a newer warehouse, a running load) as a usage error."""
     try:
         done = upgrade_warehouse(db)
     except _REFUSED as e:
         raise click.UsageError(str(e)) from None
-    if done is None:
-        click.echo(f"{db} 已是最新的结构版本, 无需升级")
-        return
-    audit(db, "upgrade", target=str(db), detail={"from": done[0], "to": done[1]})
-    click.echo(f"已将 {db} 从结构版本 {done[0]} 升级到 {done[1]}, 各表行数不变")
+    if done is not None:
+        audit(db, "upgrade", target=str(db), detail={"from": done[0], "to": done[1]})
+    return done
 
 
 def upgrade_warehouse(db: Path) -> tuple[int, int] | None:
