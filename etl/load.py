@@ -11,6 +11,7 @@ between kinds is declared in etl/kinds.py.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import time
@@ -163,15 +164,8 @@ def load_file(db: str | Path, kind: str, path: str | Path, *, sheet: str | None 
     """Load `path` into the warehouse file `db` with its hash key, as one atomic swap under the
     writer's lock (etl.db.writing): what `minqing load` and the dashboard's 数据导入 page call.
     Raises LoadError, ReadError, KeyError_ (etl.keys) or Busy (etl.db); then nothing was written."""
-    from .db import writing
-    from .keys import read_key
-
-    db = Path(db)
-    if not db.exists():
-        raise LoadError(f"{db} 不存在; 请先创建: minqing --db {db} init --district 区县代码或名称")
-    with writing(db) as con:
-        fp = dict(con.execute("SELECT key, value FROM meta").fetchall()).get("key_fingerprint")
-        key = read_key(db, fp)
+    db = _existing(db)
+    with _writing_with_key(db) as (con, key):
         return load(con, kind, path, sheet=sheet, crs=crs, hash_key=key, mapping=mapping, as_of=as_of,
                     progress=progress)
 
@@ -199,20 +193,13 @@ def load_files(db: str | Path, kind: str, paths: list[str | Path], *, sheet: str
     file that cannot be loaded as a whole (missing, unreadable, not this kind) refuses them all
     and nothing is written; the error names the file. `sheet` applies to the Excel files;
     `progress(path, step)` is told each file's steps."""
-    from .db import writing
-    from .keys import read_key
-
-    db, paths = Path(db), [Path(p) for p in paths]
-    if not db.exists():
-        raise LoadError(f"{db} 不存在; 请先创建: minqing --db {db} init --district 区县代码或名称")
+    db, paths = _existing(db), [Path(p) for p in paths]
     if not paths:
         raise LoadError("没有要导入的文件")
     for p in paths:  # what can be told without reading: before the warehouse is copied
         _check_file(p)
     step = progress or (lambda path, name: None)
-    with writing(db) as con:
-        fp = dict(con.execute("SELECT key, value FROM meta").fetchall()).get("key_fingerprint")
-        key = read_key(db, fp)
+    with _writing_with_key(db) as (con, key):
         results = []
         for p in paths:
             try:
@@ -227,6 +214,25 @@ def load_files(db: str | Path, kind: str, paths: list[str | Path], *, sheet: str
         results[-1].seconds.update(clock.steps)
         results[-1].cpu_seconds.update(clock.cpu)
         return results
+
+
+def _existing(db: str | Path) -> Path:
+    db = Path(db)
+    if not db.exists():
+        raise LoadError(f"{db} 不存在; 请先创建: minqing --db {db} init --district 区县代码或名称")
+    return db
+
+
+@contextlib.contextmanager
+def _writing_with_key(db: Path):
+    """(the writable copy of the warehouse, its hash key): etl.db.writing, and the key checked
+    against the fingerprint the warehouse records."""
+    from .db import writing
+    from .keys import read_key
+
+    with writing(db) as con:
+        fp = dict(con.execute("SELECT key, value FROM meta").fetchall()).get("key_fingerprint")
+        yield con, read_key(db, fp)
 
 
 def _check_file(path: Path) -> None:
