@@ -35,8 +35,8 @@ for problem in result["problems"]:
     st.warning(problem)
 items = result["items"]
 
-cols = st.columns(len(view.counts_by_kind(items)))
-for c, (label, n) in zip(cols, view.counts_by_kind(items).items()):
+counts = view.counts_by_kind(items)
+for c, (label, n) in zip(st.columns(len(counts)), counts.items()):
     c.metric(label, f"{n:,}")
 
 if not result["has_cases"]:
